@@ -1,0 +1,187 @@
+# wdt — offline forensic toolkit for memory dumps of Windows VMs.
+# Plain GNU make. `make help` lists the targets.
+
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+
+# Debian package that provides each pkg-config module, for error messages.
+PKGS := zlib:zlib1g-dev liblz4:liblz4-dev libcurl:libcurl4-openssl-dev \
+	libzstd:libzstd-dev lzo2:liblzo2-dev snappy:libsnappy-dev
+LIB_MODULES := $(foreach p,$(PKGS),$(firstword $(subst :, ,$(p))))
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build/san
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+OPT ?= -O1 -g
+else
+BUILD ?= build/rel
+SAN_FLAGS :=
+OPT ?= -O2 -g
+endif
+
+WARN := -std=c11 -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wvla \
+	-Wstrict-prototypes -Wmissing-prototypes -Wno-format-nonliteral
+CPPFLAGS += -I. -D_FILE_OFFSET_BITS=64 -D_DEFAULT_SOURCE \
+	-DWDT_VERSION='"$(VERSION)"' -MMD -MP
+CFLAGS ?= $(OPT)
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
+
+# Only ask pkg-config when building (not for `make help`/`clean`/`deps`).
+ifeq ($(filter help clean deps,$(MAKECMDGOALS)),)
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIB_MODULES) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(LIB_MODULES) 2>/dev/null)
+PKG_MISSING := $(foreach p,$(PKGS),$(if $(shell $(PKG_CONFIG) --exists \
+	$(firstword $(subst :, ,$(p))) && echo y),,$(lastword $(subst :, ,$(p)))))
+endif
+LIBS := $(PKG_LIBS) -lpthread -lm
+
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-7s %s\n' $(1) $(2);
+endif
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.DEFAULT_GOAL := all
+
+LIB_SRCS := $(sort $(wildcard core/*.c formats/*.c symbols/*.c))
+CMD_SRCS := $(sort $(wildcard cmd/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CMD_OBJS := $(CMD_SRCS:%.c=$(BUILD)/%.o)
+LIBWDT := $(BUILD)/libwdt.a
+WDT := $(BUILD)/wdt
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
+UNIT_HELPER_SRCS := $(sort $(wildcard tests/unit/helpers/*.c))
+UNIT_HELPER_OBJS := $(UNIT_HELPER_SRCS:%.c=$(BUILD)/%.o)
+
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
+FUZZ_REPLAY := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
+
+# Commands that have a `wdt-<cmd>` argv[0] link; cmd/wdt.c is the truth,
+# `wdt --list-commands` prints them.
+.PHONY: all help check unit integration fuzz-replay fuzz demo bench install \
+	uninstall clean deps lint-man
+
+all: deps-check $(WDT)
+
+help:
+	@echo 'make            build $(WDT)'
+	@echo 'make check      install missing Debian packages, run every test'
+	@echo 'make check SANITIZE=1   the same under ASan+UBSan'
+	@echo 'make demo       make a sample QEMU dump and run wdt on it'
+	@echo 'make fuzz       run libFuzzer on every parser (FUZZ_SECONDS=60)'
+	@echo 'make bench      benchmarks; results in BENCHMARKS.md'
+	@echo 'make install    PREFIX=$(PREFIX) DESTDIR=… (binary, links, man pages)'
+	@echo 'make clean      remove build/ (keeps the fixture cache)'
+	@echo 'V=1             show commands'
+
+deps:
+	@tools/deps.sh
+
+.PHONY: deps-check
+deps-check:
+ifneq ($(strip $(PKG_MISSING)),)
+	@echo "wdt: missing libraries; install: apt-get install $(PKG_MISSING)" >&2
+	@echo "     (or run: make deps)" >&2
+	@exit 1
+endif
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBWDT): $(LIB_OBJS)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(WDT): $(CMD_OBJS) $(LIBWDT)
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJS) $(LIBWDT) $(LIBS)
+
+# ---- unit tests (cmocka), one program per module ----
+CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(UNIT_HELPER_OBJS) $(LIBWDT)
+	@mkdir -p $(dir $@)
+	$(call say,CCLD,$@)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) \
+		-Wno-missing-prototypes $(ALL_LDFLAGS) -o $@ $< \
+		$(UNIT_HELPER_OBJS) $(LIBWDT) $(CMOCKA_LIBS) $(LIBS)
+
+unit: deps-check $(UNIT_BINS)
+	@tools/run-unit.sh $(UNIT_BINS)
+
+# ---- fuzz targets: replayed over their corpus in every check ----
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIBWDT)
+	@mkdir -p $(dir $@)
+	$(call say,CCLD,$@)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes \
+		$(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay.c $(LIBWDT) $(LIBS)
+
+fuzz-replay: deps-check $(FUZZ_REPLAY)
+	@tools/run-fuzz-replay.sh $(BUILD) $(FUZZ_NAMES)
+
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := build/libfuzzer
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	$(call say,FUZZ,$@)clang -I. -D_FILE_OFFSET_BITS=64 -D_DEFAULT_SOURCE \
+		-DWDT_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(FUZZ_FLAGS) -o $@ $< \
+		$(LIB_SRCS) $(LIBS)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory deps-check $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+	@tools/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+# ---- integration tests: numbered shell scripts, TAP ----
+integration: deps-check $(WDT)
+	@WDT=$(abspath $(WDT)) BUILD=$(abspath $(BUILD)) \
+		tools/run-integration.sh tests/integration/t[0-9]*.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz-replay
+	@$(MAKE) --no-print-directory integration
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@WDT=$(abspath $(WDT)) tools/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@WDT=$(abspath $(WDT)) tools/bench.sh
+
+lint-man:
+	@for m in docs/*.1; do mandoc -T lint -W warning $$m || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(WDT) $(DESTDIR)$(BINDIR)/wdt
+	for c in $$($(WDT) --list-commands); do \
+		ln -sf wdt $(DESTDIR)$(BINDIR)/wdt-$$c; done
+	install -m 0644 docs/*.1 $(DESTDIR)$(MANDIR)/man1/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/wdt $(DESTDIR)$(BINDIR)/wdt-*
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard docs/*.1)))
+
+clean:
+	rm -rf build
+
+# Build fragments of the fixture factory and other tools.
+include $(sort $(wildcard tools/*.mk))
+
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d)

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A physical address space: sorted, non-overlapping runs, each backed by
+ * the image's format reader, plus the CPU state and notes the image holds.
+ * Formats (formats/) fill it in their open(); everything above reads guest
+ * physical memory through wdt_image_read_phys() only.
+ */
+#ifndef WDT_CORE_IMAGE_H
+#define WDT_CORE_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/source.h"
+
+struct wdt_out;
+struct wdt_format;
+
+#define WDT_PAGE_SIZE 4096u
+
+struct wdt_run {
+	uint64_t pa;	   /* first physical address */
+	uint64_t len;	   /* bytes */
+	uint64_t file_off; /* reader-defined; run readers: offset of pa */
+};
+
+/* Register indexes, in QEMUCPUState order (qemu-elf.md §7). */
+enum wdt_reg {
+	WDT_RAX, WDT_RBX, WDT_RCX, WDT_RDX, WDT_RSI, WDT_RDI, WDT_RSP, WDT_RBP,
+	WDT_R8, WDT_R9, WDT_R10, WDT_R11, WDT_R12, WDT_R13, WDT_R14, WDT_R15,
+	WDT_RIP, WDT_RFLAGS,
+	WDT_NREGS
+};
+
+const char *wdt_reg_name(enum wdt_reg r);
+
+struct wdt_seg {
+	uint32_t selector;
+	uint32_t limit;
+	uint32_t flags; /* QEMU descriptor flags word */
+	uint64_t base;
+};
+
+/* Segment indexes, in QEMUCPUState order. */
+enum wdt_segreg {
+	WDT_CS, WDT_DS, WDT_ES, WDT_FS, WDT_GS, WDT_SS, WDT_LDT, WDT_TR,
+	WDT_GDT, WDT_IDT,
+	WDT_NSEGS
+};
+
+const char *wdt_seg_name(enum wdt_segreg s);
+
+/* Which parts of struct wdt_cpu are known. */
+enum {
+	WDT_CPU_HAVE_GPRS = 1u << 0,	 /* general registers, rip, rflags */
+	WDT_CPU_HAVE_SEGS = 1u << 1,	 /* selectors (+ bases if QEMU note) */
+	WDT_CPU_HAVE_SYSTEM = 1u << 2,	 /* cr0-4, gdt, idt, ldt, tr bases */
+	WDT_CPU_HAVE_KGSBASE = 1u << 3,	 /* MSR KERNEL_GS_BASE */
+	WDT_CPU_HAVE_EFER = 1u << 4,	 /* MSR EFER */
+	WDT_CPU_HAVE_FSGSBASE = 1u << 5, /* fs_base/gs_base (prstatus) */
+};
+
+struct wdt_cpu {
+	unsigned index; /* 0-based as the image numbers them */
+	unsigned have;	/* WDT_CPU_HAVE_* */
+	bool long_mode; /* state came from a 64-bit note */
+	uint64_t regs[WDT_NREGS];
+	struct wdt_seg segs[WDT_NSEGS];
+	uint64_t cr[5];
+	uint64_t efer;
+	uint64_t kernel_gs_base;
+	uint64_t fs_base, gs_base;
+	const char *source; /* static string: "QEMU note", "NT_PRSTATUS", … */
+};
+
+struct wdt_note {
+	char name[32];	    /* owner name, NUL-terminated, sanitised */
+	uint32_t type;
+	uint64_t desc_off;  /* offset of the descriptor in img->src */
+	uint64_t desc_size;
+};
+
+struct wdt_image {
+	const struct wdt_format *fmt;
+	struct wdt_source *src; /* owned; a format may wrap it in open() */
+	char *path;		/* owned; for messages */
+	char variant[96];	/* e.g. "ELF64, EM_X86_64" */
+
+	struct wdt_run *runs; /* sorted by pa, non-overlapping */
+	size_t nruns;
+	size_t runs_cap;
+
+	struct wdt_cpu *cpus;
+	size_t ncpus;
+
+	struct wdt_note *notes;
+	size_t nnotes;
+
+	void *priv; /* the format's */
+};
+
+/* Append a run; order does not matter until wdt_image_finish_runs(). */
+int wdt_image_add_run(struct wdt_image *img, uint64_t pa, uint64_t len,
+		      uint64_t file_off, struct wdt_err *err);
+
+/*
+ * Sort runs and check them: no zero length, no wrap past 2^64, no overlap.
+ * CORRUPT with both ranges named on overlap.
+ */
+int wdt_image_finish_runs(struct wdt_image *img, struct wdt_err *err);
+
+/* Index of the run holding pa, or -1 (binary search). */
+long wdt_image_find_run(const struct wdt_image *img, uint64_t pa);
+
+/* Total bytes in runs. */
+uint64_t wdt_image_total(const struct wdt_image *img);
+
+/*
+ * Read exactly len bytes of guest physical memory at pa, across runs.
+ * A byte outside every run: status NO_DATA, message naming the address
+ * ("physical address 0x… is not in the image"). Corruption in the reader
+ * has its own status. Never returns partial success.
+ */
+int wdt_image_read_phys(struct wdt_image *img, uint64_t pa, void *buf,
+			size_t len, struct wdt_err *err);
+
+/* Append CPU / note records (copied). */
+int wdt_image_add_cpu(struct wdt_image *img, const struct wdt_cpu *cpu,
+		      struct wdt_err *err);
+int wdt_image_add_note(struct wdt_image *img, const struct wdt_note *note,
+		       struct wdt_err *err);
+
+/* Free everything the image owns (also calls fmt->close). NULL is fine. */
+void wdt_image_close(struct wdt_image *img);
+
+/*
+ * A format: a const ops table. Detection calls probe() on the first bytes
+ * of the file; the highest score wins (0 = not this format).
+ */
+enum {
+	WDT_FMT_HAS_CPUS = 1u << 0,  /* may carry CPU state */
+	WDT_FMT_FALLBACK = 1u << 1,  /* weak probe (no magic) */
+};
+
+#define WDT_PROBE_HEAD 8192u /* bytes given to probe() */
+
+struct wdt_format {
+	const char *name;    /* "elf", "raw", … (--format=NAME) */
+	const char *summary; /* one line for --list-formats */
+	unsigned flags;
+	/* Score 0..100 from the first bytes (len may be < WDT_PROBE_HEAD). */
+	int (*probe)(const uint8_t *head, size_t len, uint64_t size);
+	/* Fill runs/cpus/notes/variant. img->src and img->path are set. */
+	int (*open)(struct wdt_image *img, struct wdt_err *err);
+	/*
+	 * Read [pa, pa+len) which lies entirely inside *run. NULL means the
+	 * default: the bytes are at run->file_off + (pa - run->pa) in src.
+	 */
+	int (*read)(struct wdt_image *img, const struct wdt_run *run,
+		    uint64_t pa, void *buf, size_t len, struct wdt_err *err);
+	/* Add format-specific facts to `wdt info` output (may be NULL). */
+	void (*describe)(struct wdt_image *img, struct wdt_out *out);
+	/* Free priv (may be NULL). */
+	void (*close)(struct wdt_image *img);
+};
+
+#endif

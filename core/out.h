@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One emitter for human text and JSON, fed by the same calls. Commands build
+ * a small document tree, then render it once: text (labels aligned, arrays of
+ * objects as tables) or JSON (one object; addresses as "0x…" strings).
+ * Allocation failures are remembered and reported by wdt_out_render().
+ */
+#ifndef WDT_CORE_OUT_H
+#define WDT_CORE_OUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/err.h"
+
+struct wdt_out;
+
+/* json: render as JSON; otherwise text. Returns NULL on allocation failure. */
+struct wdt_out *wdt_out_new(bool json);
+void wdt_out_free(struct wdt_out *o);
+bool wdt_out_is_json(const struct wdt_out *o);
+
+/*
+ * key: JSON member name (ignored inside arrays, may be NULL there).
+ * label: human label for text output (NULL: derived from key).
+ */
+void wdt_out_obj_begin(struct wdt_out *o, const char *key, const char *label);
+void wdt_out_obj_end(struct wdt_out *o);
+void wdt_out_arr_begin(struct wdt_out *o, const char *key, const char *label);
+void wdt_out_arr_end(struct wdt_out *o);
+
+void wdt_out_str(struct wdt_out *o, const char *key, const char *label,
+		 const char *s);
+void wdt_out_u64(struct wdt_out *o, const char *key, const char *label,
+		 uint64_t v);
+void wdt_out_i64(struct wdt_out *o, const char *key, const char *label,
+		 int64_t v);
+void wdt_out_bool(struct wdt_out *o, const char *key, const char *label,
+		  bool v);
+/* A 64-bit address: "0x%016llx" in both forms (JSON string). */
+void wdt_out_addr(struct wdt_out *o, const char *key, const char *label,
+		  uint64_t v);
+/* A hex value without padding: "0x1f" (JSON string). */
+void wdt_out_hex(struct wdt_out *o, const char *key, const char *label,
+		 uint64_t v);
+/* A byte count: JSON number; text "4294967296 (4.0 GiB)". */
+void wdt_out_size(struct wdt_out *o, const char *key, const char *label,
+		  uint64_t bytes);
+void wdt_out_null(struct wdt_out *o, const char *key, const char *label);
+
+/* Render the document; checks for write errors. Status OUTPUT on failure. */
+int wdt_out_render(struct wdt_out *o, FILE *f, struct wdt_err *err);
+
+/* Write s as a JSON string literal: escapes controls, fixes bad UTF-8. */
+void wdt_json_string(FILE *f, const char *s);
+
+#endif

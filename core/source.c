@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include "core/source.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct wdt_source *wdt_source_new(const struct wdt_source_ops *ops,
+				  void *priv, uint64_t size, const char *name,
+				  struct wdt_err *err)
+{
+	struct wdt_source *src = calloc(1, sizeof(*src));
+
+	if (!src) {
+		wdt_err_nomem(err);
+		return NULL;
+	}
+	src->name = strdup(name ? name : "(memory)");
+	if (!src->name) {
+		free(src);
+		wdt_err_nomem(err);
+		return NULL;
+	}
+	src->ops = ops;
+	src->priv = priv;
+	src->size = size;
+	return src;
+}
+
+void wdt_source_close(struct wdt_source *src)
+{
+	if (!src)
+		return;
+	if (src->ops->close)
+		src->ops->close(src);
+	free(src->name);
+	free(src);
+}
+
+int wdt_source_pread(struct wdt_source *src, void *buf, size_t len,
+		     uint64_t off, size_t *got, struct wdt_err *err)
+{
+	*got = 0;
+	if (len == 0 || off >= src->size)
+		return 0;
+	if (len > src->size - off)
+		len = (size_t)(src->size - off);
+	return src->ops->pread(src, buf, len, off, got, err);
+}
+
+int wdt_source_read(struct wdt_source *src, void *buf, size_t len,
+		    uint64_t off, struct wdt_err *err)
+{
+	size_t got;
+
+	if (!wdt_in_bounds(src->size, off, len))
+		return wdt_err_set(err, WDT_TRUNCATED,
+				   "%zu bytes at offset 0x%" PRIx64
+				   " lie beyond the end of data (size 0x%" PRIx64
+				   ")",
+				   len, off, src->size);
+	if (wdt_source_pread(src, buf, len, off, &got, err) < 0)
+		return -1;
+	if (got != len)
+		return wdt_err_set(err, WDT_TRUNCATED,
+				   "short read at offset 0x%" PRIx64
+				   ": %zu of %zu bytes",
+				   off, got, len);
+	return 0;
+}
+
+/* ---- files ---- */
+
+struct file_priv {
+	int fd;
+};
+
+static int file_pread(struct wdt_source *src, void *buf, size_t len,
+		      uint64_t off, size_t *got, struct wdt_err *err)
+{
+	struct file_priv *fp = src->priv;
+	uint8_t *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(fp->fd, p + done, len - done,
+				  (off_t)(off + done));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			*got = done;
+			return wdt_err_errno(err, errno,
+					     "read at offset 0x%" PRIx64,
+					     off + done);
+		}
+		if (n == 0)
+			break; /* file shrank under us */
+		done += (size_t)n;
+	}
+	*got = done;
+	return 0;
+}
+
+static void file_close(struct wdt_source *src)
+{
+	struct file_priv *fp = src->priv;
+
+	close(fp->fd);
+	free(fp);
+}
+
+static const struct wdt_source_ops file_ops = {
+	.pread = file_pread,
+	.close = file_close,
+};
+
+struct wdt_source *wdt_source_open_file(const char *path, struct wdt_err *err)
+{
+	struct wdt_source *src;
+	struct file_priv *fp;
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ENOENT) {
+			wdt_err_set(err, WDT_NOT_FOUND, "no such file");
+		} else if (e == EACCES) {
+			wdt_err_set(err, WDT_IO, "permission denied");
+		} else {
+			wdt_err_errno(err, e, "cannot open");
+		}
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		wdt_err_errno(err, errno, "cannot stat");
+		close(fd);
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		wdt_err_set(err, WDT_UNKNOWN_FORMAT,
+			    "is a directory, not a memory image");
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		wdt_err_set(err, WDT_UNSUPPORTED,
+			    "not a regular file (pipes and devices cannot be "
+			    "read at random offsets)");
+		close(fd);
+		return NULL;
+	}
+	uint64_t size = (uint64_t)st.st_size;
+	if (S_ISBLK(st.st_mode)) {
+		off_t end = lseek(fd, 0, SEEK_END);
+		if (end < 0) {
+			wdt_err_errno(err, errno, "cannot size block device");
+			close(fd);
+			return NULL;
+		}
+		size = (uint64_t)end;
+	}
+	fp = malloc(sizeof(*fp));
+	if (!fp) {
+		close(fd);
+		wdt_err_nomem(err);
+		return NULL;
+	}
+	fp->fd = fd;
+	src = wdt_source_new(&file_ops, fp, size, path, err);
+	if (!src) {
+		close(fd);
+		free(fp);
+		return NULL;
+	}
+	/* We read images front to back far more often than not. */
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	return src;
+}
+
+/* ---- memory ---- */
+
+static int mem_pread(struct wdt_source *src, void *buf, size_t len,
+		     uint64_t off, size_t *got, struct wdt_err *err)
+{
+	(void)err;
+	memcpy(buf, (const uint8_t *)src->priv + off, len);
+	*got = len;
+	return 0;
+}
+
+static const struct wdt_source_ops mem_ops = {
+	.pread = mem_pread,
+};
+
+struct wdt_source *wdt_source_open_mem(const void *buf, size_t len,
+				       const char *name, struct wdt_err *err)
+{
+	return wdt_source_new(&mem_ops, (void *)(uintptr_t)buf, len, name,
+			      err);
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Byte sources: a read-only, random-access stream of bytes with a known
+ * size. Files are read with pread (64-bit offsets, never mapped writable);
+ * memory sources serve unit tests and fuzzers; other layers (flattened
+ * kdump, compressed raw) wrap a source in a source.
+ */
+#ifndef WDT_CORE_SOURCE_H
+#define WDT_CORE_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/bytes.h"
+#include "core/err.h"
+
+struct wdt_source;
+
+struct wdt_source_ops {
+	/* Read up to len bytes at off; set *got. Short only at end of data. */
+	int (*pread)(struct wdt_source *src, void *buf, size_t len,
+		     uint64_t off, size_t *got, struct wdt_err *err);
+	void (*close)(struct wdt_source *src);
+};
+
+struct wdt_source {
+	const struct wdt_source_ops *ops;
+	void *priv;
+	uint64_t size;
+	char *name; /* for messages; owned */
+};
+
+/*
+ * Open a regular file read-only. Rejects directories and other
+ * non-regular files with a clear message. The returned source is owned by
+ * the caller (wdt_source_close).
+ */
+struct wdt_source *wdt_source_open_file(const char *path, struct wdt_err *err);
+
+/* A source over caller memory (not copied; must outlive the source). */
+struct wdt_source *wdt_source_open_mem(const void *buf, size_t len,
+				       const char *name, struct wdt_err *err);
+
+/*
+ * Create a source from ops and private data (for wrapper sources). name
+ * is copied. On failure priv is NOT freed.
+ */
+struct wdt_source *wdt_source_new(const struct wdt_source_ops *ops,
+				  void *priv, uint64_t size, const char *name,
+				  struct wdt_err *err);
+
+void wdt_source_close(struct wdt_source *src);
+
+/*
+ * Read exactly len bytes at off. Past the end: status TRUNCATED with a
+ * message giving the offset and the source size.
+ */
+int wdt_source_read(struct wdt_source *src, void *buf, size_t len,
+		    uint64_t off, struct wdt_err *err);
+
+/* Read up to len bytes; *got says how many (0 at or past the end). */
+int wdt_source_pread(struct wdt_source *src, void *buf, size_t len,
+		     uint64_t off, size_t *got, struct wdt_err *err);
+
+#endif
