@@ -55,10 +55,14 @@ int wdt_err_prefix(struct wdt_err *err, const char *fmt, ...)
 	vsnprintf(ctx, sizeof(ctx), fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
+	char both[2 * WDT_ERR_MSG_MAX + 2];
 	if (old[0])
-		snprintf(err->msg, sizeof(err->msg), "%s: %s", ctx, old);
+		snprintf(both, sizeof(both), "%s: %s", ctx, old);
 	else
-		snprintf(err->msg, sizeof(err->msg), "%s", ctx);
+		snprintf(both, sizeof(both), "%s", ctx);
+	/* Keep the innermost detail's start readable; cut at the end. */
+	memcpy(err->msg, both, sizeof(err->msg) - 1);
+	err->msg[sizeof(err->msg) - 1] = '\0';
 	if (err->status == WDT_OK)
 		err->status = WDT_INTERNAL;
 	return -1;
