@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one ordered list of formats: detection by content (never by file
+ * name), --format=NAME and --list-formats all come from it.
+ */
+#ifndef WDT_FORMATS_REGISTRY_H
+#define WDT_FORMATS_REGISTRY_H
+
+#include "core/image.h"
+
+/* NULL-terminated, in detection-priority order. */
+extern const struct wdt_format *const wdt_formats[];
+
+const struct wdt_format *wdt_format_find(const char *name);
+
+/* The best-scoring format for these first bytes, or NULL. */
+const struct wdt_format *wdt_format_detect(const uint8_t *head, size_t len,
+					   uint64_t size);
+
+/*
+ * Open path as an image. format: a name from the registry, or NULL to
+ * detect. The image is owned by the caller (wdt_image_close). Errors are
+ * about the file's content; the caller prefixes the file name.
+ */
+struct wdt_image *wdt_image_open(const char *path, const char *format,
+				 struct wdt_err *err);
+
+/* The same over an already-open source (taken over even on failure). */
+struct wdt_image *wdt_image_open_source(struct wdt_source *src,
+					const char *format,
+					struct wdt_err *err);
+
+#endif
