@@ -1,0 +1,943 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kdump-compressed reader (kdump.md). Open: unwrap the flattened layout if
+ * present (formats/flat.c), parse and validate the headers, load the
+ * bitmap that says which pages the file holds (the 2nd one when there are
+ * two, as crash and libkdumpfile do), build prefix popcounts, turn the set
+ * bits into physical runs, parse the ELF notes. Reads resolve a page's
+ * descriptor (run start index + offset, or prefix popcount), decompress
+ * and keep the page in a small cache keyed by its data offset, so QEMU's
+ * one shared zero page is decompressed once.
+ */
+#include "formats/kdump.h"
+
+#include <inttypes.h>
+#include <lzo/lzo1x.h>
+#include <pthread.h>
+#include <snappy-c.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "core/out.h"
+#include "formats/flat.h"
+
+#if defined(__has_include)
+#if __has_include("formats/elf.h")
+#include "formats/elf.h"
+#define KDUMP_HAVE_ELF_NOTES 1
+#endif
+#endif
+
+#define CHUNK_WORDS 8u /* prefix count every 512 bits */
+#define CACHE_SLOTS 256u
+#define MAX_NOTE_SIZE (64u << 20)
+
+struct kdump {
+	struct wdt_kdump_hdr h;
+	bool flat;
+	uint32_t bs;
+	uint64_t *bits;	  /* dumpable bitmap, max_pfn bits */
+	uint64_t nwords;
+	uint64_t *prefix; /* set bits before each chunk */
+	uint64_t ndesc;	  /* set bits in all */
+
+	pthread_mutex_t lock; /* cache */
+	uint64_t *ckey;	      /* data offset + 1 per slot; 0 = empty */
+	uint8_t *cdata;	      /* CACHE_SLOTS pages */
+	uint8_t *cbuf;	      /* compressed data (under lock) */
+};
+
+/* ---- header parsing and validation (shared with verify) ---- */
+
+static void copy_str(char *dst, const uint8_t *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && src[i]; i++)
+		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? (char)src[i] : '?';
+	dst[i] = '\0';
+}
+
+static bool sane_block(uint32_t bs)
+{
+	return bs >= WDT_KDUMP_MIN_BLOCK && bs <= WDT_KDUMP_MAX_BLOCK &&
+	       (bs & (bs - 1)) == 0;
+}
+
+static uint32_t be32_at(const uint8_t *p)
+{
+	return wdt_be32(p);
+}
+
+int wdt_kdump_parse_header(const uint8_t *buf, size_t len,
+			   struct wdt_kdump_hdr *h, struct wdt_err *err)
+{
+	memset(h, 0, sizeof(*h));
+	if (len < WDT_KDH_SIZE)
+		return wdt_err_set(err, WDT_TRUNCATED,
+				   "kdump header: %zu bytes, need %u", len,
+				   WDT_KDH_SIZE);
+	if (memcmp(buf, WDT_KDUMP_SIG, WDT_KDUMP_SIG_LEN) != 0 &&
+	    memcmp(buf, WDT_KDUMP_SIG_OLD, WDT_KDUMP_SIG_LEN) != 0)
+		return wdt_err_set(err, WDT_UNKNOWN_FORMAT,
+				   "kdump header: no 'KDUMP' or 'DISKDUMP' "
+				   "signature");
+	copy_str(h->signature, buf, WDT_KDUMP_SIG_LEN);
+	copy_str(h->release, buf + WDT_KDH_UTS_RELEASE, WDT_KDH_UTS_FIELD);
+	copy_str(h->machine, buf + WDT_KDH_UTS_MACHINE, WDT_KDH_UTS_FIELD);
+	h->header_version = (int32_t)wdt_le32(buf + WDT_KDH_VERSION);
+	h->status = wdt_le32(buf + WDT_KDH_STATUS);
+	h->block_size = (int32_t)wdt_le32(buf + WDT_KDH_BLOCK_SIZE);
+	h->sub_hdr_size = (int32_t)wdt_le32(buf + WDT_KDH_SUB_HDR_SIZE);
+	h->bitmap_blocks = wdt_le32(buf + WDT_KDH_BITMAP_BLOCKS);
+	h->max_mapnr = wdt_le32(buf + WDT_KDH_MAX_MAPNR);
+	h->nr_cpus = (int32_t)wdt_le32(buf + WDT_KDH_NR_CPUS);
+
+	uint32_t bs = (uint32_t)h->block_size;
+	if (!sane_block(bs)) {
+		/* Say why when we can tell: byte order or 32-bit layout. */
+		if (sane_block(be32_at(buf + WDT_KDH_BLOCK_SIZE)))
+			return wdt_err_set(err, WDT_UNSUPPORTED,
+					   "kdump header: big-endian dump "
+					   "(machine '%s') is not supported",
+					   h->machine);
+		if (sane_block(wdt_le32(buf + WDT_KDH32_BLOCK_SIZE)))
+			return wdt_err_set(err, WDT_UNSUPPORTED,
+					   "kdump header: 32-bit header layout "
+					   "(machine '%s') is not supported",
+					   h->machine);
+		return wdt_err_set(err, WDT_CORRUPT,
+				   "kdump header: block_size %" PRId32
+				   " is not a power of two in [%u, %u]",
+				   h->block_size, WDT_KDUMP_MIN_BLOCK,
+				   WDT_KDUMP_MAX_BLOCK);
+	}
+	if (h->header_version < 0 || h->header_version > 64)
+		return wdt_err_set(err, WDT_CORRUPT,
+				   "kdump header: header_version %" PRId32
+				   " is not plausible",
+				   h->header_version);
+	return 0;
+}
+
+int wdt_kdump_parse_sub(const uint8_t *buf, size_t len,
+			struct wdt_kdump_hdr *h, struct wdt_err *err)
+{
+	int v = h->header_version;
+	size_t need = v >= 6   ? WDT_KSH_SIZE
+		      : v >= 5 ? WDT_KSH_SIZE_ERASEINFO + 8
+		      : v >= 4 ? WDT_KSH_SIZE_NOTE + 8
+		      : v >= 3 ? WDT_KSH_SIZE_VMCOREINFO + 8
+		      : v >= 2 ? WDT_KSH_END_PFN + 8
+		      : v >= 1 ? WDT_KSH_DUMP_LEVEL + 4
+			       : 0;
+
+	if (len < need)
+		return wdt_err_set(err, WDT_TRUNCATED,
+				   "kdump sub-header: %zu bytes, version %d "
+				   "needs %zu",
+				   len, v, need);
+	if (v >= 1) {
+		h->phys_base = wdt_le64(buf + WDT_KSH_PHYS_BASE);
+		h->dump_level = (int32_t)wdt_le32(buf + WDT_KSH_DUMP_LEVEL);
+	}
+	if (v >= 2) {
+		h->split = (int32_t)wdt_le32(buf + WDT_KSH_SPLIT);
+		h->start_pfn = wdt_le64(buf + WDT_KSH_START_PFN);
+		h->end_pfn = wdt_le64(buf + WDT_KSH_END_PFN);
+	}
+	if (v >= 3) {
+		h->offset_vmcoreinfo = wdt_le64(buf + WDT_KSH_OFF_VMCOREINFO);
+		h->size_vmcoreinfo = wdt_le64(buf + WDT_KSH_SIZE_VMCOREINFO);
+	}
+	if (v >= 4) {
+		h->offset_note = wdt_le64(buf + WDT_KSH_OFF_NOTE);
+		h->size_note = wdt_le64(buf + WDT_KSH_SIZE_NOTE);
+	}
+	if (v >= 5) {
+		h->offset_eraseinfo = wdt_le64(buf + WDT_KSH_OFF_ERASEINFO);
+		h->size_eraseinfo = wdt_le64(buf + WDT_KSH_SIZE_ERASEINFO);
+	}
+	if (v >= 6) {
+		h->start_pfn_64 = wdt_le64(buf + WDT_KSH_START_PFN_64);
+		h->end_pfn_64 = wdt_le64(buf + WDT_KSH_END_PFN_64);
+		h->max_mapnr_64 = wdt_le64(buf + WDT_KSH_MAX_MAPNR_64);
+	}
+	return 0;
+}
+
+int wdt_kdump_check(struct wdt_kdump_hdr *h, uint64_t size,
+		    struct wdt_err *err)
+{
+	uint64_t bs = (uint64_t)(uint32_t)h->block_size;
+
+	if (!sane_block((uint32_t)bs))
+		return wdt_err_set(err, WDT_CORRUPT,
+				   "kdump header: bad block_size %" PRId32,
+				   h->block_size);
+	if (h->sub_hdr_size < 0 || (uint64_t)h->sub_hdr_size > size / bs)
+		return wdt_err_set(err, WDT_CORRUPT,
+				   "kdump header: sub_hdr_size %" PRId32
+				   " blocks does not fit the file (0x%" PRIx64
+				   " bytes)",
+				   h->sub_hdr_size, size);
+	h->max_pfn = h->max_mapnr;
+	if (h->header_version >= 6 && h->max_mapnr_64)
+		h->max_pfn = h->max_mapnr_64;
+	if (h->max_pfn == 0)
+		return wdt_err_set(err, WDT_CORRUPT,
+				   "kdump header: max_mapnr is 0");
+	if (h->max_pfn > WDT_KDUMP_MAX_PFN)
+		return wdt_err_set(err, WDT_UNSUPPORTED,
+				   "kdump header: max_mapnr 0x%" PRIx64
+				   " is beyond the 0x%llx pages wdt accepts",
+				   h->max_pfn, WDT_KDUMP_MAX_PFN);
+	if (h->bitmap_blocks == 0)
+		return wdt_err_set(err, WDT_CORRUPT,
+				   "kdump header: bitmap_blocks is 0");
+	h->bitmap_off = (1 + (uint64_t)h->sub_hdr_size) * bs;
+	uint64_t area = (uint64_t)h->bitmap_blocks * bs;
+	uint64_t one = (h->max_pfn + 7) / 8;	       /* bytes per bitmap */
+	uint64_t one_blocks = (one + bs - 1) / bs;
+	if (!wdt_in_bounds(size, h->bitmap_off, area))
+		return wdt_err_set(err, WDT_TRUNCATED,
+				   "kdump bitmap: %" PRIu32
+				   " blocks at 0x%" PRIx64
+				   " run past the end of the file (0x%" PRIx64
+				   " bytes)",
+				   h->bitmap_blocks, h->bitmap_off, size);
+	/* Room for two → partial dump: use the 2nd (kdump.md §4). */
+	h->two_bitmaps = h->bitmap_blocks >= 2 * one_blocks;
+	if (h->two_bitmaps) {
+		h->bitmap_off += (uint64_t)(h->bitmap_blocks / 2) * bs;
+	} else if (area < one) {
+		return wdt_err_set(err, WDT_CORRUPT,
+				   "kdump bitmap: %" PRIu32
+				   " blocks cover 0x%" PRIx64
+				   " pages but max_mapnr is 0x%" PRIx64,
+				   h->bitmap_blocks, area * 8, h->max_pfn);
+	}
+	h->bitmap_len = one;
+	h->desc_off = (1 + (uint64_t)h->sub_hdr_size) * bs + area;
+	h->first_pfn = 0;
+	h->end_pfn_used = h->max_pfn;
+	if (h->split) {
+		uint64_t s = h->header_version >= 6 ? h->start_pfn_64
+						    : h->start_pfn;
+		uint64_t e = h->header_version >= 6 ? h->end_pfn_64
+						    : h->end_pfn;
+		if (s > e || e > h->max_pfn)
+			return wdt_err_set(err, WDT_CORRUPT,
+					   "kdump sub-header: split range "
+					   "[0x%" PRIx64 ", 0x%" PRIx64
+					   ") outside max_mapnr 0x%" PRIx64,
+					   s, e, h->max_pfn);
+		h->first_pfn = s;
+		h->end_pfn_used = e;
+	}
+	return 0;
+}
+
+const char *wdt_kdump_comp_name(uint32_t flags)
+{
+	switch (flags & WDT_KDUMP_COMP_MASK) {
+	case 0:
+		return "none";
+	case WDT_KDUMP_ZLIB:
+		return "zlib";
+	case WDT_KDUMP_LZO:
+		return "lzo";
+	case WDT_KDUMP_SNAPPY:
+		return "snappy";
+	case WDT_KDUMP_ZSTD:
+		return "zstd";
+	default:
+		return "mixed";
+	}
+}
+
+/* ---- probe ---- */
+
+static int kdump_probe(const uint8_t *head, size_t len, uint64_t size)
+{
+	(void)size;
+	if (len >= WDT_KDUMP_SIG_LEN &&
+	    (memcmp(head, WDT_KDUMP_SIG, WDT_KDUMP_SIG_LEN) == 0 ||
+	     memcmp(head, WDT_KDUMP_SIG_OLD, WDT_KDUMP_SIG_LEN) == 0))
+		return 100;
+	if (!wdt_flat_probe(head, len))
+		return 0;
+	/* The first record normally writes the kdump header at offset 0. */
+	const uint8_t *r = head + WDT_FLAT_HDR_SIZE;
+	if (len >= WDT_FLAT_HDR_SIZE + WDT_FLAT_REC_HDR + WDT_KDUMP_SIG_LEN &&
+	    wdt_be64(r) == 0 &&
+	    memcmp(r + WDT_FLAT_REC_HDR, WDT_KDUMP_SIG, WDT_KDUMP_SIG_LEN) == 0)
+		return 100;
+	return 50; /* flattened, content unknown: let open() say */
+}
+
+/* ---- bitmap, prefix counts, runs ---- */
+
+static bool bit(const struct kdump *kd, uint64_t pfn)
+{
+	return pfn < kd->h.max_pfn && (kd->bits[pfn >> 6] >> (pfn & 63)) & 1;
+}
+
+/* Descriptor index of pfn (which must be dumpable). */
+static uint64_t desc_index(const struct kdump *kd, uint64_t pfn)
+{
+	uint64_t w = pfn >> 6, c = w / CHUNK_WORDS, k = kd->prefix[c];
+
+	for (uint64_t i = c * CHUNK_WORDS; i < w; i++)
+		k += (uint64_t)__builtin_popcountll(kd->bits[i]);
+	k += (uint64_t)__builtin_popcountll(kd->bits[w] &
+					    ((1ull << (pfn & 63)) - 1));
+	return k;
+}
+
+static int load_bitmap(struct wdt_image *img, struct kdump *kd,
+		       struct wdt_err *err)
+{
+	const struct wdt_kdump_hdr *h = &kd->h;
+	uint64_t nbytes = h->bitmap_len, nchunks;
+	uint8_t *raw;
+
+	kd->nwords = (h->max_pfn + 63) / 64;
+	nchunks = (kd->nwords + CHUNK_WORDS - 1) / CHUNK_WORDS;
+	kd->bits = calloc(kd->nwords, 8);
+	kd->prefix = calloc(nchunks + 1, 8);
+	raw = malloc(nbytes);
+	if (!kd->bits || !kd->prefix || !raw) {
+		free(raw);
+		return wdt_err_nomem(err);
+	}
+	if (wdt_source_read(img->src, raw, nbytes, h->bitmap_off, err) < 0) {
+		free(raw);
+		return wdt_err_prefix(err, "kdump bitmap");
+	}
+	for (uint64_t i = 0; i < nbytes; i++)
+		kd->bits[i / 8] |= (uint64_t)raw[i] << (8 * (i % 8));
+	free(raw);
+	/* Bits past max_pfn and, for a split part, outside its range are
+	 * pages this file has no descriptors for. */
+	for (uint64_t p = h->max_pfn; p < kd->nwords * 64; p++)
+		kd->bits[p >> 6] &= ~(1ull << (p & 63));
+	if (h->first_pfn || h->end_pfn_used < h->max_pfn) {
+		for (uint64_t p = 0; p < h->max_pfn; p++)
+			if (p < h->first_pfn || p >= h->end_pfn_used)
+				kd->bits[p >> 6] &= ~(1ull << (p & 63));
+	}
+	uint64_t k = 0;
+	for (uint64_t c = 0; c < nchunks; c++) {
+		kd->prefix[c] = k;
+		for (uint64_t i = c * CHUNK_WORDS;
+		     i < (c + 1) * CHUNK_WORDS && i < kd->nwords; i++)
+			k += (uint64_t)__builtin_popcountll(kd->bits[i]);
+	}
+	kd->prefix[nchunks] = k;
+	kd->ndesc = k;
+	return 0;
+}
+
+static int add_runs(struct wdt_image *img, struct kdump *kd,
+		    struct wdt_err *err)
+{
+	uint64_t p = 0, k = 0, bs = kd->bs;
+
+	while (p < kd->h.max_pfn) {
+		uint64_t w = kd->bits[p >> 6] >> (p & 63);
+		if (!w) {
+			p = (p | 63) + 1;
+			continue;
+		}
+		p += (uint64_t)__builtin_ctzll(w);
+		uint64_t start = p;
+		for (;;) {
+			uint64_t x = ~(kd->bits[p >> 6] >> (p & 63));
+			uint64_t left = 64 - (p & 63);
+			uint64_t ones = x ? (uint64_t)__builtin_ctzll(x) : left;
+			if (ones > left)
+				ones = left;
+			p += ones;
+			if (ones < left || p >= kd->h.max_pfn)
+				break;
+		}
+		if (p > kd->h.max_pfn)
+			p = kd->h.max_pfn;
+		if (wdt_image_add_run(img, start * bs, (p - start) * bs, k,
+				      err) < 0)
+			return -1;
+		k += p - start;
+	}
+	return 0;
+}
+
+/* ---- one page ---- */
+
+static int decompress(uint32_t method, const uint8_t *in, uint32_t n,
+		      uint8_t *out, uint32_t bs, const char **why)
+{
+	switch (method) {
+	case WDT_KDUMP_ZLIB: {
+		uLongf dl = bs;
+		int rc = uncompress(out, &dl, in, n);
+		if (rc != Z_OK) {
+			*why = rc == Z_BUF_ERROR ? "inflates past a page"
+			       : rc == Z_MEM_ERROR ? "out of memory"
+						   : "bad zlib stream";
+			return -1;
+		}
+		if (dl != bs) {
+			*why = "inflates to less than a page";
+			return -1;
+		}
+		return 0;
+	}
+	case WDT_KDUMP_LZO: {
+		lzo_uint dl = bs;
+		if (lzo1x_decompress_safe(in, n, out, &dl, NULL) != LZO_E_OK) {
+			*why = "bad LZO1X data";
+			return -1;
+		}
+		if (dl != bs) {
+			*why = "LZO data is not one page";
+			return -1;
+		}
+		return 0;
+	}
+	case WDT_KDUMP_SNAPPY: {
+		size_t dl;
+		if (snappy_uncompressed_length((const char *)in, n, &dl) !=
+			    SNAPPY_OK ||
+		    dl != bs) {
+			*why = "snappy length is not one page";
+			return -1;
+		}
+		if (snappy_uncompress((const char *)in, n, (char *)out, &dl) !=
+			    SNAPPY_OK ||
+		    dl != bs) {
+			*why = "bad snappy data";
+			return -1;
+		}
+		return 0;
+	}
+	case WDT_KDUMP_ZSTD: {
+		size_t r = ZSTD_decompress(out, bs, in, n);
+		if (ZSTD_isError(r)) {
+			*why = ZSTD_getErrorName(r);
+			return -1;
+		}
+		if (r != bs) {
+			*why = "zstd frame is not one page";
+			return -1;
+		}
+		return 0;
+	}
+	}
+	*why = "unknown compression";
+	return -1;
+}
+
+struct desc {
+	uint64_t off;
+	uint32_t size, flags;
+};
+
+static int read_desc(struct wdt_image *img, const struct kdump *kd,
+		     uint64_t pfn, uint64_t k, struct desc *d,
+		     struct wdt_err *err)
+{
+	uint8_t b[WDT_KPD_LEN];
+	uint64_t at = kd->h.desc_off + k * WDT_KPD_LEN;
+
+	if (!wdt_in_bounds(img->src->size, at, WDT_KPD_LEN)) {
+		if (kd->h.status & WDT_KDUMP_INCOMPLETE)
+			return wdt_err_set(err, WDT_NO_DATA,
+					   "PFN 0x%" PRIx64
+					   ": page missing (incomplete dump)",
+					   pfn);
+		return wdt_err_set(err, WDT_TRUNCATED,
+				   "PFN 0x%" PRIx64 ": page descriptor %" PRIu64
+				   " at 0x%" PRIx64
+				   " lies past the end of the file",
+				   pfn, k, at);
+	}
+	if (wdt_source_read(img->src, b, sizeof(b), at, err) < 0)
+		return wdt_err_prefix(err, "PFN 0x%" PRIx64 ": descriptor",
+				      pfn);
+	int64_t off = (int64_t)wdt_le64(b + WDT_KPD_OFFSET);
+	d->size = wdt_le32(b + WDT_KPD_SIZE);
+	d->flags = wdt_le32(b + WDT_KPD_FLAGS);
+	d->off = (uint64_t)off;
+	if (off == 0)
+		return wdt_err_set(err, WDT_NO_DATA,
+				   "PFN 0x%" PRIx64
+				   ": page data missing (incomplete dump)",
+				   pfn);
+	if (off < 0 || !wdt_in_bounds(img->src->size, d->off, d->size))
+		return wdt_err_set(err, WDT_CORRUPT,
+				   "PFN 0x%" PRIx64 ": descriptor points at "
+				   "0x%" PRIx64 "+0x%" PRIx32
+				   ", outside the file (0x%" PRIx64 " bytes)",
+				   pfn, d->off, d->size, img->src->size);
+	uint32_t m = d->flags & WDT_KDUMP_COMP_MASK;
+	if (m & (m - 1))
+		return wdt_err_set(err, WDT_CORRUPT,
+				   "PFN 0x%" PRIx64 ": descriptor flags 0x%" PRIx32
+				   " name several compressions",
+				   pfn, d->flags);
+	if (m ? (d->size == 0 || d->size > kd->bs) : d->size != kd->bs)
+		return wdt_err_set(err, WDT_CORRUPT,
+				   "PFN 0x%" PRIx64 ": stored size 0x%" PRIx32
+				   " at file offset 0x%" PRIx64
+				   " is impossible for a 0x%" PRIx32
+				   "-byte %s page",
+				   pfn, d->size, d->off, kd->bs,
+				   wdt_kdump_comp_name(m));
+	return 0;
+}
+
+/* Page data of d into out; cbuf holds at least one block. */
+static int load_data(struct wdt_image *img, const struct kdump *kd,
+		     uint64_t pfn, const struct desc *d, uint8_t *out,
+		     uint8_t *cbuf, struct wdt_err *err)
+{
+	uint32_t m = d->flags & WDT_KDUMP_COMP_MASK;
+	const char *why = NULL;
+
+	if (!m) {
+		if (wdt_source_read(img->src, out, kd->bs, d->off, err) < 0)
+			return wdt_err_prefix(err, "PFN 0x%" PRIx64, pfn);
+		return 0;
+	}
+	if (wdt_source_read(img->src, cbuf, d->size, d->off, err) < 0)
+		return wdt_err_prefix(err, "PFN 0x%" PRIx64, pfn);
+	if (decompress(m, cbuf, d->size, out, kd->bs, &why) < 0)
+		return wdt_err_set(err, WDT_CORRUPT,
+				   "PFN 0x%" PRIx64 ": %s data at file offset "
+				   "0x%" PRIx64 " (0x%" PRIx32
+				   " bytes) is corrupt: %s",
+				   pfn, wdt_kdump_comp_name(m), d->off, d->size,
+				   why);
+	return 0;
+}
+
+/* The cached page for pfn (descriptor k); valid while the lock is held. */
+static const uint8_t *cached_page(struct wdt_image *img, struct kdump *kd,
+				  uint64_t pfn, uint64_t k,
+				  struct wdt_err *err)
+{
+	struct desc d;
+
+	if (read_desc(img, kd, pfn, k, &d, err) < 0)
+		return NULL;
+	uint64_t slot = (d.off / 8 * 0x9E3779B97F4A7C15ull >> 32) % CACHE_SLOTS;
+	uint8_t *page = kd->cdata + slot * kd->bs;
+	if (kd->ckey[slot] == d.off + 1)
+		return page;
+	kd->ckey[slot] = 0;
+	if (load_data(img, kd, pfn, &d, page, kd->cbuf, err) < 0)
+		return NULL;
+	kd->ckey[slot] = d.off + 1;
+	return page;
+}
+
+static int kdump_read(struct wdt_image *img, const struct wdt_run *run,
+		      uint64_t pa, void *buf, size_t len, struct wdt_err *err)
+{
+	struct kdump *kd = img->priv;
+	uint8_t *p = buf;
+	uint64_t bs = kd->bs;
+	int rc = 0;
+
+	pthread_mutex_lock(&kd->lock);
+	while (len > 0) {
+		uint64_t pfn = pa / bs, in = pa % bs;
+		uint64_t k = run->file_off + (pfn - run->pa / bs);
+		const uint8_t *page = cached_page(img, kd, pfn, k, err);
+		if (!page) {
+			rc = -1;
+			break;
+		}
+		size_t n = bs - in < len ? (size_t)(bs - in) : len;
+		memcpy(p, page + in, n);
+		p += n;
+		pa += n;
+		len -= n;
+	}
+	pthread_mutex_unlock(&kd->lock);
+	return rc;
+}
+
+/* ---- parallel bulk reads ---- */
+
+#define BULK_CHUNK 256u
+
+struct bulk {
+	struct wdt_image *img;
+	struct kdump *kd;
+	uint64_t first, n;
+	uint8_t *buf;
+	atomic_uint_fast64_t next; /* next chunk */
+	atomic_bool failed;
+	pthread_mutex_t lock;
+	uint64_t err_pfn; /* lowest failing PFN so far */
+	struct wdt_err err;
+};
+
+static void bulk_fail(struct bulk *b, uint64_t pfn, const struct wdt_err *e)
+{
+	pthread_mutex_lock(&b->lock);
+	if (!atomic_load(&b->failed) || pfn < b->err_pfn) {
+		b->err_pfn = pfn;
+		b->err = *e;
+	}
+	atomic_store(&b->failed, true);
+	pthread_mutex_unlock(&b->lock);
+}
+
+static void *bulk_worker(void *arg)
+{
+	struct bulk *b = arg;
+	struct kdump *kd = b->kd;
+	uint8_t *cbuf = malloc(kd->bs);
+	struct wdt_err e;
+
+	wdt_err_clear(&e);
+	if (!cbuf) {
+		wdt_err_nomem(&e);
+		bulk_fail(b, b->first, &e);
+		return NULL;
+	}
+	for (;;) {
+		uint64_t c = atomic_fetch_add(&b->next, 1);
+		uint64_t lo = c * BULK_CHUNK;
+		if (lo >= b->n || atomic_load(&b->failed))
+			break;
+		uint64_t hi = lo + BULK_CHUNK < b->n ? lo + BULK_CHUNK : b->n;
+		uint64_t k = 0;
+		bool have_k = false;
+		for (uint64_t i = lo; i < hi; i++) {
+			uint64_t pfn = b->first + i;
+			struct desc d;
+			if (!bit(kd, pfn)) {
+				wdt_err_set(&e, WDT_NO_DATA,
+					    "PFN 0x%" PRIx64
+					    " is not in the dump",
+					    pfn);
+				bulk_fail(b, pfn, &e);
+				break;
+			}
+			if (!have_k) {
+				k = desc_index(kd, pfn);
+				have_k = true;
+			}
+			if (read_desc(b->img, kd, pfn, k, &d, &e) < 0 ||
+			    load_data(b->img, kd, pfn, &d,
+				      b->buf + i * kd->bs, cbuf, &e) < 0) {
+				bulk_fail(b, pfn, &e);
+				break;
+			}
+			k++;
+		}
+	}
+	free(cbuf);
+	return NULL;
+}
+
+int wdt_kdump_read_pages(struct wdt_image *img, uint64_t first_pfn, size_t n,
+			 void *buf, unsigned nthreads, struct wdt_err *err)
+{
+	struct bulk b;
+	pthread_t *th;
+	unsigned started = 0;
+
+	if (!img || img->fmt != &wdt_format_kdump || !img->priv)
+		return wdt_err_set(err, WDT_INTERNAL,
+				   "wdt_kdump_read_pages: not a kdump image");
+	if (nthreads == 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		nthreads = c > 0 ? (unsigned)c : 1;
+	}
+	uint64_t chunks = (n + BULK_CHUNK - 1) / BULK_CHUNK;
+	if (nthreads > chunks)
+		nthreads = chunks ? (unsigned)chunks : 1;
+	memset(&b, 0, sizeof(b));
+	b.img = img;
+	b.kd = img->priv;
+	b.first = first_pfn;
+	b.n = n;
+	b.buf = buf;
+	atomic_init(&b.next, 0);
+	atomic_init(&b.failed, false);
+	pthread_mutex_init(&b.lock, NULL);
+	th = calloc(nthreads, sizeof(*th));
+	if (!th) {
+		pthread_mutex_destroy(&b.lock);
+		return wdt_err_nomem(err);
+	}
+	/* The calling thread works too; extra threads only if they start. */
+	for (unsigned i = 1; i < nthreads; i++) {
+		if (pthread_create(&th[i], NULL, bulk_worker, &b) != 0)
+			break;
+		started++;
+	}
+	bulk_worker(&b);
+	for (unsigned i = 1; i <= started; i++)
+		pthread_join(th[i], NULL);
+	free(th);
+	pthread_mutex_destroy(&b.lock);
+	if (atomic_load(&b.failed)) {
+		if (err)
+			*err = b.err;
+		return -1;
+	}
+	return 0;
+}
+
+uint32_t wdt_kdump_block_size(const struct wdt_image *img)
+{
+	if (!img || img->fmt != &wdt_format_kdump || !img->priv)
+		return 0;
+	return ((const struct kdump *)img->priv)->bs;
+}
+
+/* ---- notes ---- */
+
+#ifndef KDUMP_HAVE_ELF_NOTES
+/* Until formats/elf.h exists: record the notes only (no CPU decoding). */
+static int walk_notes(struct wdt_image *img, const uint8_t *buf, size_t len,
+		      uint64_t file_off, struct wdt_err *err)
+{
+	size_t o = 0;
+
+	while (len - o >= 12) {
+		uint32_t nsz = wdt_le32(buf + o), dsz = wdt_le32(buf + o + 4);
+		uint64_t name_end = o + 12 + (((uint64_t)nsz + 3) & ~3ull);
+		uint64_t desc_end = name_end + (((uint64_t)dsz + 3) & ~3ull);
+		if (name_end > len || name_end + dsz > len)
+			return wdt_err_set(err, WDT_CORRUPT,
+					   "note at 0x%" PRIx64
+					   " runs past the note area",
+					   file_off + o);
+		struct wdt_note n;
+		memset(&n, 0, sizeof(n));
+		copy_str(n.name, buf + o + 12,
+			 nsz < sizeof(n.name) - 1 ? nsz : sizeof(n.name) - 1);
+		n.type = wdt_le32(buf + o + 8);
+		n.desc_off = file_off + name_end;
+		n.desc_size = dsz;
+		if (wdt_image_add_note(img, &n, err) < 0)
+			return -1;
+		o = desc_end < len ? (size_t)desc_end : len;
+	}
+	return 0;
+}
+#endif
+
+static int load_notes(struct wdt_image *img, struct kdump *kd,
+		      struct wdt_err *err)
+{
+	const struct wdt_kdump_hdr *h = &kd->h;
+
+	if (h->header_version >= 4 && h->size_note) {
+		if (h->size_note > MAX_NOTE_SIZE ||
+		    !wdt_in_bounds(img->src->size, h->offset_note,
+				   h->size_note))
+			return wdt_err_set(err, WDT_CORRUPT,
+					   "kdump notes: 0x%" PRIx64
+					   " bytes at 0x%" PRIx64
+					   " lie outside the file",
+					   h->size_note, h->offset_note);
+		uint8_t *buf = malloc(h->size_note);
+		if (!buf)
+			return wdt_err_nomem(err);
+		int rc = wdt_source_read(img->src, buf, h->size_note,
+					 h->offset_note, err);
+		if (rc == 0)
+#ifdef KDUMP_HAVE_ELF_NOTES
+			rc = wdt_elf_parse_notes(img, buf, h->size_note,
+						 h->offset_note, err);
+#else
+			rc = walk_notes(img, buf, h->size_note, h->offset_note,
+					err);
+#endif
+		free(buf);
+		if (rc < 0)
+			return wdt_err_prefix(err, "kdump notes");
+	}
+	/* Version 3 has VMCOREINFO only through the sub-header. */
+	if (h->header_version >= 3 && h->size_vmcoreinfo) {
+		for (size_t i = 0; i < img->nnotes; i++)
+			if (strcmp(img->notes[i].name, "VMCOREINFO") == 0)
+				return 0;
+		if (!wdt_in_bounds(img->src->size, h->offset_vmcoreinfo,
+				   h->size_vmcoreinfo))
+			return wdt_err_set(err, WDT_CORRUPT,
+					   "kdump VMCOREINFO: 0x%" PRIx64
+					   " bytes at 0x%" PRIx64
+					   " lie outside the file",
+					   h->size_vmcoreinfo,
+					   h->offset_vmcoreinfo);
+		struct wdt_note n;
+		memset(&n, 0, sizeof(n));
+		strcpy(n.name, "VMCOREINFO");
+		n.desc_off = h->offset_vmcoreinfo;
+		n.desc_size = h->size_vmcoreinfo;
+		return wdt_image_add_note(img, &n, err);
+	}
+	return 0;
+}
+
+/* ---- open / close / describe ---- */
+
+static void free_kd(struct kdump *kd)
+{
+	if (!kd)
+		return;
+	free(kd->bits);
+	free(kd->prefix);
+	free(kd->ckey);
+	free(kd->cdata);
+	free(kd->cbuf);
+	pthread_mutex_destroy(&kd->lock);
+	free(kd);
+}
+
+static int kdump_open(struct wdt_image *img, struct wdt_err *err)
+{
+	uint8_t hb[WDT_KDH_SIZE], sb[WDT_KSH_SIZE];
+	struct kdump *kd;
+	bool flat = false;
+	size_t got;
+
+	if (wdt_source_pread(img->src, hb, WDT_FLAT_SIG_LEN, 0, &got, err) < 0)
+		return -1;
+	if (wdt_flat_probe(hb, got)) {
+		struct wdt_source *s = wdt_flat_open(img->src, err);
+		if (!s)
+			return -1;
+		img->src = s;
+		flat = true;
+	}
+	if (wdt_source_pread(img->src, hb, sizeof(hb), 0, &got, err) < 0)
+		return -1;
+	if (got >= WDT_FLAT_SIG_LEN && memcmp(hb, "\177ELF", 4) == 0)
+		return wdt_err_set(err, WDT_UNSUPPORTED,
+				   "flattened file holds an ELF core, not a "
+				   "kdump; rearrange it with makedumpfile -R");
+	kd = calloc(1, sizeof(*kd));
+	if (!kd)
+		return wdt_err_nomem(err);
+	pthread_mutex_init(&kd->lock, NULL);
+	kd->flat = flat;
+	if (wdt_kdump_parse_header(hb, got, &kd->h, err) < 0)
+		goto fail;
+	kd->bs = (uint32_t)kd->h.block_size;
+	if (wdt_source_pread(img->src, sb, sizeof(sb), kd->bs, &got, err) < 0)
+		goto fail;
+	if (kd->h.sub_hdr_size > 0 &&
+	    got > (uint64_t)kd->h.sub_hdr_size * kd->bs)
+		got = (size_t)((uint64_t)kd->h.sub_hdr_size * kd->bs);
+	if (wdt_kdump_parse_sub(sb, got, &kd->h, err) < 0 ||
+	    wdt_kdump_check(&kd->h, img->src->size, err) < 0 ||
+	    load_bitmap(img, kd, err) < 0)
+		goto fail;
+	uint64_t dend;
+	if (!(kd->h.status & WDT_KDUMP_INCOMPLETE) &&
+	    (!wdt_add_ok(kd->h.desc_off, kd->ndesc * WDT_KPD_LEN, &dend) ||
+	     dend > img->src->size)) {
+		wdt_err_set(err, WDT_TRUNCATED,
+			    "kdump: the bitmap marks %" PRIu64
+			    " pages but their descriptors at 0x%" PRIx64
+			    " run past the end of the file (0x%" PRIx64
+			    " bytes)",
+			    kd->ndesc, kd->h.desc_off, img->src->size);
+		goto fail;
+	}
+	kd->ckey = calloc(CACHE_SLOTS, sizeof(*kd->ckey));
+	kd->cdata = malloc((size_t)CACHE_SLOTS * kd->bs);
+	kd->cbuf = malloc(kd->bs);
+	if (!kd->ckey || !kd->cdata || !kd->cbuf) {
+		wdt_err_nomem(err);
+		goto fail;
+	}
+	lzo_init();
+	img->priv = kd;
+	if (add_runs(img, kd, err) < 0 || load_notes(img, kd, err) < 0) {
+		img->priv = NULL;
+		goto fail;
+	}
+	snprintf(img->variant, sizeof(img->variant), "kdump, %s%s",
+		 wdt_kdump_comp_name(kd->h.status),
+		 flat ? ", flattened" : "");
+	return 0;
+fail:
+	free_kd(kd);
+	return -1;
+}
+
+static void kdump_close(struct wdt_image *img)
+{
+	free_kd(img->priv);
+	img->priv = NULL;
+}
+
+static void kdump_describe(struct wdt_image *img, struct wdt_out *o)
+{
+	const struct kdump *kd = img->priv;
+	const struct wdt_kdump_hdr *h;
+
+	if (!kd)
+		return;
+	h = &kd->h;
+	wdt_out_obj_begin(o, "kdump", "kdump");
+	wdt_out_bool(o, "flattened", "Flattened", kd->flat);
+	if (kd->flat) {
+		wdt_out_u64(o, "flat_records", "Flattened records",
+			    wdt_flat_records(img->src));
+		wdt_out_u64(o, "flat_extents", "Flattened extents",
+			    wdt_flat_extents(img->src));
+	}
+	wdt_out_str(o, "signature", "Signature", h->signature);
+	wdt_out_str(o, "compression", "Compression",
+		    wdt_kdump_comp_name(h->status));
+	wdt_out_hex(o, "status", "Status flags", h->status);
+	wdt_out_bool(o, "incomplete", "Incomplete",
+		     (h->status & WDT_KDUMP_INCOMPLETE) != 0);
+	wdt_out_i64(o, "header_version", "Header version", h->header_version);
+	wdt_out_u64(o, "block_size", "Block size", kd->bs);
+	wdt_out_u64(o, "max_mapnr", "max_mapnr", h->max_pfn);
+	wdt_out_u64(o, "dumpable_pages", "Dumpable pages", kd->ndesc);
+	wdt_out_bool(o, "two_bitmaps", "Two bitmaps", h->two_bitmaps);
+	wdt_out_str(o, "machine", "Machine", h->machine);
+	if (h->release[0])
+		wdt_out_str(o, "release", "Release", h->release);
+	wdt_out_i64(o, "nr_cpus", "CPUs in header", h->nr_cpus);
+	wdt_out_addr(o, "phys_base", "phys_base", h->phys_base);
+	wdt_out_i64(o, "dump_level", "Dump level", h->dump_level);
+	if (h->split) {
+		wdt_out_hex(o, "split_start_pfn", "Split start PFN",
+			    h->first_pfn);
+		wdt_out_hex(o, "split_end_pfn", "Split end PFN",
+			    h->end_pfn_used);
+	}
+	wdt_out_obj_end(o);
+}
+
+const struct wdt_format wdt_format_kdump = {
+	.name = "kdump",
+	.summary = "kdump-compressed (makedumpfile, QEMU kdump-zlib/lzo/"
+		   "snappy), flattened or not",
+	.flags = WDT_FMT_HAS_CPUS,
+	.probe = kdump_probe,
+	.open = kdump_open,
+	.read = kdump_read,
+	.describe = kdump_describe,
+	.close = kdump_close,
+};
