@@ -396,7 +396,8 @@ static void render_table(FILE *f, const struct node *arr, int depth)
 	for (const struct node *c = arr->child->child; c && i < ncol;
 	     c = c->next, i++) {
 		label_of(c, lab, sizeof(lab));
-		fprintf(f, "%-*s%s", (int)w[i], lab, c->next ? "  " : "");
+		fprintf(f, "%-*s%s", c->next ? (int)w[i] : 0, lab,
+			c->next ? "  " : "");
 	}
 	fputc('\n', f);
 	for (const struct node *row = arr->child; row; row = row->next) {

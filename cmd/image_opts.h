@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* Options and helpers shared by the commands that open an image. */
+#ifndef WDT_CMD_IMAGE_OPTS_H
+#define WDT_CMD_IMAGE_OPTS_H
+
+#include "cmd/cmd.h"
+#include "core/image.h"
+
+#define WDT_OPT_FORMAT_ENTRY(id)                                              \
+	{ "format", 'f', "NAME",                                              \
+	  "read IMAGE as format NAME instead of detecting it", (id) }
+
+/* Open ctx->args[0] honouring --format (option id fmt_id). */
+struct wdt_image *wdt_cmd_open_image(struct wdt_ctx *ctx, int fmt_id);
+
+/* The registry as output: name and summary of every format. */
+void wdt_cmd_list_formats(struct wdt_ctx *ctx);
+
+#endif
