@@ -24,14 +24,8 @@
 #include <zstd.h>
 
 #include "core/out.h"
-#include "formats/flat.h"
-
-#if defined(__has_include)
-#if __has_include("formats/elf.h")
 #include "formats/elf.h"
-#define KDUMP_HAVE_ELF_NOTES 1
-#endif
-#endif
+#include "formats/flat.h"
 
 #define CHUNK_WORDS 8u /* prefix count every 512 bits */
 #define CACHE_SLOTS 256u
@@ -709,36 +703,6 @@ uint32_t wdt_kdump_block_size(const struct wdt_image *img)
 
 /* ---- notes ---- */
 
-#ifndef KDUMP_HAVE_ELF_NOTES
-/* Until formats/elf.h exists: record the notes only (no CPU decoding). */
-static int walk_notes(struct wdt_image *img, const uint8_t *buf, size_t len,
-		      uint64_t file_off, struct wdt_err *err)
-{
-	size_t o = 0;
-
-	while (len - o >= 12) {
-		uint32_t nsz = wdt_le32(buf + o), dsz = wdt_le32(buf + o + 4);
-		uint64_t name_end = o + 12 + (((uint64_t)nsz + 3) & ~3ull);
-		uint64_t desc_end = name_end + (((uint64_t)dsz + 3) & ~3ull);
-		if (name_end > len || name_end + dsz > len)
-			return wdt_err_set(err, WDT_CORRUPT,
-					   "note at 0x%" PRIx64
-					   " runs past the note area",
-					   file_off + o);
-		struct wdt_note n;
-		memset(&n, 0, sizeof(n));
-		copy_str(n.name, buf + o + 12,
-			 nsz < sizeof(n.name) - 1 ? nsz : sizeof(n.name) - 1);
-		n.type = wdt_le32(buf + o + 8);
-		n.desc_off = file_off + name_end;
-		n.desc_size = dsz;
-		if (wdt_image_add_note(img, &n, err) < 0)
-			return -1;
-		o = desc_end < len ? (size_t)desc_end : len;
-	}
-	return 0;
-}
-#endif
 
 static int load_notes(struct wdt_image *img, struct kdump *kd,
 		      struct wdt_err *err)
@@ -760,13 +724,8 @@ static int load_notes(struct wdt_image *img, struct kdump *kd,
 		int rc = wdt_source_read(img->src, buf, h->size_note,
 					 h->offset_note, err);
 		if (rc == 0)
-#ifdef KDUMP_HAVE_ELF_NOTES
 			rc = wdt_elf_parse_notes(img, buf, h->size_note,
 						 h->offset_note, err);
-#else
-			rc = walk_notes(img, buf, h->size_note, h->offset_note,
-					err);
-#endif
 		free(buf);
 		if (rc < 0)
 			return wdt_err_prefix(err, "kdump notes");

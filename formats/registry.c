@@ -6,11 +6,13 @@
 #include <string.h>
 
 #include "formats/elf.h"
+#include "formats/kdump.h"
 #include "formats/raw.h"
 
 /* Formats with a magic first; "raw" (no magic) last. */
 const struct wdt_format *const wdt_formats[] = {
 	&wdt_format_elf,
+	&wdt_format_kdump,
 	&wdt_format_raw,
 	NULL,
 };
