@@ -28,7 +28,7 @@ endif
 
 WARN := -std=c11 -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wvla \
 	-Wstrict-prototypes -Wmissing-prototypes -Wno-format-nonliteral
-CPPFLAGS += -I. -D_FILE_OFFSET_BITS=64 -D_DEFAULT_SOURCE \
+CPPFLAGS += -I. -Itests/unit/helpers -D_FILE_OFFSET_BITS=64 -D_DEFAULT_SOURCE \
 	-DWDT_VERSION='"$(VERSION)"' -MMD -MP
 CFLAGS ?= $(OPT)
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS)
