@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * HTTP(S) downloads with libcurl for the symbol store: certificate checks
+ * on, redirects followed, connect/total/low-speed timeouts, retries with
+ * back-off on transient failures (5xx, 429, resets, timeouts) but not on
+ * 404, proxy from the environment, a size cap, and a progress bar on
+ * stderr only when it is a terminal and the caller asked for one.
+ */
+#ifndef WDT_SYMBOLS_DOWNLOAD_H
+#define WDT_SYMBOLS_DOWNLOAD_H
+
+#include <stdint.h>
+
+#include "core/err.h"
+#include "symbols/symstore.h"
+
+/*
+ * GET url into fd (truncated first and before each retry). Returns 0 on
+ * HTTP 200; -1 otherwise: status NOT_FOUND for 404/410 (message "HTTP
+ * 404"), NETWORK for anything else. label names the file for progress.
+ */
+int wdt_download(const struct wdt_symopts *opts, const char *url, int fd,
+		 const char *label, struct wdt_err *err);
+
+#endif

@@ -1,0 +1,787 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Symbol path parsing and PDB lookup/caching. Conventions:
+ * ../shared/spec/pe-and-symbols.md §7 (key), §8 (path syntax), §9 (store
+ * layout, .pd_, file.ptr), §10 (HTTP).
+ */
+#include "symbols/symstore.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/bytes.h"
+#include "symbols/download.h"
+#include "symbols/pdb.h"
+#include "symbols/pe.h"
+
+#define PTR_MAX 4096 /* file.ptr is one short line */
+#define NOTES_MAX 600
+
+static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *xprintf(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *s;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	s = malloc((size_t)n + 1);
+	if (!s)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+void wdt_symopts_init(struct wdt_symopts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->connect_timeout_s = 20;
+	o->timeout_s = 1800;
+	o->low_speed_time_s = 60;
+	o->low_speed_bytes = 64;
+	o->retries = 3;
+	o->retry_delay_ms = 1000;
+	o->max_bytes = 512ull << 20;
+}
+
+int wdt_symstore_check_name(const char *name, struct wdt_err *err)
+{
+	size_t n = strnlen(name, WDT_SYMSTORE_NAME_MAX + 1);
+
+	if (n == 0)
+		return wdt_err_set(err, WDT_CORRUPT, "PDB name is empty");
+	if (n > WDT_SYMSTORE_NAME_MAX)
+		return wdt_err_set(err, WDT_CORRUPT,
+				   "PDB name is longer than %d bytes",
+				   WDT_SYMSTORE_NAME_MAX);
+	if (name[0] == '.' || strstr(name, ".."))
+		return wdt_err_set(err, WDT_CORRUPT,
+				   "PDB name \"%s\" starts with a dot or "
+				   "contains \"..\"",
+				   name);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c < 0x20 || c >= 0x7f)
+			return wdt_err_set(err, WDT_CORRUPT,
+					   "PDB name contains byte 0x%02x at "
+					   "%zu",
+					   c, i);
+		if (strchr("/\\:*?\"<>|%#;&$`'", c))
+			return wdt_err_set(err, WDT_CORRUPT,
+					   "PDB name \"%s\" contains '%c'",
+					   name, c);
+	}
+	return 0;
+}
+
+void wdt_symstore_key(const uint8_t guid[16], uint32_t age,
+		      char out[WDT_SYMSTORE_KEY_MAX])
+{
+	char g[33];
+
+	wdt_pe_guid_hex(guid, g);
+	snprintf(out, WDT_SYMSTORE_KEY_MAX, "%s%" PRIX32, g, age);
+}
+
+char *wdt_symstore_default_cache(struct wdt_err *err)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	char *s;
+
+	/* XDG: a relative XDG_CACHE_HOME is invalid and ignored. */
+	if (xdg && xdg[0] == '/')
+		s = xprintf("%s/wdt/symbols", xdg);
+	else if (home && home[0] == '/')
+		s = xprintf("%s/.cache/wdt/symbols", home);
+	else {
+		wdt_err_set(err, WDT_USAGE,
+			    "no symbol cache: set XDG_CACHE_HOME or HOME, or "
+			    "give --symbol-path");
+		return NULL;
+	}
+	if (!s)
+		wdt_err_nomem(err);
+	return s;
+}
+
+int wdt_symstore_effective_path(const struct wdt_symopts *opts, char **path,
+				const char **origin, struct wdt_err *err)
+{
+	static const char *const envs[] = { "WDT_SYMBOL_PATH",
+					    "_NT_SYMBOL_PATH" };
+	char *cache;
+
+	*path = NULL;
+	if (opts->symbol_path) {
+		*origin = "--symbol-path";
+		*path = strdup(opts->symbol_path);
+		return *path ? 0 : wdt_err_nomem(err);
+	}
+	for (size_t i = 0; i < 2; i++) {
+		const char *v = getenv(envs[i]);
+
+		if (v && v[0]) {
+			*origin = envs[i];
+			*path = strdup(v);
+			return *path ? 0 : wdt_err_nomem(err);
+		}
+	}
+	cache = wdt_symstore_default_cache(err);
+	if (!cache)
+		return -1;
+	*origin = "default";
+	*path = xprintf("srv*%s*%s", cache, WDT_SYMSTORE_MSDL);
+	free(cache);
+	return *path ? 0 : wdt_err_nomem(err);
+}
+
+/* ---- symbol path parsing ---- */
+
+static void entry_free(struct wdt_sympath_entry *e)
+{
+	for (size_t i = 0; i < e->nstores; i++)
+		free(e->stores[i]);
+	free(e->stores);
+	free(e->url);
+}
+
+void wdt_sympath_free(struct wdt_sympath *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		entry_free(&p->v[i]);
+	free(p->v);
+	p->v = NULL;
+	p->n = 0;
+}
+
+static bool is_url(const char *s)
+{
+	return strncasecmp(s, "http://", 7) == 0 ||
+	       strncasecmp(s, "https://", 8) == 0;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int add_store(struct wdt_sympath_entry *e, const char *dir)
+{
+	char **nv = realloc(e->stores, (e->nstores + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -1;
+	e->stores = nv;
+	e->stores[e->nstores] = strdup(dir);
+	if (!e->stores[e->nstores])
+		return -1;
+	e->nstores++;
+	return 0;
+}
+
+/* "srv*a*b*URL" (after the keyword): stores, then an optional URL. */
+static int parse_srv(char *rest, const char *cache, struct wdt_sympath_entry *e)
+{
+	char *tok, *save = NULL;
+	char *parts[32];
+	size_t n = 0;
+
+	/* strtok would drop empty fields ("srv**URL"): split by hand. */
+	for (tok = rest;; tok = save + 1) {
+		save = strchr(tok, '*');
+		if (save)
+			*save = '\0';
+		if (n == 32)
+			return -1;
+		parts[n++] = trim(tok);
+		if (!save)
+			break;
+	}
+	if (n && is_url(parts[n - 1])) {
+		size_t l;
+
+		e->url = strdup(parts[n - 1]);
+		if (!e->url)
+			return -1;
+		l = strlen(e->url);
+		while (l > 8 && e->url[l - 1] == '/')
+			e->url[--l] = '\0';
+		n--;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (add_store(e, parts[i][0] ? parts[i] : cache) < 0)
+			return -1;
+	if (e->nstores == 0 && add_store(e, cache) < 0)
+		return -1;
+	return 0;
+}
+
+int wdt_sympath_parse(const char *path, const char *default_cache,
+		      struct wdt_sympath *out, struct wdt_err *err)
+{
+	char *copy = strdup(path), *cur, *next;
+	char *cache = NULL;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (!copy)
+		return wdt_err_nomem(err);
+	for (cur = copy; cur; cur = next) {
+		struct wdt_sympath_entry e = { 0 };
+		struct wdt_sympath_entry *nv;
+		char *s;
+
+		next = strchr(cur, ';');
+		if (next)
+			*next++ = '\0';
+		s = trim(cur);
+		if (!*s)
+			continue;
+		if (strncasecmp(s, "cache*", 6) == 0) {
+			free(cache);
+			cache = strdup(trim(s + 6));
+			if (!cache)
+				goto nomem;
+			continue;
+		}
+		if (strncasecmp(s, "symsrv*", 7) == 0) {
+			char *star = strchr(s + 7, '*'); /* skip the DLL */
+
+			if (!star) {
+				wdt_err_set(err, WDT_USAGE,
+					    "symbol path entry \"%s\" lacks a "
+					    "store",
+					    s);
+				goto out;
+			}
+			e.kind = WDT_SYMPATH_SRV;
+			if (parse_srv(star + 1,
+				      cache && *cache ? cache : default_cache,
+				      &e) < 0)
+				goto bad_srv;
+		} else if (strncasecmp(s, "srv*", 4) == 0) {
+			e.kind = WDT_SYMPATH_SRV;
+			if (parse_srv(s + 4,
+				      cache && *cache ? cache : default_cache,
+				      &e) < 0)
+				goto bad_srv;
+		} else if (strcasecmp(s, "srv") == 0) {
+			e.kind = WDT_SYMPATH_SRV;
+			if (parse_srv(s + 3,
+				      cache && *cache ? cache : default_cache,
+				      &e) < 0)
+				goto bad_srv;
+		} else {
+			e.kind = WDT_SYMPATH_DIR;
+			if (add_store(&e, s) < 0)
+				goto nomem;
+		}
+		nv = realloc(out->v, (out->n + 1) * sizeof(*nv));
+		if (!nv) {
+			entry_free(&e);
+			goto nomem;
+		}
+		out->v = nv;
+		out->v[out->n++] = e;
+		continue;
+bad_srv:
+		entry_free(&e);
+		wdt_err_set(err, WDT_USAGE, "bad symbol path entry \"%s\"", s);
+		goto out;
+	}
+	rc = 0;
+	goto out;
+nomem:
+	wdt_err_nomem(err);
+out:
+	if (rc < 0)
+		wdt_sympath_free(out);
+	free(cache);
+	free(copy);
+	return rc;
+}
+
+/* ---- lookup ---- */
+
+struct want {
+	const struct wdt_symopts *opts;
+	const char *name;
+	const uint8_t *guid;
+	uint32_t age;
+	char key[WDT_SYMSTORE_KEY_MAX];
+	char notes[NOTES_MAX]; /* why candidates were refused */
+	char *first_url;       /* for the final message */
+	char *first_cache;
+};
+
+static void note(struct want *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note(struct want *w, const char *fmt, ...)
+{
+	size_t l = strlen(w->notes);
+	va_list ap;
+
+	if (l + 4 >= sizeof(w->notes))
+		return;
+	if (l)
+		l += (size_t)snprintf(w->notes + l, sizeof(w->notes) - l, "; ");
+	va_start(ap, fmt);
+	vsnprintf(w->notes + l, sizeof(w->notes) - l, fmt, ap);
+	va_end(ap);
+}
+
+static bool exists(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* 1 = path is the PDB we want, 0 = not (noted), -1 = fatal (nomem). */
+static int verify(struct want *w, const char *path, bool allow_force,
+		  struct wdt_err *err)
+{
+	struct wdt_err e;
+	struct wdt_pdb *pdb;
+	int rc;
+
+	wdt_err_clear(&e);
+	pdb = wdt_pdb_open_file(path, &e);
+	if (!pdb) {
+		if (e.status == WDT_NOMEM)
+			return wdt_err_nomem(err);
+		note(w, "%s", e.msg);
+		return 0;
+	}
+	rc = wdt_pdb_check_match(pdb, w->guid, w->age,
+				 allow_force && w->opts->force, &e);
+	wdt_pdb_close(pdb);
+	if (rc < 0) {
+		note(w, "%s", e.msg);
+		return 0;
+	}
+	return 1;
+}
+
+/* Read a short text file (file.ptr). Caller frees. */
+static char *read_small(const char *path)
+{
+	char buf[PTR_MAX + 1];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, PTR_MAX);
+	close(fd);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+/*
+ * file.ptr: "PATH:<location>" or "MSG:<text>" (Symbol Storage Format).
+ * Returns the location (caller frees) or NULL with a note.
+ */
+static char *ptr_target(struct want *w, const char *where, char *text)
+{
+	char *t = trim(text);
+
+	if (strncmp(t, "PATH:", 5) == 0 && t[5])
+		return strdup(trim(t + 5));
+	if (strncmp(t, "MSG:", 4) == 0)
+		note(w, "%s: %.200s", where, trim(t + 4));
+	else
+		note(w, "%s: not a PATH: pointer", where);
+	return NULL;
+}
+
+static int try_local_ptr(struct want *w, const char *ptrfile, char **found,
+			 struct wdt_err *err)
+{
+	char *text = read_small(ptrfile), *target;
+	int rc = 0;
+
+	if (!text)
+		return 0;
+	target = ptr_target(w, ptrfile, text);
+	free(text);
+	if (!target)
+		return 0;
+	if (!exists(target))
+		note(w, "%s points to %s, which is not a readable file",
+		     ptrfile, target);
+	else if ((rc = verify(w, target, true, err)) == 1) {
+		*found = target;
+		return 1;
+	}
+	free(target);
+	return rc;
+}
+
+/* Look in one local store: N/K/N, N/K/N_ (refused), N/K/file.ptr. */
+static int try_store(struct want *w, const char *dir, bool flat, char **found,
+		     struct wdt_err *err)
+{
+	char *p = NULL;
+	int rc = 0;
+
+	if (flat) {
+		p = xprintf("%s/%s", dir, w->name);
+		if (!p)
+			return wdt_err_nomem(err);
+		if (exists(p) && (rc = verify(w, p, true, err)) == 1) {
+			*found = p;
+			return 1;
+		}
+		free(p);
+		if (rc < 0)
+			return rc;
+	}
+	p = xprintf("%s/%s/%s/%s", dir, w->name, w->key, w->name);
+	if (!p)
+		return wdt_err_nomem(err);
+	if (exists(p) && (rc = verify(w, p, true, err)) == 1) {
+		*found = p;
+		return 1;
+	}
+	if (rc < 0)
+		goto out;
+	/* The compressed variant: same path with the last character '_'. */
+	p[strlen(p) - 1] = '_';
+	if (exists(p))
+		note(w, "%s is CAB-compressed, which wdt does not expand "
+		     "(expand it with cabextract and put the .pdb beside it)",
+		     p);
+	free(p);
+	p = xprintf("%s/%s/%s/file.ptr", dir, w->name, w->key);
+	if (!p)
+		return wdt_err_nomem(err);
+	rc = try_local_ptr(w, p, found, err);
+out:
+	free(p);
+	return rc;
+}
+
+static int make_dirs(const char *path, struct wdt_err *err)
+{
+	char *p = strdup(path);
+
+	if (!p)
+		return wdt_err_nomem(err);
+	for (char *s = p + 1;; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+
+			*s = '\0';
+			if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+				wdt_err_errno(err, errno, "creating %s", p);
+				free(p);
+				return -1;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	return 0;
+}
+
+/*
+ * Download url into a new temp file in dir. 1 = downloaded (*tmp, *fd
+ * open; caller unlinks/closes), 0 = not available (noted, *st set),
+ * -1 = fatal.
+ */
+static int fetch_tmp(struct want *w, const char *url, const char *dir,
+		     char **tmp, int *fd, enum wdt_status *st,
+		     struct wdt_err *err)
+{
+	struct wdt_err e;
+
+	*tmp = xprintf("%s/.%s.XXXXXX", dir, w->name);
+	if (!*tmp)
+		return wdt_err_nomem(err);
+	*fd = mkstemp(*tmp);
+	if (*fd >= 0)
+		fcntl(*fd, F_SETFD, FD_CLOEXEC);
+	if (*fd < 0) {
+		wdt_err_errno(err, errno, "creating a temp file in %s", dir);
+		free(*tmp);
+		*tmp = NULL;
+		return -1;
+	}
+	wdt_err_clear(&e);
+	if (wdt_download(w->opts, url, *fd, w->name, &e) == 0)
+		return 1;
+	*st = e.status;
+	note(w, "%s", e.msg);
+	close(*fd);
+	unlink(*tmp);
+	free(*tmp);
+	*tmp = NULL;
+	return 0;
+}
+
+static void drop_tmp(char *tmp, int fd)
+{
+	close(fd);
+	unlink(tmp);
+	free(tmp);
+}
+
+/* Download, verify GUID/age, rename into the cache: 1 / 0 (noted) / -1. */
+static int fetch_verify(struct want *w, const char *url, const char *dir,
+			const char *final, enum wdt_status *st,
+			struct wdt_err *err)
+{
+	char *tmp;
+	int fd, rc = fetch_tmp(w, url, dir, &tmp, &fd, st, err);
+
+	if (rc != 1)
+		return rc;
+	if (fsync(fd) < 0)
+		rc = wdt_err_errno(err, errno, "writing %s", tmp);
+	else if ((rc = verify(w, tmp, false, err)) == 1) {
+		if (rename(tmp, final) < 0)
+			rc = wdt_err_errno(err, errno, "renaming %s to %s",
+					   tmp, final);
+		else {
+			close(fd);
+			free(tmp);
+			return 1;
+		}
+	} else if (rc == 0) {
+		*st = WDT_CORRUPT;
+		note(w, "rejected the download from %s", url);
+	}
+	drop_tmp(tmp, fd);
+	return rc;
+}
+
+/* The server has a .pd_: say it is a CAB we do not expand. */
+static int try_server_cab(struct want *w, const char *url, const char *dir,
+			  struct wdt_err *err)
+{
+	enum wdt_status st = WDT_OK;
+	uint8_t magic[4] = { 0 };
+	char *tmp;
+	int fd, rc = fetch_tmp(w, url, dir, &tmp, &fd, &st, err);
+
+	if (rc != 1)
+		return rc;
+	if (pread(fd, magic, 4, 0) == 4 && memcmp(magic, "MSCF", 4) == 0)
+		note(w, "%s is a CAB-compressed PDB, which wdt does not "
+		     "expand (fetch it, run cabextract, and put the .pdb in "
+		     "the cache)",
+		     url);
+	else
+		note(w, "%s is neither a CAB nor a PDB", url);
+	drop_tmp(tmp, fd);
+	return 0;
+}
+
+/*
+ * The server's file.ptr: follow a PATH: that is an http(s) URL. A file
+ * system path from a remote server names a place on the server's network,
+ * and reading local files on its say-so would be unsafe: report it.
+ */
+static int try_server_ptr(struct want *w, const char *url, const char *dir,
+			  const char *final, struct wdt_err *err)
+{
+	enum wdt_status st = WDT_OK;
+	char buf[PTR_MAX + 1], *target;
+	ssize_t n;
+	char *tmp;
+	int fd, rc = fetch_tmp(w, url, dir, &tmp, &fd, &st, err);
+
+	if (rc != 1)
+		return rc;
+	n = pread(fd, buf, PTR_MAX, 0);
+	drop_tmp(tmp, fd);
+	buf[n > 0 ? n : 0] = '\0';
+	target = ptr_target(w, url, buf);
+	if (!target)
+		return 0;
+	if (is_url(target))
+		rc = fetch_verify(w, target, dir, final, &st, err);
+	else
+		note(w, "%s points to %s, which is not an http(s) URL", url,
+		     target);
+	free(target);
+	return rc;
+}
+
+/* Ask the server for N/K/N, then N/K/N_ (refused), then N/K/file.ptr. */
+static int try_server(struct want *w, const struct wdt_sympath_entry *e,
+		      char **found, struct wdt_err *err)
+{
+	const char *cache = e->stores[0];
+	char *dir = xprintf("%s/%s/%s", cache, w->name, w->key);
+	char *final = dir ? xprintf("%s/%s", dir, w->name) : NULL;
+	char *url = xprintf("%s/%s/%s/%s", e->url, w->name, w->key, w->name);
+	enum wdt_status st = WDT_OK;
+	int rc = 0;
+
+	if (!dir || !final || !url) {
+		rc = wdt_err_nomem(err);
+		goto out;
+	}
+	if (!w->first_url) {
+		w->first_url = strdup(url);
+		w->first_cache = strdup(final);
+	}
+	if (w->opts->offline) {
+		note(w, "offline: not downloading %s", url);
+		goto out;
+	}
+	if (make_dirs(dir, err) < 0) {
+		rc = -1;
+		goto out;
+	}
+	rc = fetch_verify(w, url, dir, final, &st, err);
+	if (rc != 0 || st != WDT_NOT_FOUND)
+		goto out;
+	url[strlen(url) - 1] = '_';
+	rc = try_server_cab(w, url, dir, err);
+	if (rc != 0)
+		goto out;
+	free(url);
+	url = xprintf("%s/%s/%s/file.ptr", e->url, w->name, w->key);
+	if (!url) {
+		rc = wdt_err_nomem(err);
+		goto out;
+	}
+	rc = try_server_ptr(w, url, dir, final, err);
+out:
+	if (rc == 1) {
+		*found = final;
+		final = NULL;
+	} else if (dir && !w->opts->offline) {
+		/* Leave no empty directories behind for a miss. */
+		rmdir(dir);
+		*strrchr(dir, '/') = '\0';
+		rmdir(dir);
+	}
+	free(dir);
+	free(final);
+	free(url);
+	return rc;
+}
+
+static int try_entry(struct want *w, const struct wdt_sympath_entry *e,
+		     char **found, struct wdt_err *err)
+{
+	int rc;
+
+	for (size_t i = 0; i < e->nstores; i++) {
+		rc = try_store(w, e->stores[i], e->kind == WDT_SYMPATH_DIR,
+			       found, err);
+		if (rc != 0)
+			return rc;
+	}
+	if (e->kind == WDT_SYMPATH_SRV && e->url)
+		return try_server(w, e, found, err);
+	return 0;
+}
+
+static int not_found(struct want *w, const char *origin, struct wdt_err *err)
+{
+	char g[39];
+
+	wdt_pe_guid_str(w->guid, g);
+	if (w->first_url)
+		return wdt_err_set(err, WDT_NOT_FOUND,
+				   "%s %s age %" PRIu32
+				   " not found (%s symbol path): %s; fetch %s "
+				   "and save it as %s, or pass --pdb FILE",
+				   w->name, g, w->age, origin,
+				   w->notes[0] ? w->notes : "no candidate",
+				   w->first_url, w->first_cache);
+	return wdt_err_set(err, WDT_NOT_FOUND,
+			   "%s %s age %" PRIu32
+			   " not found (%s symbol path, no server): %s; "
+			   "pass --pdb FILE or a symbol path with srv*",
+			   w->name, g, w->age, origin,
+			   w->notes[0] ? w->notes : "no candidate");
+}
+
+int wdt_symstore_find(const struct wdt_symopts *opts, const char *pdbname,
+		      const uint8_t guid[16], uint32_t age, char **path_out,
+		      struct wdt_err *err)
+{
+	struct want w = { .opts = opts, .name = pdbname, .guid = guid,
+			  .age = age };
+	struct wdt_sympath sp = { 0 };
+	const char *origin;
+	char *path = NULL, *cache = NULL;
+	int rc = -1;
+
+	*path_out = NULL;
+	if (opts->pdb_file) {
+		if (verify(&w, opts->pdb_file, true, err) < 0)
+			return -1;
+		if (w.notes[0])
+			return wdt_err_set(err, WDT_NOT_FOUND, "--pdb: %s",
+					   w.notes);
+		*path_out = strdup(opts->pdb_file);
+		return *path_out ? 0 : wdt_err_nomem(err);
+	}
+	if (wdt_symstore_check_name(pdbname, err) < 0)
+		return wdt_err_prefix(err, "refusing to look up symbols");
+	wdt_symstore_key(guid, age, w.key);
+	if (wdt_symstore_effective_path(opts, &path, &origin, err) < 0)
+		return -1;
+	cache = wdt_symstore_default_cache(err);
+	if (!cache)
+		goto out;
+	if (wdt_sympath_parse(path, cache, &sp, err) < 0) {
+		wdt_err_prefix(err, "%s", origin);
+		goto out;
+	}
+	for (size_t i = 0; i < sp.n; i++) {
+		int r = try_entry(&w, &sp.v[i], path_out, err);
+
+		if (r < 0)
+			goto out;
+		if (r == 1) {
+			rc = 0;
+			goto out;
+		}
+	}
+	not_found(&w, origin, err);
+out:
+	wdt_sympath_free(&sp);
+	free(w.first_url);
+	free(w.first_cache);
+	free(path);
+	free(cache);
+	return rc;
+}

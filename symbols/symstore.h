@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Symbol store: find the PDB that matches an image (name, GUID, age) via
+ * --pdb, a symbol path (_NT_SYMBOL_PATH syntax) or the default Microsoft
+ * server, downloading into a local cache with libcurl. Facts:
+ * ../shared/spec/pe-and-symbols.md §7–§10; user documentation:
+ * docs/symbols.md.
+ *
+ * The PDB name, GUID and age come from an untrusted image: the name is
+ * checked (wdt_symstore_check_name) before any path or URL is built, and
+ * nothing is ever passed to a shell.
+ */
+#ifndef WDT_SYMBOLS_SYMSTORE_H
+#define WDT_SYMBOLS_SYMSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+#define WDT_SYMSTORE_MSDL "https://msdl.microsoft.com/download/symbols"
+#define WDT_SYMSTORE_NAME_MAX 128
+/* "<32 hex GUID><age in hex>" */
+#define WDT_SYMSTORE_KEY_MAX (32 + 8 + 1)
+
+struct wdt_symopts {
+	const char *pdb_file;	 /* --pdb FILE: use it (verified) */
+	const char *symbol_path; /* --symbol-path; NULL: environment */
+	bool offline;		 /* never touch the network */
+	bool force;		 /* accept a local PDB whose GUID/age differ */
+	bool progress;		 /* progress bar on stderr when a terminal */
+	long connect_timeout_s;
+	long timeout_s;		 /* whole transfer */
+	long low_speed_time_s;	 /* abort when slower than low_speed_bytes/s */
+	long low_speed_bytes;
+	int retries;		 /* extra attempts on transient errors */
+	long retry_delay_ms;	 /* first back-off, doubled each retry */
+	uint64_t max_bytes;	 /* size cap of one download */
+};
+
+/* Fill opts with the defaults (online, 3 retries, 512 MiB cap, …). */
+void wdt_symopts_init(struct wdt_symopts *opts);
+
+/*
+ * Reject a PDB name unusable in a path or URL: empty, too long, path
+ * separators, "..", a leading dot, control or URL/shell-special bytes.
+ */
+int wdt_symstore_check_name(const char *name, struct wdt_err *err);
+
+/* Store key "<GUID><AGE>": %08X%04X%04X + 8×%02X, age %X. */
+void wdt_symstore_key(const uint8_t guid[16], uint32_t age,
+		      char out[WDT_SYMSTORE_KEY_MAX]);
+
+/* Default cache: $XDG_CACHE_HOME/wdt/symbols, else ~/.cache/wdt/symbols. */
+char *wdt_symstore_default_cache(struct wdt_err *err);
+
+/*
+ * The symbol path in effect and where it came from ("--symbol-path",
+ * "WDT_SYMBOL_PATH", "_NT_SYMBOL_PATH", "default"). Caller frees *path.
+ */
+int wdt_symstore_effective_path(const struct wdt_symopts *opts, char **path,
+				const char **origin, struct wdt_err *err);
+
+enum wdt_sympath_kind {
+	WDT_SYMPATH_DIR, /* plain directory: flat or store layout */
+	WDT_SYMPATH_SRV, /* srv*[store*…]*[URL] */
+};
+
+struct wdt_sympath_entry {
+	enum wdt_sympath_kind kind;
+	char **stores;	 /* DIR: one entry; SRV: local stores, left first */
+	size_t nstores;
+	char *url;	 /* SRV: server URL without trailing '/', or NULL */
+};
+
+struct wdt_sympath {
+	struct wdt_sympath_entry *v;
+	size_t n;
+};
+
+/*
+ * Parse a symbol path. Empty stores ("srv**URL", "srv*URL") get the
+ * latest cache*DIR or default_cache.
+ */
+int wdt_sympath_parse(const char *path, const char *default_cache,
+		      struct wdt_sympath *out, struct wdt_err *err);
+void wdt_sympath_free(struct wdt_sympath *p);
+
+/*
+ * Find the PDB pdbname with this GUID and age: --pdb, then each symbol
+ * path entry left to right (local stores first, then the server, whose
+ * answer is verified and renamed into the entry's first store). On
+ * success *path_out (caller frees) names a verified PDB. On failure the
+ * message gives the URL and the cache path to fetch it by hand.
+ */
+int wdt_symstore_find(const struct wdt_symopts *opts, const char *pdbname,
+		      const uint8_t guid[16], uint32_t age, char **path_out,
+		      struct wdt_err *err);
+
+#endif
