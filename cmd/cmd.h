@@ -64,5 +64,6 @@ bool wdt_ctx_flag(const struct wdt_ctx *ctx, int id);
 int wdt_ctx_fail(struct wdt_ctx *ctx, const char *subject);
 
 extern const struct wdt_cmd wdt_cmd_info;
+extern const struct wdt_cmd wdt_cmd_read;
 
 #endif

@@ -17,6 +17,7 @@
 /* The commands `wdt --help` lists: only those that work. */
 static const struct wdt_cmd *const commands[] = {
 	&wdt_cmd_info,
+	&wdt_cmd_read,
 	NULL,
 };
 

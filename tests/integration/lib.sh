@@ -23,3 +23,31 @@ expect_exit() {
 	if [ $rc -eq "$want" ]; then ok "$d (exit $rc)"; else
 		not_ok "$d (exit $rc, want $want)"; echo "# stderr: $ERR"; fi
 }
+
+# need CMD...: skip the whole script when a tool is truly unavailable.
+need() { for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip_all "$c not installed (run tools/deps.sh)"; done; }
+
+# qemu_dump OUT FORMAT QEMU-ARGS...: start qemu-system-x86_64 stopped (-S)
+# with the given extra arguments, write dump-guest-memory in FORMAT to OUT
+# over QMP, save HMP 'info registers' to OUT.regs, and quit.
+qemu_dump() {
+	local out=$1 fmt=$2; shift 2
+	local sock="$TMP/qmp.$$.$RANDOM"
+	qemu-system-x86_64 -S -display none -nodefaults -accel tcg \
+		-qmp "unix:$sock,server=on,wait=off" "$@" >"$TMP/qemu.log" 2>&1 &
+	local pid=$!
+	python3 "$TOP/tools/qmp.py" --timeout 30 "$sock" \
+		human-monitor-command '{"command-line":"info registers"}' \
+		>"$out.regs" &&
+	python3 "$TOP/tools/qmp.py" --timeout 30 "$sock" \
+		dump-guest-memory "{\"paging\":false,\"protocol\":\"file:$out\",\"format\":\"$fmt\"}" \
+		quit >/dev/null
+	local rc=$?
+	wait $pid 2>/dev/null
+	[ $rc -eq 0 ] || cat "$TMP/qemu.log" >&2
+	return $rc
+}
+
+# json_get FILE PYEXPR: evaluate a Python expression over the JSON in FILE
+# (bound to d) and print the result.
+json_get() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
