@@ -25,7 +25,7 @@ expect_exit() {
 }
 
 # need CMD...: skip the whole script when a tool is truly unavailable.
-need() { for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip_all "$c not installed (run tools/deps.sh)"; done; }
+need() { local t; for t in "$@"; do command -v "$t" >/dev/null 2>&1 || skip_all "$t not installed (run tools/deps.sh)"; done; }
 
 # qemu_dump OUT FORMAT QEMU-ARGS...: start qemu-system-x86_64 stopped (-S)
 # with the given extra arguments, write dump-guest-memory in FORMAT to OUT

@@ -1,0 +1,46 @@
+#!/bin/bash
+# The command line: help, version, usage errors (exit 2), argv[0] links,
+# and that --help, the man pages and the command list agree.
+. "$(dirname "$0")/lib.sh"
+
+expect_exit 0 "wdt --help" "$WDT" --help
+check "  ... lists info" grep -q '^  info ' <<<"$OUT"
+expect_exit 0 "wdt --version" "$WDT" --version
+check "  ... prints a version" grep -Eq '^wdt [0-9]+\.[0-9]+\.[0-9]+$' <<<"$OUT"
+expect_exit 2 "no command" "$WDT"
+expect_exit 2 "unknown command with a suggestion" "$WDT" inof x
+check "  ... did you mean info" grep -q "did you mean 'info'" <<<"$ERR"
+expect_exit 2 "unknown option with a suggestion" "$WDT" info --jsno x
+check "  ... did you mean --json" grep -q "did you mean '--json'" <<<"$ERR"
+expect_exit 2 "abbreviated option refused" "$WDT" info --js x
+expect_exit 2 "missing argument" "$WDT" read x
+expect_exit 2 "extra argument" "$WDT" info a b
+expect_exit 2 "option missing its value" "$WDT" info --format
+expect_exit 2 "unknown --format" "$WDT" info --format=nope "$TOP/tests/fuzz/corpus/elf/qemu72-4g-i386.elf"
+expect_exit 2 "bad number" "$WDT" read "$TOP/tests/fuzz/corpus/elf/qemu72-4g-i386.elf" 12q
+expect_exit 0 "--list-formats" "$WDT" info --list-formats
+check "  ... lists elf and raw" bash -c 'grep -q "^  elf " <<<"$1" && grep -q "^  raw " <<<"$1"' _ "$OUT"
+
+for c in $("$WDT" --list-commands); do
+	expect_exit 0 "wdt $c --help" "$WDT" "$c" --help
+	h1=$OUT
+	expect_exit 0 "wdt help $c" "$WDT" help "$c"
+	check "  ... same text as --help" test "$h1" = "$OUT"
+	ln -sf "$WDT" "$TMP/wdt-$c"
+	expect_exit 0 "wdt-$c --help (argv[0] link)" "$TMP/wdt-$c" --help
+	check "  ... same text" test "$h1" = "$OUT"
+	check "man page docs/wdt-$c.1 exists" test -f "$TOP/docs/wdt-$c.1"
+	# Every option --help lists is documented in the rendered man page.
+	need mandoc col
+	mandoc -T ascii "$TOP/docs/wdt-$c.1" | col -b >"$TMP/man-$c.txt"
+	for o in $(grep -Eo -- '--[a-z][a-z-]+' <<<"$h1" | sort -u); do
+		check "  ... man page wdt-$c documents $o" grep -q -- "$o" "$TMP/man-$c.txt"
+	done
+	check "wdt.1 mentions $c" grep -q "wdt-$c" "$TOP/docs/wdt.1"
+done
+if command -v mandoc >/dev/null; then
+	for m in "$TOP"/docs/*.1; do
+		check "mandoc lint $(basename "$m")" bash -c "mandoc -T lint -W warning '$m' >/dev/null 2>&1"
+	done
+fi
+done_testing
