@@ -428,8 +428,10 @@ struct wdt_pdb *wdt_pdb_open_file(const char *path, struct wdt_err *err)
 	struct wdt_source *src = wdt_source_open_file(path, err);
 	struct wdt_pdb *pdb;
 
-	if (!src)
+	if (!src) {
+		wdt_err_prefix(err, "%s", path);
 		return NULL;
+	}
 	pdb = wdt_pdb_open(src, err);
 	if (!pdb) {
 		wdt_source_close(src);
