@@ -57,6 +57,13 @@
 	.equ	R_GS, 0xF0
 	.equ	R_TR, 0xF2
 
+/* A short wait between IPIs, without a stack (there is none: ESP=0). */
+	.macro	DELAY
+	movl	$20000, %ecx
+1:	pause
+	loop	1b
+	.endm
+
 	.text
 	.globl rom_start
 rom_start:
@@ -105,11 +112,11 @@ start32:
 	cmpl	$1, (ROM_BASE + OFF_CFG)
 	jbe	long32
 	movl	$0x000C4500, 0xFEE00300	/* INIT, all excluding self */
-	call	delay
+	DELAY
 	movl	$0x000C46F0, 0xFEE00300	/* SIPI, vector 0xF0 */
-	call	delay
+	DELAY
 	movl	$0x000C46F0, 0xFEE00300
-	call	delay
+	DELAY
 long32:
 	movl	%cr4, %eax
 	orl	$0x20, %eax		/* PAE */
@@ -125,11 +132,6 @@ long32:
 	movl	%eax, %cr0
 	ljmp	$0x18, $start64
 
-delay:
-	movl	$20000, %ecx
-1:	pause
-	loop	1b
-	ret
 
 	.code64
 start64:
