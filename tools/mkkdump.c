@@ -131,6 +131,9 @@ static void on_signal(int sig)
 }
 
 static void die(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+static void die(int code, const char *fmt, ...)
 {
 	va_list ap;
 	fputs("mkkdump: ", stderr);

@@ -164,6 +164,12 @@ read -r n back over < <(flatcheck "$TMP/f.sn" 1000)
 check "scrambled stream: $n records <= 1000 B, $back out of order, $over overlapping" \
 	[ "${n:-0}" -gt 1000 ] && [ "${back:-0}" -gt 10 ] && [ "${over:-0}" -gt 0 ]
 
+"$MKKDUMP" --exclude-zero --codec zstd "$elf" "$TMP/k.xzz"
+"$MKKDUMP" --flat --scramble --exclude-zero --codec zstd "$elf" "$TMP/f.xzz"
+makedumpfile -R "$TMP/r.xzz" <"$TMP/f.xzz" >/dev/null 2>&1
+check "--flat --scramble --exclude-zero --codec zstd | makedumpfile -R == non-flattened" \
+	cmp "$TMP/r.xzz" "$TMP/k.xzz"
+
 # --- QEMU's own kdump-zlib (flattened) ---
 makedumpfile -R "$TMP/qemu.kdump" <"$TMP/qemu.kflat" >/dev/null 2>&1
 check "QEMU kdump-zlib, rearranged, reads as the ELF" pagecheck "$elf" "$TMP/qemu.kdump" zlib
