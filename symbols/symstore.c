@@ -659,7 +659,7 @@ static int try_server(struct want *w, const struct wdt_sympath_entry *e,
 		w->first_cache = strdup(final);
 	}
 	if (w->opts->offline) {
-		note(w, "offline: not downloading %s", url);
+		note(w, "offline, so nothing was downloaded");
 		goto out;
 	}
 	if (make_dirs(dir, err) < 0) {
@@ -720,14 +720,14 @@ static int not_found(struct want *w, const char *origin, struct wdt_err *err)
 	if (w->first_url)
 		return wdt_err_set(err, WDT_NOT_FOUND,
 				   "%s %s age %" PRIu32
-				   " not found (%s symbol path): %s; fetch %s "
+				   " not found (symbol path from %s): %s; fetch %s "
 				   "and save it as %s, or pass --pdb FILE",
 				   w->name, g, w->age, origin,
 				   w->notes[0] ? w->notes : "no candidate",
 				   w->first_url, w->first_cache);
 	return wdt_err_set(err, WDT_NOT_FOUND,
 			   "%s %s age %" PRIu32
-			   " not found (%s symbol path, no server): %s; "
+			   " not found (symbol path from %s, no server): %s; "
 			   "pass --pdb FILE or a symbol path with srv*",
 			   w->name, g, w->age, origin,
 			   w->notes[0] ? w->notes : "no candidate");
