@@ -83,7 +83,7 @@ int wdt_symstore_check_name(const char *name, struct wdt_err *err)
 					   "PDB name contains byte 0x%02x at "
 					   "%zu",
 					   c, i);
-		if (strchr("/\\:*?\"<>|%#;&$`'", c))
+		if (c == ' ' || strchr("/\\:*?\"<>|%#;&$`'", c))
 			return wdt_err_set(err, WDT_CORRUPT,
 					   "PDB name \"%s\" contains '%c'",
 					   name, c);
