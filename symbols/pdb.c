@@ -496,20 +496,12 @@ static int cmp_pub(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static int load_publics(struct wdt_pdb *pdb, struct wdt_err *err)
+static int scan_publics(struct wdt_pdb *pdb, uint32_t len,
+			struct wdt_err *err)
 {
-	uint32_t len, off = 0;
+	uint32_t off = 0;
 	size_t cap = 0;
 
-	if (pdb->pubs_loaded)
-		return 0;
-	if (pdb->symrec_stream == NO_STREAM)
-		return wdt_err_set(err, WDT_NOT_FOUND,
-				   "%s has no symbol record stream (no DBI)",
-				   pdb->name);
-	if (pdb_stream_load(pdb, pdb->symrec_stream, &pdb->symrec, &len,
-			    err) < 0)
-		return wdt_err_prefix(err, "%s: symbol records", pdb->name);
 	while (off + 4 <= len) {
 		uint16_t rlen = wdt_le16(pdb->symrec + off + SYM_LEN);
 		uint16_t kind = wdt_le16(pdb->symrec + off + SYM_KIND);
@@ -553,6 +545,31 @@ static int load_publics(struct wdt_pdb *pdb, struct wdt_err *err)
 					    : 0;
 		}
 		off = (uint32_t)end;
+	}
+	return 0;
+}
+
+static int load_publics(struct wdt_pdb *pdb, struct wdt_err *err)
+{
+	uint32_t len;
+
+	if (pdb->pubs_loaded)
+		return 0;
+	if (pdb->symrec_stream == NO_STREAM)
+		return wdt_err_set(err, WDT_NOT_FOUND,
+				   "%s has no symbol record stream (no DBI)",
+				   pdb->name);
+	if (pdb_stream_load(pdb, pdb->symrec_stream, &pdb->symrec, &len,
+			    err) < 0)
+		return wdt_err_prefix(err, "%s: symbol records", pdb->name);
+	if (scan_publics(pdb, len, err) < 0) {
+		/* Forget the partial state: a later call fails the same way. */
+		free(pdb->symrec);
+		free(pdb->pubs);
+		pdb->symrec = NULL;
+		pdb->pubs = NULL;
+		pdb->npubs = 0;
+		return -1;
 	}
 	if (pdb->npubs)
 		qsort(pdb->pubs, pdb->npubs, sizeof(*pdb->pubs), cmp_pub);
