@@ -76,7 +76,8 @@ int wdt_image_finish_runs(struct wdt_image *img, struct wdt_err *err)
 					   " bytes wraps the address space",
 					   r->pa, r->len);
 	}
-	qsort(img->runs, img->nruns, sizeof(*img->runs), run_cmp);
+	if (img->nruns > 1)
+		qsort(img->runs, img->nruns, sizeof(*img->runs), run_cmp);
 	for (size_t i = 1; i < img->nruns; i++) {
 		const struct wdt_run *a = &img->runs[i - 1], *b = &img->runs[i];
 		if (a->pa + a->len > b->pa)
