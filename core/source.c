@@ -145,7 +145,7 @@ struct wdt_source *wdt_source_open_file(const char *path, struct wdt_err *err)
 	}
 	if (S_ISDIR(st.st_mode)) {
 		wdt_err_set(err, WDT_UNKNOWN_FORMAT,
-			    "is a directory, not a memory image");
+			    "is a directory");
 		close(fd);
 		return NULL;
 	}
