@@ -83,6 +83,10 @@ tmp_gdtr:
 	.word	tmp_gdt_end - tmp_gdt - 1
 	.long	tmp_gdt
 
+vmci_name:
+	.ascii	"etc/vmcoreinfo"
+	.fill	56 - 14, 1, 0
+
 /* A far-return frame to reload CS with the guest's KGDT64_R0_CODE. */
 	.balign	16
 lret_frame:
@@ -118,6 +122,86 @@ start32:
 	movl	$0x000C46F0, 0xFEE00300
 	DELAY
 long32:
+	/*
+	 * The BSP plays the virtio-win FwCfg driver (qemu-elf.md §6) when mkguest
+	 * asks (cfg+0x10 = PA of a RAM scratch page, else 0): find fw_cfg file
+	 * "etc/vmcoreinfo" in the file directory (selector 0x19, big-endian
+	 * entries of 64 bytes: size, select, reserved, name[56]) and DMA-write
+	 * the 16-byte FWCfgVMCoreInfo at cfg+0x20 into it. The DMA descriptor
+	 * is the only thing the stub writes to RAM.
+	 */
+	movl	$0x1b, %ecx
+	rdmsr
+	testl	$0x100, %eax
+	jz	no_vmci
+	movl	(ROM_BASE + OFF_CFG + 0x10), %edi
+	testl	%edi, %edi
+	jz	no_vmci
+	movw	$0x19, %ax
+	movw	$0x510, %dx
+	outw	%ax, %dx
+	movw	$0x511, %dx
+	xorl	%ebx, %ebx		/* ebx = number of files */
+	movl	$4, %ecx
+1:	shll	$8, %ebx
+	inb	%dx, %al
+	movb	%al, %bl
+	loop	1b
+	xorl	%esi, %esi		/* esi = selector found */
+next_file:
+	testl	%ebx, %ebx
+	jz	vmci_done
+	decl	%ebx
+	movl	$4, %ecx
+1:	inb	%dx, %al		/* size: ignored */
+	loop	1b
+	inb	%dx, %al
+	movzbl	%al, %ebp
+	shll	$8, %ebp
+	inb	%dx, %al
+	movzbl	%al, %eax
+	orl	%eax, %ebp		/* ebp = select */
+	inb	%dx, %al		/* reserved */
+	inb	%dx, %al
+	movl	$(ROM_BASE + vmci_name - rom_start), %eax
+	movl	%eax, %ecx		/* ecx = name cursor */
+	xorl	%eax, %eax
+	shll	$16, %ebp		/* ebp bits 31:16 = select, bit 0 = mismatch */
+name_loop:
+	inb	%dx, %al
+	cmpb	(%ecx), %al
+	je	1f
+	orl	$1, %ebp
+1:	incl	%ecx
+	cmpl	$(ROM_BASE + vmci_name - rom_start + 56), %ecx
+	jne	name_loop
+	testl	$1, %ebp
+	jnz	next_file
+	movl	%ebp, %esi
+	shrl	$16, %esi
+	jmp	next_file
+vmci_done:
+	testl	%esi, %esi
+	jz	no_vmci
+	/* FWCfgDmaAccess {be32 control, be32 length, be64 address} at edi. */
+	movl	%esi, %eax
+	shll	$16, %eax
+	orl	$0x18, %eax		/* SELECT | WRITE */
+	bswapl	%eax
+	movl	%eax, (%edi)
+	movl	$0x10000000, 4(%edi)	/* be32 16 */
+	movl	$0, 8(%edi)
+	movl	$(ROM_BASE + OFF_CFG + 0x20), %eax
+	bswapl	%eax
+	movl	%eax, 12(%edi)
+	movw	$0x514, %dx
+	xorl	%eax, %eax
+	outl	%eax, %dx
+	movl	%edi, %eax
+	bswapl	%eax
+	movw	$0x518, %dx
+	outl	%eax, %dx		/* starts the transfer */
+no_vmci:
 	movl	%cr4, %eax
 	orl	$0x20, %eax		/* PAE */
 	movl	%eax, %cr4
