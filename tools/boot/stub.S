@@ -13,7 +13,8 @@
  * user mode).
  *
  * tools/mkguest fills the tables at fixed offsets (see the layout below and
- * BOOT_* in tools/mkguest). Nothing here writes guest RAM: every page-table
+ * BOOT_* in tools/mkguest). Nothing here writes guest RAM (but the fw_cfg DMA
+ * descriptor with --vmcoreinfo, see below): every page-table
  * and descriptor accessed bit is preset by mkguest, and the far return and
  * POPFQ read their frames from ROM. Only LTR sets the TSS busy bit.
  */
