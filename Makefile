@@ -35,7 +35,7 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 
 # Only ask pkg-config when building (not for `make help`/`clean`/`deps`).
-ifeq ($(filter help clean deps,$(MAKECMDGOALS)),)
+ifeq ($(filter help clean distclean deps,$(MAKECMDGOALS)),)
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIB_MODULES) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(LIB_MODULES) 2>/dev/null)
 PKG_MISSING := $(foreach p,$(PKGS),$(if $(shell $(PKG_CONFIG) --exists \
@@ -74,7 +74,7 @@ FUZZ_REPLAY := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 # Commands that have a `wdt-<cmd>` argv[0] link; cmd/wdt.c is the truth,
 # `wdt --list-commands` prints them.
 .PHONY: all help check unit integration fuzz-replay fuzz demo bench install \
-	uninstall clean deps lint-man
+	uninstall clean distclean deps lint-man
 
 all: deps-check $(WDT)
 
@@ -86,7 +86,8 @@ help:
 	@echo 'make fuzz       run libFuzzer on every parser (FUZZ_SECONDS=60)'
 	@echo 'make bench      benchmarks; results in BENCHMARKS.md'
 	@echo 'make install    PREFIX=$(PREFIX) DESTDIR=… (binary, links, man pages)'
-	@echo 'make clean      remove build/ (keeps the fixture cache)'
+	@echo 'make clean      remove build products (keeps the fixture cache)'
+	@echo 'make distclean  remove all of build/, fixtures included'
 	@echo 'V=1             show commands'
 
 deps:
@@ -179,6 +180,9 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard docs/*.1)))
 
 clean:
+	rm -rf build/rel build/san build/libfuzzer build/demo build/bench
+
+distclean:
 	rm -rf build
 
 # Build fragments of the fixture factory and other tools.
