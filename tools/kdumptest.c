@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kdumptest: a test-only window on wdt's image readers for the integration
+ * scripts (tests/integration/t04NN-*.sh). It opens an image through the
+ * format registry, as `wdt` does, and prints what the reader sees:
+ *
+ *   kdumptest info IMG              format, variant, CPUs, notes
+ *   kdumptest runs IMG              one line per run: pa len (hex)
+ *   kdumptest cat IMG               every run's bytes, in run order
+ *   kdumptest read IMG PA LEN       LEN bytes at physical address PA
+ *   kdumptest bulk IMG PFN N [T]    N pages via wdt_kdump_read_pages
+ *
+ * Bytes go to stdout (pipe into sha256sum); errors are one line on stderr,
+ * exit 3 for input errors, 1 otherwise.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/kdump.h"
+#include "formats/registry.h"
+
+static int fail(const char *path, const struct wdt_err *e)
+{
+	fprintf(stderr, "kdumptest: %s: %s (%s)\n", path, e->msg,
+		wdt_status_name(e->status));
+	return wdt_status_exit(e->status) == 3 ? 3 : 1;
+}
+
+static int put(const void *buf, size_t n)
+{
+	return fwrite(buf, 1, n, stdout) == n ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct wdt_err err;
+	struct wdt_image *img;
+	int rc = 0;
+
+	wdt_err_clear(&err);
+	if (argc < 3) {
+		fprintf(stderr, "usage: kdumptest info|runs|cat|read|bulk IMG "
+				"[ARGS]\n");
+		return 2;
+	}
+	const char *cmd = argv[1], *path = argv[2];
+	const char *fmt = getenv("KDUMPTEST_FORMAT");
+	img = wdt_image_open(path, fmt && *fmt ? fmt : NULL, &err);
+	if (!img)
+		return fail(path, &err);
+	if (strcmp(cmd, "info") == 0) {
+		printf("format %s\nvariant %s\nruns %zu\ntotal 0x%" PRIx64
+		       "\ncpus %zu\n",
+		       img->fmt->name, img->variant, img->nruns,
+		       wdt_image_total(img), img->ncpus);
+		for (size_t i = 0; i < img->ncpus; i++)
+			printf("cpu %u rip 0x%" PRIx64 " rsp 0x%" PRIx64
+			       " cr3 0x%" PRIx64 "\n",
+			       img->cpus[i].index, img->cpus[i].regs[WDT_RIP],
+			       img->cpus[i].regs[WDT_RSP], img->cpus[i].cr[3]);
+		for (size_t i = 0; i < img->nnotes; i++)
+			printf("note %s type %" PRIu32 " size 0x%" PRIx64 "\n",
+			       img->notes[i].name, img->notes[i].type,
+			       img->notes[i].desc_size);
+	} else if (strcmp(cmd, "runs") == 0) {
+		for (size_t i = 0; i < img->nruns; i++)
+			printf("0x%" PRIx64 " 0x%" PRIx64 "\n", img->runs[i].pa,
+			       img->runs[i].len);
+	} else if (strcmp(cmd, "cat") == 0 || strcmp(cmd, "read") == 0) {
+		size_t bufsz = 1u << 20;
+		uint8_t *buf = malloc(bufsz);
+		if (!buf) {
+			wdt_err_nomem(&err);
+			rc = fail(path, &err);
+			goto out;
+		}
+		for (size_t i = 0; i < img->nruns && rc == 0; i++) {
+			uint64_t pa = img->runs[i].pa, len = img->runs[i].len;
+			if (cmd[0] == 'r') {
+				if (argc < 5 || i > 0)
+					break;
+				pa = strtoull(argv[3], NULL, 0);
+				len = strtoull(argv[4], NULL, 0);
+			}
+			while (len > 0) {
+				size_t n = len < bufsz ? (size_t)len : bufsz;
+				if (wdt_image_read_phys(img, pa, buf, n,
+							&err) < 0) {
+					rc = fail(path, &err);
+					break;
+				}
+				if (put(buf, n) < 0) {
+					rc = 1;
+					break;
+				}
+				pa += n;
+				len -= n;
+			}
+		}
+		free(buf);
+	} else if (strcmp(cmd, "bulk") == 0 && argc >= 5) {
+		uint64_t pfn = strtoull(argv[3], NULL, 0);
+		size_t n = (size_t)strtoull(argv[4], NULL, 0);
+		unsigned t = argc > 5 ? (unsigned)strtoul(argv[5], NULL, 0) : 0;
+		uint32_t bs = wdt_kdump_block_size(img);
+		uint8_t *buf = bs ? malloc(n * bs + 1) : NULL;
+		if (!buf) {
+			fprintf(stderr, "kdumptest: %s: not kdump or no memory\n",
+				path);
+			rc = 1;
+		} else if (wdt_kdump_read_pages(img, pfn, n, buf, t, &err) <
+			   0) {
+			rc = fail(path, &err);
+		} else if (put(buf, n * bs) < 0) {
+			rc = 1;
+		}
+		free(buf);
+	} else {
+		fprintf(stderr, "kdumptest: unknown command %s\n", cmd);
+		rc = 2;
+	}
+out:
+	wdt_image_close(img);
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = 1;
+	return rc;
+}
