@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/compressed.h"
 #include "formats/elf.h"
 #include "formats/kdump.h"
 #include "formats/raw.h"
@@ -13,6 +14,8 @@
 const struct wdt_format *const wdt_formats[] = {
 	&wdt_format_elf,
 	&wdt_format_kdump,
+	&wdt_format_raw_gzip,
+	&wdt_format_raw_lz4,
 	&wdt_format_raw,
 	NULL,
 };
