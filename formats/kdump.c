@@ -492,7 +492,7 @@ static int read_desc(struct wdt_image *img, const struct kdump *kd,
 				   " is impossible for a 0x%" PRIx32
 				   "-byte %s page",
 				   pfn, d->size, d->off, kd->bs,
-				   wdt_kdump_comp_name(m));
+				   m ? wdt_kdump_comp_name(m) : "uncompressed");
 	return 0;
 }
 
