@@ -145,6 +145,17 @@ check "... naming the missing PFN" grep -q 'PFN 0x8000 is not in the dump' <<<"$
 expect_exit 3 "read of a hole between runs" "$KT" read "$TMP/d.kz" 0x9000000 4096
 check "... has status no_data" grep -q 'no_data' <<<"$ERR"
 
+# Pages a dump excludes (makedumpfile-style zero-page exclusion) are holes.
+if [ -x "$MK" ]; then
+	"$MK" --codec zstd --exclude-zero "$TMP/d.elf" "$TMP/m.ex" 2>/dev/null
+	expect_exit 3 "excluded zero page at 0x200000 is not read as zeros" \
+		"$KT" read "$TMP/m.ex" 0x200000 4096
+	check "... but reported as no_data" grep -q 'no_data' <<<"$ERR"
+	check "a non-zero page next to it reads the blob's bytes" \
+		cmp -s <("$KT" read "$TMP/m.ex" 0x201000 4096) \
+		<(dd if="$TMP/blob" bs=4096 skip=1 count=1 status=none)
+fi
+
 # libkdumpfile (Debian) must read the same bytes from non-flattened files.
 if $PY -c 'import kdumpfile' 2>/dev/null; then
 	for i in d.kzr m.zlib m.lzo m.snappy m.zstd m.none m.v5 m.v4 m.v3; do
