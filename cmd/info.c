@@ -164,7 +164,7 @@ static int info_run(struct wdt_ctx *ctx)
 	wdt_out_str(o, "file", "File", img->path);
 	wdt_out_str(o, "format", "Format", img->fmt->name);
 	wdt_out_str(o, "variant", "Variant", img->variant);
-	wdt_out_size(o, "size", "File size", img->src->size);
+	wdt_out_size(o, "size", "File size", img->file_size);
 	wdt_out_u64(o, "cpu_count", "CPUs", img->ncpus);
 	out_runs(o, img, !wdt_ctx_flag(ctx, OPT_NO_RUNS));
 	wdt_out_arr_begin(o, "cpus", "CPU state");
@@ -183,12 +183,12 @@ const struct wdt_cmd wdt_cmd_info = {
 	.summary = "show an image's format, physical memory runs, CPUs and notes",
 	.usage = "IMAGE",
 	.description =
-		"Reads IMAGE (a QEMU ELF core, or a raw physical image) without "
-		"changing it and\nreports what it is: the detected format, every "
-		"run of physical memory it holds,\neach CPU's registers (RIP, RSP, "
-		"CR0/CR3/CR4, GS bases, IDTR, GDTR, segments)\nand the ELF notes. "
-		"The format is detected from the content, never from the\nfile "
-		"name; --format forces one.",
+		"Reads IMAGE without changing it and reports what it is: the "
+		"detected format\n(QEMU ELF core, kdump, raw, gzip or LZ4 raw), "
+		"every run of physical memory\nit holds, each CPU's registers "
+		"(RIP, RSP, CR0/CR3/CR4, GS bases, IDTR,\nGDTR, segments) and "
+		"the notes. The format is detected from the content, never\n"
+		"from the file name; --format forces one.",
 	.opts = info_opts,
 	.examples = "  $ wdt info guest.elf\n"
 		    "  $ wdt info --json guest.elf | jq '.memory.runs'\n"

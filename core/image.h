@@ -87,6 +87,7 @@ struct wdt_image {
 	struct wdt_source *src; /* owned; a format may wrap it in open() */
 	char *path;		/* owned; for messages */
 	char variant[96];	/* e.g. "ELF64, EM_X86_64" */
+	uint64_t file_size;	/* of the file itself, before any wrapping */
 
 	struct wdt_run *runs; /* sorted by pa, non-overlapping */
 	size_t nruns;

@@ -104,6 +104,8 @@ struct wdt_image *wdt_image_open_source(struct wdt_source *src,
 	}
 	img->src = src;
 	img->fmt = fmt;
+	/* A format may wrap src (flattened, gzip): keep the file's own size. */
+	img->file_size = src->size;
 	img->path = strdup(src->name);
 	if (!img->path) {
 		wdt_image_close(img);
