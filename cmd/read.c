@@ -13,6 +13,7 @@
 enum { OPT_FORMAT = 1, OPT_RAW };
 
 #define READ_MAX (64u << 20) /* one call; use a loop for more */
+#define RAW_CHUNK (1u << 20)
 
 static const struct wdt_opt read_opts[] = {
 	WDT_OPT_FORMAT_ENTRY(OPT_FORMAT),
@@ -79,23 +80,31 @@ static int read_run(struct wdt_ctx *ctx)
 	img = wdt_cmd_open_image(ctx, OPT_FORMAT);
 	if (!img)
 		return -1;
-	buf = malloc(len);
+	/* --raw streams in chunks: memory does not grow with LENGTH. */
+	size_t chunk = wdt_ctx_flag(ctx, OPT_RAW) && len > RAW_CHUNK
+			       ? RAW_CHUNK
+			       : (size_t)len;
+	buf = malloc(chunk);
 	if (!buf) {
 		wdt_err_nomem(&ctx->err);
 		goto out;
 	}
-	if (wdt_image_read_phys(img, pa, buf, len, &ctx->err) < 0) {
-		wdt_ctx_fail(ctx, ctx->args[0]);
-		goto out;
-	}
-	if (wdt_ctx_flag(ctx, OPT_RAW)) {
-		if (fwrite(buf, 1, len, stdout) != len) {
+	for (uint64_t done = 0; done < len; done += chunk) {
+		size_t n = len - done < chunk ? (size_t)(len - done) : chunk;
+		if (wdt_image_read_phys(img, pa + done, buf, n, &ctx->err) < 0) {
+			wdt_ctx_fail(ctx, ctx->args[0]);
+			goto out;
+		}
+		if (!wdt_ctx_flag(ctx, OPT_RAW))
+			break; /* one chunk holds all of a hex dump */
+		if (fwrite(buf, 1, n, stdout) != n) {
 			wdt_err_set(&ctx->err, WDT_OUTPUT,
 				    "writing to standard output: %s",
 				    strerror(errno));
 			goto out;
 		}
-	} else {
+	}
+	if (!wdt_ctx_flag(ctx, OPT_RAW)) {
 		wdt_out_addr(ctx->out, "address", "Address", pa);
 		wdt_out_u64(ctx->out, "length", "Length", len);
 		hexdump(ctx->out, pa, buf, len);
