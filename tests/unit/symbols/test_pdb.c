@@ -47,23 +47,6 @@ static struct wdt_pdb *open_real(void)
 	return pdb;
 }
 
-static void read_rsds(uint8_t guid[16], uint32_t *age)
-{
-	char hex[64];
-	unsigned a;
-	FILE *f = fopen(td_path("rsds.txt"), "r");
-
-	assert_non_null(f);
-	assert_int_equal(fscanf(f, "%63s %u", hex, &a), 2);
-	fclose(f);
-	for (int i = 0; i < 16; i++) {
-		unsigned v;
-
-		sscanf(hex + 2 * i, "%2x", &v);
-		guid[i] = (uint8_t)v;
-	}
-	*age = a;
-}
 
 static void test_identity_and_match(void **state)
 {
@@ -75,7 +58,7 @@ static void test_identity_and_match(void **state)
 	char s[39];
 
 	(void)state;
-	read_rsds(guid, &age);
+	td_read_rsds(guid, &age);
 	wdt_pdb_identity(pdb, &id);
 	assert_memory_equal(id.guid, guid, 16);
 	assert_true(id.has_dbi);

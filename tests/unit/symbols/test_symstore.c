@@ -47,23 +47,6 @@ static void sh(const char *fmt, ...)
 		fail_msg("command failed: %s", cmd);
 }
 
-static void read_rsds(void)
-{
-	char hex[64];
-	unsigned a;
-	FILE *f = fopen(td_path("rsds.txt"), "r");
-
-	assert_non_null(f);
-	assert_int_equal(fscanf(f, "%63s %u", hex, &a), 2);
-	fclose(f);
-	for (int i = 0; i < 16; i++) {
-		unsigned v;
-
-		sscanf(hex + 2 * i, "%2x", &v);
-		guid[i] = (uint8_t)v;
-	}
-	age = a;
-}
 
 static int start_server(void)
 {
@@ -103,7 +86,7 @@ static int setup(void **state)
 	(void)state;
 	if (td_build(argv0) != 0)
 		return -1;
-	read_rsds();
+	td_read_rsds(guid, &age);
 	wdt_symstore_key(guid, age, key);
 	snprintf(work, sizeof(work), "%s/symstore-test", td_dir);
 	sh("rm -rf '%s' && mkdir -p '%s/srv'", work, work);

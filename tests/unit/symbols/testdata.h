@@ -72,4 +72,24 @@ static unsigned char *td_slurp(const char *path, size_t *len)
 	return buf;
 }
 
+
+/* GUID and age of the test PDB, as tools/mkpdb-test.sh recorded them. */
+static inline void td_read_rsds(uint8_t guid[16], uint32_t *age)
+{
+	char hex[64];
+	unsigned a;
+	FILE *f = fopen(td_path("rsds.txt"), "r");
+
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%63s %u", hex, &a), 2);
+	fclose(f);
+	for (int i = 0; i < 16; i++) {
+		unsigned v;
+
+		sscanf(hex + 2 * i, "%2x", &v);
+		guid[i] = (uint8_t)v;
+	}
+	*age = a;
+}
+
 #endif
