@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: MIT */
+/* Atomic output files (see outfile.h and docs/output-safety.md). */
+#include "core/outfile.h"
+
+#include "core/bytes.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct wdt_outfile {
+	int fd;
+	int slot;	/* index in the live registry */
+	bool sync;
+	bool force;
+	uint64_t size;	/* logical size: furthest write or hole */
+	uint64_t wend;	/* furthest byte actually written */
+	char *path;	/* final name */
+	char *tmp;	/* temp name */
+};
+
+/*
+ * The live registry is the one piece of process-wide state below cmd/: a
+ * signal handler can only reach what is global. Paths are preformatted so
+ * the handler needs nothing but unlink(), which is async-signal-safe.
+ */
+#define LIVE_MAX 16
+
+static struct {
+	atomic_int used;
+	pid_t owner; /* a forked child must not remove its parent's file */
+	char path[PATH_MAX];
+} live[LIVE_MAX];
+
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static int nlive;
+static bool installed;
+static const int catch_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+#define NCATCH (sizeof(catch_sigs) / sizeof(catch_sigs[0]))
+static struct sigaction old_act[NCATCH];
+static struct sigaction old_xfsz;
+
+static void unlink_live(void)
+{
+	pid_t me = getpid();
+
+	for (int i = 0; i < LIVE_MAX; i++)
+		if (atomic_load(&live[i].used) && live[i].owner == me)
+			unlink(live[i].path);
+}
+
+/*
+ * Remove the temp files, then let the signal do what it would have done
+ * without us (default: kill, so the exit status says "killed by SIGINT").
+ * The signal is blocked while we run; raise() leaves it pending and it is
+ * delivered under the restored disposition as we return.
+ */
+static void on_signal(int sig)
+{
+	int saved = errno;
+
+	unlink_live();
+	for (size_t i = 0; i < NCATCH; i++)
+		if (catch_sigs[i] == sig)
+			sigaction(sig, &old_act[i], NULL);
+	raise(sig);
+	errno = saved;
+}
+
+static void on_exit_cleanup(void)
+{
+	unlink_live();
+}
+
+/* Called with live_lock held. */
+static void install_handlers(void)
+{
+	struct sigaction sa;
+
+	if (installed)
+		return;
+	installed = true;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigfillset(&sa.sa_mask);
+	for (size_t i = 0; i < NCATCH; i++) {
+		if (sigaction(catch_sigs[i], NULL, &old_act[i]) < 0)
+			continue;
+		/* Respect an inherited "ignore" (nohup, SIGPIPE ignored). */
+		if (old_act[i].sa_handler == SIG_IGN)
+			continue;
+		sigaction(catch_sigs[i], &sa, NULL);
+	}
+	atexit(on_exit_cleanup);
+}
+
+static void block_sigs(sigset_t *old)
+{
+	sigset_t s;
+
+	sigemptyset(&s);
+	for (size_t i = 0; i < NCATCH; i++)
+		sigaddset(&s, catch_sigs[i]);
+	pthread_sigmask(SIG_BLOCK, &s, old);
+}
+
+/* Called with live_lock held and the caught signals blocked. */
+static int live_add(const char *tmp)
+{
+	for (int i = 0; i < LIVE_MAX; i++) {
+		if (atomic_load(&live[i].used))
+			continue;
+		snprintf(live[i].path, sizeof(live[i].path), "%s", tmp);
+		live[i].owner = getpid();
+		atomic_store(&live[i].used, 1);
+		if (nlive++ == 0) {
+			/* RLIMIT_FSIZE: get EFBIG and clean up, not die. */
+			struct sigaction ign;
+			memset(&ign, 0, sizeof(ign));
+			ign.sa_handler = SIG_IGN;
+			sigaction(SIGXFSZ, &ign, &old_xfsz);
+		}
+		return i;
+	}
+	return -1;
+}
+
+static void live_remove(int slot)
+{
+	pthread_mutex_lock(&live_lock);
+	atomic_store(&live[slot].used, 0);
+	if (--nlive == 0)
+		sigaction(SIGXFSZ, &old_xfsz, NULL);
+	pthread_mutex_unlock(&live_lock);
+}
+
+static bool same_file(const char *path, const struct stat *st,
+		      const char *input)
+{
+	struct stat si;
+	char *a, *b;
+	bool same;
+
+	if (stat(input, &si) == 0 && si.st_dev == st->st_dev &&
+	    si.st_ino == st->st_ino)
+		return true;
+	a = realpath(path, NULL);
+	b = realpath(input, NULL);
+	same = a && b && strcmp(a, b) == 0;
+	free(a);
+	free(b);
+	return same;
+}
+
+/* Refusals that depend only on what already exists at path. */
+static int check_target(const char *path, const char *const *inputs,
+			size_t ninputs, bool force, struct wdt_err *err)
+{
+	struct stat st;
+	size_t n = strlen(path);
+
+	if (n == 0)
+		return wdt_err_set(err, WDT_USAGE, "empty output file name");
+	if (path[n - 1] == '/')
+		return wdt_err_set(err, WDT_USAGE, "%s: is a directory", path);
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0; /* also a dangling symlink: rename replaces it */
+		return wdt_err_set(err, WDT_OUTPUT, "%s: %s", path,
+				   strerror(errno));
+	}
+	for (size_t i = 0; i < ninputs; i++)
+		if (inputs[i] && same_file(path, &st, inputs[i]))
+			return wdt_err_set(err, WDT_USAGE,
+					   "%s: output would overwrite the "
+					   "input %s",
+					   path, inputs[i]);
+	if (S_ISDIR(st.st_mode))
+		return wdt_err_set(err, WDT_USAGE, "%s: is a directory", path);
+	if (!S_ISREG(st.st_mode))
+		return wdt_err_set(err, WDT_USAGE,
+				   "%s: exists and is not a regular file",
+				   path);
+	if (!force)
+		return wdt_err_set(err, WDT_USAGE,
+				   "%s: exists; use --force to replace it",
+				   path);
+	return 0;
+}
+
+/* "dir/.name.wdt-" with dir taken from path ("" when path has no '/'). */
+static char *temp_prefix(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dlen = slash ? (size_t)(slash - path + 1) : 0;
+	const char *name = path + dlen;
+	size_t n = dlen + 1 + strlen(name) + sizeof(".wdt-XXXXXX");
+	char *t = malloc(n);
+
+	if (t)
+		snprintf(t, n, "%.*s.%s.wdt-", (int)dlen, path, name);
+	return t;
+}
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+/* Create the temp file and register it, with the caught signals blocked
+ * so that it is never on disk unregistered. */
+static int create_temp(struct wdt_outfile *of, struct wdt_err *err)
+{
+	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
+				 "rstuvwxyz0123456789";
+	static atomic_uint counter;
+	char *pre = temp_prefix(of->path);
+	size_t plen;
+	struct timespec ts;
+	sigset_t old;
+	int e = EEXIST;
+
+	if (!pre)
+		return wdt_err_nomem(err);
+	plen = strlen(pre);
+	if (plen + 7 > PATH_MAX) {
+		free(pre);
+		return wdt_err_set(err, WDT_OUTPUT, "%s: file name too long",
+				   of->path);
+	}
+	of->tmp = realloc(pre, plen + 7);
+	if (!of->tmp) {
+		free(pre);
+		return wdt_err_nomem(err);
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	pthread_mutex_lock(&live_lock);
+	install_handlers();
+	block_sigs(&old);
+	for (int tries = 0; tries < 100 && e == EEXIST; tries++) {
+		uint64_t r = mix((uint64_t)ts.tv_nsec ^
+				 ((uint64_t)getpid() << 32) ^
+				 ((uint64_t)atomic_fetch_add(&counter, 1)
+				  << 48) ^ (uint64_t)(uintptr_t)of);
+		for (int i = 0; i < 6; i++, r /= sizeof(al) - 1)
+			of->tmp[plen + i] = al[r % (sizeof(al) - 1)];
+		of->tmp[plen + 6] = '\0';
+		of->fd = open(of->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+			      0644);
+		e = of->fd < 0 ? errno : 0;
+	}
+	if (of->fd >= 0) {
+		of->slot = live_add(of->tmp);
+		if (of->slot < 0) {
+			close(of->fd);
+			unlink(of->tmp);
+			of->fd = -1;
+			e = EMFILE;
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_mutex_unlock(&live_lock);
+	if (of->fd < 0)
+		return wdt_err_set(err, WDT_OUTPUT,
+				   "%s: cannot create a temporary file "
+				   "beside it: %s",
+				   of->path,
+				   e == EMFILE ? "too many open output files"
+					       : strerror(e));
+	return 0;
+}
+
+int wdt_outfile_open(struct wdt_outfile **ofp, const char *path,
+		     const char *const *inputs, size_t ninputs, bool force,
+		     struct wdt_err *err)
+{
+	struct wdt_outfile *of;
+
+	*ofp = NULL;
+	if (check_target(path, inputs, ninputs, force, err) < 0)
+		return -1;
+	of = calloc(1, sizeof(*of));
+	if (!of)
+		return wdt_err_nomem(err);
+	of->fd = -1;
+	of->slot = -1;
+	of->sync = true;
+	of->force = force;
+	of->path = strdup(path);
+	if (!of->path) {
+		free(of);
+		return wdt_err_nomem(err);
+	}
+	if (create_temp(of, err) < 0) {
+		free(of->tmp);
+		free(of->path);
+		free(of);
+		return -1;
+	}
+	*ofp = of;
+	return 0;
+}
+
+int wdt_outfile_fd(const struct wdt_outfile *of)
+{
+	return of->fd;
+}
+
+const char *wdt_outfile_path(const struct wdt_outfile *of)
+{
+	return of->path;
+}
+
+uint64_t wdt_outfile_size(const struct wdt_outfile *of)
+{
+	return of->size;
+}
+
+void wdt_outfile_set_sync(struct wdt_outfile *of, bool sync)
+{
+	of->sync = sync;
+}
+
+static int out_errno(struct wdt_outfile *of, int e, const char *what,
+		     struct wdt_err *err)
+{
+	return wdt_err_set(err, WDT_OUTPUT, "%s %s: %s", what, of->path,
+			   strerror(e));
+}
+
+int wdt_outfile_write_at(struct wdt_outfile *of, uint64_t off,
+			 const void *buf, size_t len, struct wdt_err *err)
+{
+	const uint8_t *p = buf;
+	uint64_t end;
+
+	if (!wdt_add_ok(off, len, &end) || end > (uint64_t)INT64_MAX)
+		return wdt_err_set(err, WDT_OUTPUT,
+				   "writing %s at offset 0x%" PRIx64
+				   ": offset too large",
+				   of->path, off);
+	while (len > 0) {
+		size_t n = len > (1u << 30) ? (1u << 30) : len;
+		ssize_t w = pwrite(of->fd, p, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return wdt_err_set(err, WDT_OUTPUT,
+					   "writing %s at offset 0x%" PRIx64
+					   ": %s",
+					   of->path, off,
+					   strerror(w < 0 ? errno : ENOSPC));
+		p += w;
+		off += (uint64_t)w;
+		len -= (size_t)w;
+	}
+	if (end > of->wend)
+		of->wend = end;
+	if (end > of->size)
+		of->size = end;
+	return 0;
+}
+
+void wdt_outfile_hole(struct wdt_outfile *of, uint64_t off, uint64_t len)
+{
+	uint64_t end;
+
+	if (wdt_add_ok(off, len, &end) && end > of->size)
+		of->size = end;
+}
+
+static void sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, (size_t)(slash - path) + 1)
+			  : strdup(".");
+	int fd;
+
+	if (!dir)
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd); /* best effort: some file systems refuse */
+		close(fd);
+	}
+	free(dir);
+}
+
+static void release(struct wdt_outfile *of)
+{
+	if (of->slot >= 0)
+		live_remove(of->slot);
+	free(of->tmp);
+	free(of->path);
+	free(of);
+}
+
+/*
+ * Put the temp file in place. Without force the target must still not
+ * exist: link() fails atomically with EEXIST if someone created it since
+ * open; where hard links are unsupported, fall back to rename().
+ */
+static int install(struct wdt_outfile *of, bool noreplace,
+		   struct wdt_err *err)
+{
+	if (noreplace) {
+		if (link(of->tmp, of->path) == 0) {
+			unlink(of->tmp);
+			return 0;
+		}
+		if (errno == EEXIST)
+			return wdt_err_set(err, WDT_USAGE,
+					   "%s: exists; use --force to replace "
+					   "it",
+					   of->path);
+	}
+	if (rename(of->tmp, of->path) < 0)
+		return out_errno(of, errno, "renaming temporary file to", err);
+	return 0;
+}
+
+int wdt_outfile_commit(struct wdt_outfile *of, struct wdt_err *err)
+{
+	int rc = -1;
+
+	if (of->size > of->wend && ftruncate(of->fd, (off_t)of->size) < 0)
+		out_errno(of, errno, "extending", err);
+	else if (of->sync && fsync(of->fd) < 0)
+		out_errno(of, errno, "syncing", err);
+	else
+		rc = 0;
+	if (close(of->fd) < 0 && rc == 0)
+		rc = out_errno(of, errno, "closing", err);
+	of->fd = -1;
+	if (rc == 0)
+		rc = install(of, !of->force, err);
+	if (rc < 0)
+		unlink(of->tmp);
+	else if (of->sync)
+		sync_dir(of->path);
+	release(of);
+	return rc;
+}
+
+void wdt_outfile_abort(struct wdt_outfile *of)
+{
+	if (!of)
+		return;
+	if (of->fd >= 0)
+		close(of->fd);
+	unlink(of->tmp);
+	release(of);
+}
