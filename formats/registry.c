@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "formats/compressed.h"
+#include "formats/dmp.h"
 #include "formats/elf.h"
 #include "formats/kdump.h"
 #include "formats/raw.h"
@@ -16,6 +17,7 @@ const struct wdt_format *const wdt_formats[] = {
 	&wdt_format_kdump,
 	&wdt_format_raw_gzip,
 	&wdt_format_raw_lz4,
+	&wdt_format_dmp,
 	&wdt_format_raw,
 	NULL,
 };
