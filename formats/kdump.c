@@ -39,6 +39,7 @@ struct kdump {
 	uint64_t nwords;
 	uint64_t *prefix; /* set bits before each chunk */
 	uint64_t ndesc;	  /* set bits in all */
+	uint64_t file_size; /* the file itself, before unflattening */
 
 	pthread_mutex_t lock; /* cache */
 	uint64_t *ckey;	      /* data offset + 1 per slot; 0 = empty */
@@ -294,38 +295,71 @@ static uint64_t desc_index(const struct kdump *kd, uint64_t pfn)
 	return k;
 }
 
+/* Clear the bits of PFNs [lo, hi) (a split part's outside, or the slack
+ * past max_pfn in the last word). */
+static void clear_bits(struct kdump *kd, uint64_t lo, uint64_t hi)
+{
+	while (lo < hi) {
+		uint64_t w = lo >> 6, b = lo & 63;
+		uint64_t n = hi - lo < 64 - b ? hi - lo : 64 - b;
+		uint64_t m = n == 64 ? ~0ull : ((1ull << n) - 1) << b;
+		kd->bits[w] &= ~m;
+		lo += n;
+	}
+}
+
+#define BITMAP_STEP (1u << 20) /* bitmap bytes read per call */
+
 static int load_bitmap(struct wdt_image *img, struct kdump *kd,
 		       struct wdt_err *err)
 {
 	const struct wdt_kdump_hdr *h = &kd->h;
 	uint64_t nbytes = h->bitmap_len, nchunks;
+	uint64_t area = (uint64_t)h->bitmap_blocks * kd->bs;
 	uint8_t *raw;
 
+	/*
+	 * The bitmap is stored in the file, so a header asking for more than
+	 * the file holds is corrupt. Checked against the file itself: a
+	 * flattened file's rearranged size can be far larger than the file
+	 * (gaps read as zero), and the bitmap is what sizes our allocation.
+	 */
+	if (area > kd->file_size)
+		return wdt_err_set(err, WDT_CORRUPT,
+				   "kdump bitmap: %" PRIu32 " blocks (0x%" PRIx64
+				   " bytes, max_mapnr 0x%" PRIx64
+				   ") are larger than the file (0x%" PRIx64
+				   " bytes)",
+				   h->bitmap_blocks, area, h->max_pfn,
+				   kd->file_size);
 	kd->nwords = (h->max_pfn + 63) / 64;
 	nchunks = (kd->nwords + CHUNK_WORDS - 1) / CHUNK_WORDS;
 	kd->bits = calloc(kd->nwords, 8);
 	kd->prefix = calloc(nchunks + 1, 8);
-	raw = malloc(nbytes);
+	raw = malloc(nbytes < BITMAP_STEP ? nbytes : BITMAP_STEP);
 	if (!kd->bits || !kd->prefix || !raw) {
 		free(raw);
 		return wdt_err_nomem(err);
 	}
-	if (wdt_source_read(img->src, raw, nbytes, h->bitmap_off, err) < 0) {
-		free(raw);
-		return wdt_err_prefix(err, "kdump bitmap");
+	/* Streamed: the bitmap is in memory once, as 64-bit words. */
+	for (uint64_t at = 0; at < nbytes; at += BITMAP_STEP) {
+		size_t n = nbytes - at < BITMAP_STEP ? (size_t)(nbytes - at)
+						     : BITMAP_STEP;
+		if (wdt_source_read(img->src, raw, n, h->bitmap_off + at,
+				    err) < 0) {
+			free(raw);
+			return wdt_err_prefix(err, "kdump bitmap");
+		}
+		for (size_t i = 0; i < n; i++)
+			kd->bits[(at + i) / 8] |= (uint64_t)raw[i]
+						  << (8 * ((at + i) % 8));
 	}
-	for (uint64_t i = 0; i < nbytes; i++)
-		kd->bits[i / 8] |= (uint64_t)raw[i] << (8 * (i % 8));
 	free(raw);
 	/* Bits past max_pfn and, for a split part, outside its range are
 	 * pages this file has no descriptors for. */
-	for (uint64_t p = h->max_pfn; p < kd->nwords * 64; p++)
-		kd->bits[p >> 6] &= ~(1ull << (p & 63));
-	if (h->first_pfn || h->end_pfn_used < h->max_pfn) {
-		for (uint64_t p = 0; p < h->max_pfn; p++)
-			if (p < h->first_pfn || p >= h->end_pfn_used)
-				kd->bits[p >> 6] &= ~(1ull << (p & 63));
-	}
+	clear_bits(kd, h->max_pfn, kd->nwords * 64);
+	clear_bits(kd, 0, h->first_pfn);
+	clear_bits(kd, h->end_pfn_used, h->max_pfn);
 	uint64_t k = 0;
 	for (uint64_t c = 0; c < nchunks; c++) {
 		kd->prefix[c] = k;
@@ -774,6 +808,7 @@ static int kdump_open(struct wdt_image *img, struct wdt_err *err)
 	struct kdump *kd;
 	bool flat = false;
 	size_t got;
+	uint64_t file_size = img->src->size;
 
 	if (wdt_source_pread(img->src, hb, WDT_FLAT_SIG_LEN, 0, &got, err) < 0)
 		return -1;
@@ -795,6 +830,7 @@ static int kdump_open(struct wdt_image *img, struct wdt_err *err)
 		return wdt_err_nomem(err);
 	pthread_mutex_init(&kd->lock, NULL);
 	kd->flat = flat;
+	kd->file_size = file_size;
 	if (wdt_kdump_parse_header(hb, got, &kd->h, err) < 0)
 		goto fail;
 	kd->bs = (uint32_t)kd->h.block_size;

@@ -372,6 +372,96 @@ static void test_header_parse_pure(void **state)
 	free(k.p);
 }
 
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	for (int b = 0; b < 8; b++)
+		p[b] = (uint8_t)(v >> (56 - 8 * b));
+}
+
+/*
+ * Hostile flattened file: the header asks for max_mapnr 2^33 (two 1 GiB
+ * bitmaps) and a record far out makes the rearranged size cover them,
+ * but the file itself is a few KiB. Open must refuse before allocating
+ * the bitmap, naming the sizes.
+ */
+static void test_bitmap_larger_than_file(void **state)
+{
+	(void)state;
+	struct kd k;
+	struct wdt_err err;
+	uint64_t max = 1ull << 33, blocks = 2 * (max / 8 / BS);
+	build(&k, NPFN);
+	wdt_put_le32(k.p + WDT_KDH_BITMAP_BLOCKS, (uint32_t)blocks);
+	wdt_put_le64(k.p + BS + WDT_KSH_MAX_MAPNR_64, max);
+	size_t n = 4096 + 16 + 2 * BS + 16 + 16 + 16;
+	uint8_t *f = calloc(1, n);
+	assert_non_null(f);
+	memcpy(f, "makedumpfile", 12);
+	f[23] = 1;
+	f[31] = 1;
+	size_t at = 4096;
+	put_be64(f + at, 0);
+	put_be64(f + at + 8, 2 * BS);
+	memcpy(f + at + 16, k.p, 2 * BS);
+	at += 16 + 2 * BS;
+	put_be64(f + at, (2 + blocks) * BS + 4096); /* past the bitmaps */
+	put_be64(f + at + 8, 16);
+	at += 32;
+	memset(f + at, 0xff, 16);
+	at += 16;
+	assert_int_equal(at, n);
+	struct wdt_image *img = open_buf(f, n, &err);
+	assert_null(img);
+	char msg[160];
+	snprintf(msg, sizeof(msg),
+		 "kdump bitmap: %" PRIu64 " blocks (0x%" PRIx64
+		 " bytes, max_mapnr 0x%" PRIx64
+		 ") are larger than the file (0x%zx bytes)",
+		 blocks, blocks * BS, max, n);
+	expect_msg(&err, WDT_CORRUPT, msg);
+	/* The same header in a plain file is cut short (bitmap past EOF). */
+	assert_null(open_buf(k.p, k.len, &err));
+	expect_msg(&err, WDT_TRUNCATED, "run past the end of the file");
+	free(f);
+	free(k.p);
+}
+
+/* A split part: only [start_pfn_64, end_pfn_64) is this file's, its
+ * descriptors start with the first PFN of the range. */
+static void test_split_range(void **state)
+{
+	(void)state;
+	struct kd k;
+	struct wdt_err err;
+	uint8_t got[BS], want[BS];
+	build(&k, NPFN);
+	wdt_put_le32(k.p + BS + WDT_KSH_SPLIT, 1);
+	wdt_put_le64(k.p + BS + WDT_KSH_START_PFN_64, 4);
+	wdt_put_le64(k.p + BS + WDT_KSH_END_PFN_64, 7);
+	/* drop the descriptors of PFNs 0-2 (the first three) */
+	memmove(k.p + k.desc_off, k.p + k.desc_off + 3 * WDT_KPD_LEN,
+		(NPRESENT - 3) * WDT_KPD_LEN);
+	struct wdt_image *img = open_buf(k.p, k.len, &err);
+	if (!img)
+		fail_msg("%s", err.msg);
+	assert_int_equal(img->nruns, 1);
+	assert_int_equal(img->runs[0].pa, 4 * BS);
+	assert_int_equal(img->runs[0].len, 3 * BS);
+	for (uint64_t pfn = 4; pfn < 7; pfn++) {
+		page_of(pfn, want);
+		assert_int_equal(wdt_image_read_phys(img, pfn * BS, got, BS,
+						     &err),
+				 0);
+		assert_memory_equal(got, want, BS);
+	}
+	assert_int_equal(wdt_image_read_phys(img, 7 * BS, got, 1, &err), -1);
+	assert_int_equal(err.status, WDT_NO_DATA);
+	assert_int_equal(wdt_image_read_phys(img, 1 * BS, got, 1, &err), -1);
+	assert_int_equal(err.status, WDT_NO_DATA);
+	wdt_image_close(img);
+	free(k.p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -383,6 +473,8 @@ int main(void)
 		cmocka_unit_test(test_header_values),
 		cmocka_unit_test(test_old_versions),
 		cmocka_unit_test(test_header_parse_pure),
+		cmocka_unit_test(test_bitmap_larger_than_file),
+		cmocka_unit_test(test_split_range),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
