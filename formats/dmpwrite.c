@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: MIT */
+/* Streaming DMP writer and the shared body loop (see dmpwrite.h). */
+#include "formats/dmpwrite.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/bytes.h"
+#include "formats/dmp_layout.h"
+#include "formats/kdump.h"
+
+#define PG WDT_PAGE_SIZE
+
+_Static_assert(WDT_DMP64_PMB_RUNS + 16 * WDT_DMP64_MAX_RUNS <=
+		       WDT_DMP64_PMB + WDT_DMP64_PMB_SIZE,
+	       "42 runs fit the 700-byte PhysicalMemoryBlock");
+_Static_assert(WDT_DMP64_PMB_SIZE % 4 == 0, "'PAGE' fill is whole dwords");
+_Static_assert(WDT_DMP64_REQUIRED_SPACE + 8 <= WDT_DMP64_HDR_SIZE &&
+		       WDT_DMP64_DUMP_TYPE + 4 <= WDT_DMP64_REQUIRED_SPACE,
+	       "header fields inside the header");
+_Static_assert(WDT_DMPW_CHUNK % PG == 0 && WDT_DMPW_CHUNK >= (1u << 20),
+	       "chunks are whole pages, at least 1 MiB");
+
+/*
+ * LeechCore refuses bitmaps of more than 0x7FFFFFFF bits (dmp64.md §7):
+ * physical addresses up to 8 TiB.
+ */
+#define BMP_MAX_BITS 0x7FFFFFF8ull
+#define BMP_PIECE (1u << 20) /* bitmap bytes built and written at once */
+
+/* ---- spans ---- */
+
+int wdt_dmpw_spans(const struct wdt_image *img, struct wdt_span **spans,
+		   size_t *n, struct wdt_err *err)
+{
+	struct wdt_span *s = NULL;
+	size_t k = 0;
+
+	*spans = NULL;
+	*n = 0;
+	if (img->nruns == 0)
+		return 0;
+	if (img->nruns > SIZE_MAX / sizeof(*s) ||
+	    !(s = malloc(img->nruns * sizeof(*s))))
+		return wdt_err_nomem(err);
+	for (size_t i = 0; i < img->nruns; i++) {
+		const struct wdt_run *r = &img->runs[i];
+		uint64_t lo = r->pa & ~(uint64_t)(PG - 1), end;
+		if (!wdt_add_ok(r->pa, r->len, &end) || end > UINT64_MAX - PG) {
+			free(s);
+			return wdt_err_set(err, WDT_UNSUPPORTED,
+					   "physical run at 0x%" PRIx64
+					   " reaches the top of the address "
+					   "space",
+					   r->pa);
+		}
+		uint64_t hi = (end + PG - 1) & ~(uint64_t)(PG - 1);
+		if (k > 0 && lo <= s[k - 1].pa + s[k - 1].len) {
+			if (hi > s[k - 1].pa + s[k - 1].len)
+				s[k - 1].len = hi - s[k - 1].pa;
+			continue;
+		}
+		s[k++] = (struct wdt_span){ lo, hi - lo, 0 };
+	}
+	*spans = s;
+	*n = k;
+	return 0;
+}
+
+int wdt_dmpw_check_patches(const struct wdt_span *s, size_t n,
+			   const struct wdt_dmp_patch *p, size_t np,
+			   struct wdt_err *err)
+{
+	for (size_t i = 0; i < np; i++) {
+		uint64_t end;
+		size_t lo = 0, hi = n;
+
+		if (p[i].len == 0)
+			continue;
+		if (!p[i].data)
+			return wdt_err_set(err, WDT_INTERNAL,
+					   "patch at 0x%" PRIx64 " has no data",
+					   p[i].pa);
+		if (!wdt_add_ok(p[i].pa, p[i].len, &end))
+			goto out;
+		/* the last span starting at or before pa */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (s[mid].pa <= p[i].pa)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo > 0 && end <= s[lo - 1].pa + s[lo - 1].len)
+			continue;
+	out:
+		return wdt_err_set(err, WDT_NO_DATA,
+				   "patch of %" PRIu32 " bytes at physical "
+				   "address 0x%" PRIx64 ": not in the image",
+				   p[i].len, p[i].pa);
+	}
+	return 0;
+}
+
+/* ---- the body loop ---- */
+
+/* First run that ends after pa. */
+static size_t run_after(const struct wdt_image *img, uint64_t pa)
+{
+	size_t lo = 0, hi = img->nruns;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct wdt_run *r = &img->runs[mid];
+		if (r->pa + r->len <= pa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int read_piece(struct wdt_image *img, uint64_t pa, uint8_t *dst,
+		      size_t len, unsigned threads, struct wdt_err *err)
+{
+	/* kdump: decompress whole pages on several threads. */
+	if (img->fmt == &wdt_format_kdump && wdt_kdump_block_size(img) == PG &&
+	    pa % PG == 0 && len % PG == 0)
+		return wdt_kdump_read_pages(img, pa / PG, len / PG, dst,
+					    threads, err);
+	return wdt_image_read_phys(img, pa, dst, len, err);
+}
+
+/* Guest bytes [pa, pa+len) into buf; bytes in no run read as zero. */
+static int fill(struct wdt_image *img, uint64_t pa, uint8_t *buf, size_t len,
+		unsigned threads, struct wdt_err *err)
+{
+	uint64_t cur = pa, end = pa + len;
+	size_t i = run_after(img, pa);
+
+	while (cur < end) {
+		const struct wdt_run *r = i < img->nruns ? &img->runs[i] : NULL;
+		if (r && r->pa <= cur) {
+			uint64_t rend = r->pa + r->len;
+			uint64_t e = rend < end ? rend : end;
+			if (read_piece(img, cur, buf + (cur - pa),
+				       (size_t)(e - cur), threads, err) < 0)
+				return -1;
+			cur = e;
+			i++;
+		} else {
+			uint64_t e = r && r->pa < end ? r->pa : end;
+			memset(buf + (cur - pa), 0, (size_t)(e - cur));
+			cur = e;
+		}
+	}
+	return 0;
+}
+
+static void apply_patches(uint64_t pa, uint8_t *buf, size_t len,
+			  const struct wdt_dmp_patch *p, size_t np)
+{
+	uint64_t end = pa + len;
+
+	for (size_t i = 0; i < np; i++) {
+		uint64_t lo = p[i].pa, hi = p[i].pa + p[i].len;
+		if (hi <= pa || lo >= end)
+			continue;
+		if (lo < pa)
+			lo = pa;
+		if (hi > end)
+			hi = end;
+		memcpy(buf + (lo - pa), p[i].data + (lo - p[i].pa),
+		       (size_t)(hi - lo));
+	}
+}
+
+static bool zero_page(const uint8_t *p)
+{
+	const uint64_t *w = (const uint64_t *)(const void *)p;
+
+	for (size_t i = 0; i < PG / 8; i += 4)
+		if (w[i] | w[i + 1] | w[i + 2] | w[i + 3])
+			return false;
+	return true;
+}
+
+/*
+ * Write buf (len bytes, whole pages) at off: runs of data pages in one
+ * pwrite each, all-zero pages as holes when sparse.
+ */
+static int emit(struct wdt_outfile *of, uint64_t off, const uint8_t *buf,
+		size_t len, bool sparse, uint64_t *zero_pages,
+		struct wdt_err *err)
+{
+	size_t start = 0, i;
+
+	for (i = 0; i < len; i += PG) {
+		if (!zero_page(buf + i))
+			continue;
+		(*zero_pages)++;
+		if (!sparse)
+			continue;
+		if (i > start && wdt_outfile_write_at(of, off + start,
+						      buf + start, i - start,
+						      err) < 0)
+			return -1;
+		wdt_outfile_hole(of, off + i, PG);
+		start = i + PG;
+	}
+	if (len > start)
+		return wdt_outfile_write_at(of, off + start, buf + start,
+					    len - start, err);
+	return 0;
+}
+
+int wdt_dmpw_body(struct wdt_image *img, const struct wdt_span *s, size_t n,
+		  const struct wdt_dmp_patch *p, size_t np,
+		  const struct wdt_dmp_write_opts *o, struct wdt_outfile *of,
+		  uint64_t *done, uint64_t *zero_pages, struct wdt_err *err)
+{
+	uint8_t *buf = aligned_alloc(PG, WDT_DMPW_CHUNK);
+	int rc = 0;
+
+	if (!buf)
+		return wdt_err_nomem(err);
+	for (size_t k = 0; k < n && rc == 0; k++) {
+		for (uint64_t at = 0; at < s[k].len; at += WDT_DMPW_CHUNK) {
+			uint64_t left = s[k].len - at, pa = s[k].pa + at;
+			size_t len = left < WDT_DMPW_CHUNK ? (size_t)left
+							   : WDT_DMPW_CHUNK;
+			if (fill(img, pa, buf, len, o->threads, err) < 0) {
+				rc = -1;
+				break;
+			}
+			apply_patches(pa, buf, len, p, np);
+			if (emit(of, s[k].off + at, buf, len, o->sparse,
+				 zero_pages, err) < 0) {
+				rc = -1;
+				break;
+			}
+			*done += len;
+			wdt_progress_update(o->progress, *done);
+		}
+	}
+	free(buf);
+	return rc;
+}
+
+/* ---- DMP layout ---- */
+
+static void put_runs(uint8_t *hdr, const struct wdt_span *s, size_t n,
+		     uint64_t pages)
+{
+	wdt_put_le32(hdr + WDT_DMP64_PMB_NRUNS, (uint32_t)n);
+	wdt_put_le64(hdr + WDT_DMP64_PMB_NPAGES, pages);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *e = hdr + WDT_DMP64_PMB_RUNS + 16 * i;
+		wdt_put_le64(e, s[i].pa / PG);
+		wdt_put_le64(e + 8, s[i].len / PG);
+	}
+}
+
+/*
+ * Write the FDMP header and the bitmap at 0x2000, up to first_page, built
+ * a piece at a time: bit f set for every PFN f in a span.
+ */
+static int put_bitmap(struct wdt_outfile *of, const struct wdt_span *s,
+		      size_t n, uint64_t bits, uint64_t pages,
+		      uint64_t first_page, struct wdt_err *err)
+{
+	uint64_t nbytes = bits / 8, off = WDT_DMP64_HDR_SIZE;
+	uint64_t total = first_page - off; /* header + bitmap + padding */
+	uint8_t *buf = calloc(1, BMP_PIECE);
+	size_t k = 0;
+	int rc = 0;
+
+	if (!buf)
+		return wdt_err_nomem(err);
+	/* Piece q covers file bytes [off + q*BMP_PIECE, …). */
+	for (uint64_t at = 0; at < total && rc == 0; at += BMP_PIECE) {
+		size_t len = total - at < BMP_PIECE ? (size_t)(total - at)
+						    : BMP_PIECE;
+		memset(buf, 0, len);
+		if (at == 0) {
+			wdt_put_le32(buf + WDT_BMP_SIGNATURE, WDT_DMP_SIG_FDMP);
+			wdt_put_le32(buf + WDT_BMP_VALID_DUMP,
+				     WDT_DMP_VALID_DUMP);
+			wdt_put_le64(buf + WDT_BMP_FIRST_PAGE, first_page);
+			wdt_put_le64(buf + WDT_BMP_PRESENT_PAGES, pages);
+			wdt_put_le64(buf + WDT_BMP_BITS, bits);
+		}
+		/* bitmap bytes [b0, b1) live in this piece */
+		uint64_t b0 = at < WDT_BMP_BITMAP ? 0 : at - WDT_BMP_BITMAP;
+		uint64_t b1 = at + len - WDT_BMP_BITMAP;
+		if (b1 > nbytes)
+			b1 = nbytes;
+		uint8_t *bm = buf + (WDT_BMP_BITMAP + b0 - at); /* byte b0 */
+		for (; k < n && b0 < b1; k++) {
+			uint64_t f0 = s[k].pa / PG, f1 = f0 + s[k].len / PG;
+			if (f0 < b0 * 8)
+				f0 = b0 * 8;
+			if (f1 > b1 * 8)
+				f1 = b1 * 8;
+			for (uint64_t f = f0; f < f1; f++)
+				bm[f / 8 - b0] |= (uint8_t)(1u << (f % 8));
+			if ((s[k].pa + s[k].len) / PG > b1 * 8)
+				break; /* continues in the next piece */
+		}
+		rc = wdt_outfile_write_at(of, off + at, buf, len, err);
+	}
+	free(buf);
+	return rc;
+}
+
+static int choose(const struct wdt_dmp_write_opts *o, size_t nspans,
+		  uint32_t *type, struct wdt_err *err)
+{
+	switch (o->kind) {
+	case WDT_DMP_FULL:
+		if (nspans > WDT_DMP64_MAX_RUNS)
+			return wdt_err_set(err, WDT_UNSUPPORTED,
+					   "%zu physical runs do not fit a full "
+					   "dump's header (at most %u); write a "
+					   "bitmap dump",
+					   nspans, WDT_DMP64_MAX_RUNS);
+		*type = WDT_DUMP_TYPE_FULL;
+		return 0;
+	case WDT_DMP_BITMAP:
+		*type = WDT_DUMP_TYPE_BITMAP_FULL;
+		return 0;
+	case WDT_DMP_AUTO:
+		*type = nspans <= WDT_DMP64_MAX_RUNS ? WDT_DUMP_TYPE_FULL
+						     : WDT_DUMP_TYPE_BITMAP_FULL;
+		return 0;
+	}
+	return wdt_err_set(err, WDT_INTERNAL, "unknown dump kind %d",
+			   (int)o->kind);
+}
+
+static int layout_and_write(struct wdt_image *img, uint8_t *hdr,
+			    struct wdt_span *s, size_t n,
+			    const struct wdt_dmp_patch *p, size_t np,
+			    const struct wdt_dmp_write_opts *o,
+			    struct wdt_outfile *of,
+			    struct wdt_dmp_write_result *r, struct wdt_err *err)
+{
+	uint64_t pages = 0, body, done = 0, bits = 0;
+
+	if (choose(o, n, &r->dump_type, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		pages += s[i].len / PG;
+	body = WDT_DMP64_HDR_SIZE;
+	if (r->dump_type == WDT_DUMP_TYPE_FULL) {
+		put_runs(hdr, s, n, pages);
+	} else {
+		uint64_t maxpfn = n ? (s[n - 1].pa + s[n - 1].len) / PG : 0;
+		bits = (maxpfn + 7) & ~7ull;
+		if (bits > BMP_MAX_BITS)
+			return wdt_err_set(err, WDT_UNSUPPORTED,
+					   "physical memory up to 0x%" PRIx64
+					   " is too large for a bitmap dump "
+					   "(8 TiB at most)",
+					   s[n - 1].pa + s[n - 1].len);
+		for (uint32_t i = 0; i < WDT_DMP64_PMB_SIZE; i += 4)
+			wdt_put_le32(hdr + WDT_DMP64_PMB + i, WDT_DMP_SIG_PAGE);
+		body = (WDT_DMP64_HDR_SIZE + WDT_BMP_BITMAP + bits / 8 + PG - 1) &
+		       ~(uint64_t)(PG - 1);
+	}
+	for (size_t i = 0, at = 0; i < n; at += s[i].len, i++)
+		s[i].off = body + at;
+	r->nruns = (uint32_t)n;
+	r->pages = pages;
+	r->file_size = body + pages * PG;
+	wdt_put_le32(hdr + WDT_DMP64_DUMP_TYPE, r->dump_type);
+	wdt_put_le64(hdr + WDT_DMP64_REQUIRED_SPACE, r->file_size);
+	if (wdt_outfile_write_at(of, 0, hdr, WDT_DMP64_HDR_SIZE, err) < 0)
+		return -1;
+	if (r->dump_type != WDT_DUMP_TYPE_FULL &&
+	    put_bitmap(of, s, n, bits, pages, body, err) < 0)
+		return -1;
+	if (wdt_dmpw_body(img, s, n, p, np, o, of, &done, &r->zero_pages,
+			  err) < 0)
+		return -1;
+	wdt_outfile_hole(of, r->file_size, 0);
+	return 0;
+}
+
+int wdt_dmp_write(struct wdt_image *img, uint8_t *hdr,
+		  const struct wdt_dmp_patch *p, size_t np,
+		  const struct wdt_dmp_write_opts *o, struct wdt_outfile *of,
+		  struct wdt_dmp_write_result *r, struct wdt_err *err)
+{
+	struct wdt_dmp_write_result local;
+	struct wdt_span *s;
+	size_t n;
+	int rc;
+
+	if (!r)
+		r = &local;
+	memset(r, 0, sizeof(*r));
+	if (wdt_dmpw_spans(img, &s, &n, err) < 0)
+		return wdt_err_prefix(err, "writing %s", wdt_outfile_path(of));
+	if (n == 0) {
+		free(s);
+		return wdt_err_set(err, WDT_NO_DATA,
+				   "writing %s: the image holds no memory",
+				   wdt_outfile_path(of));
+	}
+	rc = wdt_dmpw_check_patches(s, n, p, np, err);
+	if (rc == 0)
+		rc = layout_and_write(img, hdr, s, n, p, np, o, of, r, err);
+	free(s);
+	if (rc < 0 && err && !strstr(err->msg, wdt_outfile_path(of)))
+		wdt_err_prefix(err, "writing %s", wdt_outfile_path(of));
+	return rc;
+}
