@@ -379,6 +379,102 @@ fail:
 
 /* ================= LZ4 frame ================= */
 
+/*
+ * XXH32 (xxHash specification, "xxhash_spec.md"), the checksum of the LZ4
+ * frame format: the block checksum is XXH32 of a block's stored bytes, the
+ * content checksum XXH32 of the frame's whole decompressed content, both
+ * with seed 0. Streaming, so the content checksum is computed while the
+ * index pass decodes block by block.
+ */
+#define XXP1 0x9E3779B1u
+#define XXP2 0x85EBCA77u
+#define XXP3 0xC2B2AE3Du
+#define XXP4 0x27D4EB2Fu
+#define XXP5 0x165667B1u
+
+struct xxh32 {
+	uint32_t v[4];
+	uint64_t total;
+	uint8_t mem[16];
+	uint32_t nmem;
+};
+
+static uint32_t rotl32(uint32_t x, unsigned r)
+{
+	return (x << r) | (x >> (32 - r));
+}
+
+static uint32_t xx_round(uint32_t acc, uint32_t lane)
+{
+	return rotl32(acc + lane * XXP2, 13) * XXP1;
+}
+
+static void xx_init(struct xxh32 *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->v[0] = XXP1 + XXP2;
+	x->v[1] = XXP2;
+	x->v[2] = 0;
+	x->v[3] = 0u - XXP1;
+}
+
+static void xx_stripe(struct xxh32 *x, const uint8_t *p)
+{
+	for (int i = 0; i < 4; i++)
+		x->v[i] = xx_round(x->v[i], wdt_le32(p + 4 * i));
+}
+
+static void xx_update(struct xxh32 *x, const uint8_t *p, size_t n)
+{
+	x->total += n;
+	if (x->nmem) {
+		size_t k = 16 - x->nmem < n ? 16 - x->nmem : n;
+		memcpy(x->mem + x->nmem, p, k);
+		x->nmem += (uint32_t)k;
+		p += k;
+		n -= k;
+		if (x->nmem < 16)
+			return;
+		xx_stripe(x, x->mem);
+		x->nmem = 0;
+	}
+	for (; n >= 16; p += 16, n -= 16)
+		xx_stripe(x, p);
+	memcpy(x->mem, p, n);
+	x->nmem = (uint32_t)n;
+}
+
+static uint32_t xx_digest(const struct xxh32 *x)
+{
+	uint32_t h = x->total >= 16 ? rotl32(x->v[0], 1) + rotl32(x->v[1], 7) +
+					      rotl32(x->v[2], 12) +
+					      rotl32(x->v[3], 18)
+				    : XXP5;
+	const uint8_t *p = x->mem;
+	uint32_t n = x->nmem;
+
+	h += (uint32_t)x->total;
+	for (; n >= 4; p += 4, n -= 4)
+		h = rotl32(h + wdt_le32(p) * XXP3, 17) * XXP4;
+	for (; n > 0; p++, n--)
+		h = rotl32(h + *p * XXP5, 11) * XXP1;
+	h ^= h >> 15;
+	h *= XXP2;
+	h ^= h >> 13;
+	h *= XXP3;
+	h ^= h >> 16;
+	return h;
+}
+
+static uint32_t xxh32_of(const uint8_t *p, size_t n)
+{
+	struct xxh32 x;
+
+	xx_init(&x);
+	xx_update(&x, p, n);
+	return xx_digest(&x);
+}
+
 #define LZ4_HIST 65536u
 #define LZ4_MAX_BLOCK (4u << 20)
 
@@ -408,6 +504,27 @@ struct lz {
 	uint8_t *curbuf, *cbuf, *dict;
 	uint32_t dlen;
 };
+
+/* The 4-byte little-endian checksum at pos must equal want. */
+static int lz_check_sum(struct lz *l, uint64_t pos, uint32_t want,
+			const char *what, uint64_t where, struct wdt_err *err)
+{
+	uint8_t c[4];
+
+	if (wdt_source_read(l->inner, c, 4, pos, err) < 0)
+		return wdt_err_prefix(err, "LZ4: %s checksum of the %s at "
+					   "0x%" PRIx64,
+				      what, what[0] == 'b' ? "block" : "frame",
+				      where);
+	if (wdt_le32(c) != want)
+		return wdt_err_set(err, WDT_CORRUPT,
+				   "LZ4: %s checksum mismatch for the %s at "
+				   "0x%" PRIx64 " (stored 0x%08" PRIx32
+				   ", computed 0x%08" PRIx32 ")",
+				   what, what[0] == 'b' ? "block" : "frame",
+				   where, wdt_le32(c), want);
+	return 0;
+}
 
 static void lz_hist_push(uint8_t *dict, uint32_t *dlen, const uint8_t *out,
 			 uint32_t n)
@@ -530,6 +647,8 @@ static int lz_frame(struct lz *l, uint64_t *pos, uint64_t *out,
 				   " needs an external dictionary",
 				   p);
 	uint64_t want = csize ? wdt_le64(h + 6) : 0;
+	struct xxh32 content;
+	xx_init(&content);
 	p += hl;
 	l->dlen = 0;
 	for (bool first = true;; first = false) {
@@ -560,11 +679,23 @@ static int lz_frame(struct lz *l, uint64_t *pos, uint64_t *out,
 		    lz_decode(l, l->nb - 1, bmax, &l->b[l->nb - 1].olen,
 			      err) < 0)
 			return -1;
+		/* lz_decode leaves the stored bytes in cbuf, the output in
+		 * curbuf: both checksums are verified on this one pass. */
+		if (bsum && lz_check_sum(l, p + b.csize,
+					 xxh32_of(l->cbuf, b.csize), "block",
+					 p - 4, err) < 0)
+			return -1;
+		if (csum)
+			xx_update(&content, l->curbuf, l->b[l->nb - 1].olen);
 		*out += l->b[l->nb - 1].olen;
 		p += b.csize + (bsum ? 4 : 0);
 	}
-	if (csum)
+	if (csum) {
+		if (lz_check_sum(l, p, xx_digest(&content), "content", *pos,
+				 err) < 0)
+			return -1;
 		p += 4;
+	}
 	if (csize && *out - fstart != want)
 		return wdt_err_set(err, WDT_CORRUPT,
 				   "LZ4: frame at 0x%" PRIx64

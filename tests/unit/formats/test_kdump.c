@@ -10,8 +10,10 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <lz4frame.h>
 #include <zlib.h>
 
+#include "formats/compressed.h"
 #include "formats/kdump.h"
 #include "formats/registry.h"
 
@@ -462,6 +464,77 @@ static void test_split_range(void **state)
 	free(k.p);
 }
 
+/*
+ * LZ4 frame checksums (formats/compressed.c, the raw-lz4 reader; here with
+ * the other hardening tests of issue 4): liblz4's own frame writer makes
+ * frames with block and content checksums, which must open and read back;
+ * one flipped bit in either checksum must fail the open as corrupt.
+ */
+static void test_lz4_checksums(void **state)
+{
+	(void)state;
+	size_t n = 300 * 1024;
+	uint8_t *d = malloc(n), *back = malloc(n);
+	assert_non_null(d);
+	assert_non_null(back);
+	for (size_t i = 0; i < n; i++)
+		d[i] = (uint8_t)(i % 4096 < 2048 ? (i / 4096) * 7 + (i % 13)
+						 : (i * 2654435761u) >> 17);
+	for (int linked = 0; linked < 2; linked++) {
+		LZ4F_preferences_t pr;
+		memset(&pr, 0, sizeof(pr));
+		pr.frameInfo.blockSizeID = LZ4F_max64KB;
+		pr.frameInfo.blockMode = linked ? LZ4F_blockLinked
+						: LZ4F_blockIndependent;
+		pr.frameInfo.blockChecksumFlag = LZ4F_blockChecksumEnabled;
+		pr.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
+		size_t cap = LZ4F_compressFrameBound(n, &pr);
+		uint8_t *f = malloc(cap);
+		assert_non_null(f);
+		size_t fl = LZ4F_compressFrame(f, cap, d, n, &pr);
+		assert_false(LZ4F_isError(fl));
+		assert_int_equal(f[4] & 0x14, 0x14); /* both flags set */
+		struct wdt_err err;
+		wdt_err_clear(&err);
+		struct wdt_source *m = wdt_source_open_mem(f, fl, "t.lz4", &err);
+		struct wdt_source *s = wdt_lz4_open(m, &err);
+		if (!s)
+			fail_msg("%s", err.msg);
+		assert_int_equal(s->size, n);
+		assert_int_equal(wdt_source_read(s, back, n, 0, &err), 0);
+		assert_memory_equal(back, d, n);
+		wdt_source_close(s);
+
+		/* content checksum: the last 4 bytes, after the end mark */
+		f[fl - 2] ^= 0x10;
+		m = wdt_source_open_mem(f, fl, "t.lz4", &err);
+		assert_null(wdt_lz4_open(m, &err));
+		expect_msg(&err, WDT_CORRUPT,
+			   "LZ4: content checksum mismatch for the frame at 0x0");
+		wdt_source_close(m);
+		f[fl - 2] ^= 0x10;
+
+		/* block checksum of the first block (header is 7 bytes) */
+		uint32_t c = wdt_le32(f + 7) & 0x7fffffffu;
+		f[11 + c] ^= 0x01;
+		m = wdt_source_open_mem(f, fl, "t.lz4", &err);
+		assert_null(wdt_lz4_open(m, &err));
+		expect_msg(&err, WDT_CORRUPT,
+			   "LZ4: block checksum mismatch for the block at 0x7");
+		wdt_source_close(m);
+		f[11 + c] ^= 0x01;
+
+		/* a frame cut inside its content checksum is truncated */
+		m = wdt_source_open_mem(f, fl - 2, "t.lz4", &err);
+		assert_null(wdt_lz4_open(m, &err));
+		expect_msg(&err, WDT_TRUNCATED, "content checksum");
+		wdt_source_close(m);
+		free(f);
+	}
+	free(d);
+	free(back);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +548,7 @@ int main(void)
 		cmocka_unit_test(test_header_parse_pure),
 		cmocka_unit_test(test_bitmap_larger_than_file),
 		cmocka_unit_test(test_split_range),
+		cmocka_unit_test(test_lz4_checksums),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
