@@ -18,6 +18,7 @@
 static const struct wdt_cmd *const commands[] = {
 	&wdt_cmd_info,
 	&wdt_cmd_read,
+	&wdt_cmd_verify,
 	NULL,
 };
 

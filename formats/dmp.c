@@ -384,7 +384,7 @@ int wdt_dmp_bitmap_walk(struct wdt_source *src, const struct wdt_dmp_bitmap *b,
 			for (unsigned j = 0; j < 8; j++) {
 				uint64_t pfn = (pos + i) * 8 + j;
 				if (pfn >= b->bits || !((buf[i] >> j) & 1)) {
-					if (run_len &&
+					if (run_len && fn &&
 					    fn(arg, run_pfn, run_len,
 					       b->first_page + run_k * PAGE,
 					       err) < 0)
@@ -401,7 +401,7 @@ int wdt_dmp_bitmap_walk(struct wdt_source *src, const struct wdt_dmp_bitmap *b,
 			}
 		}
 	}
-	if (run_len && fn(arg, run_pfn, run_len, b->first_page + run_k * PAGE,
+	if (run_len && fn && fn(arg, run_pfn, run_len, b->first_page + run_k * PAGE,
 			  err) < 0)
 		goto out;
 	if (popcount)

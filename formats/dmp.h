@@ -157,7 +157,7 @@ int wdt_dmp_check_bitmap(const struct wdt_dmp_bitmap *b, uint64_t file_size,
  * Walk the bitmap in src (which b describes and wdt_dmp_check_bitmap
  * accepted): call fn once per maximal run of set bits with its first PFN,
  * its page count and the file offset of its first page (FirstPage + index
- * of the set bit * 4096). fn returning -1 stops the walk (its err stands).
+ * of the set bit * 4096); fn may be NULL to count only. fn returning -1 stops the walk (its err stands).
  * *popcount (may be NULL) receives the number of set bits. Memory use is
  * one fixed buffer.
  */

@@ -1,0 +1,734 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wdt verify: is a Windows crash dump sound, by the rules a debugger
+ * relies on (dmp64.md §11, windows-kernel.md §1, §4, §8)? Header checks
+ * use the pure parsers of formats/dmp.h; memory checks open the dump as
+ * an image and translate with its DirectoryTableBase. Every finding has a
+ * stable code (documented in wdt-verify(1)), a severity and one line
+ * saying what a debugger will do because of it.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "core/bytes.h"
+#include "core/image.h"
+#include "core/paging.h"
+#include "formats/dmp.h"
+#include "formats/registry.h"
+
+enum { OPT_STRICT = 1 };
+
+static const struct wdt_opt verify_opts[] = {
+	{ "strict", 0, NULL, "treat warnings as errors (exit 1)", OPT_STRICT },
+	{ 0 },
+};
+
+#define MAX_FINDINGS 64
+#define MAX_CPUS 256
+#define KUSER_SHARED_DATA 0xFFFFF78000000000ull
+#define KERNEL_SPACE 0xFFFF800000000000ull
+#define PAGE 4096u
+
+/* KDDEBUGGER_DATA64 offsets (windows-kernel.md §1) */
+#define KDBG_OWNER_TAG 0x010u
+#define KDBG_SIZE 0x014u
+#define KDBG_KERN_BASE 0x018u
+#define KDBG_PS_LOADED_MODULE_LIST 0x048u
+#define KDBG_PS_ACTIVE_PROCESS_HEAD 0x050u
+#define KDBG_MM_PFN_DATABASE 0x0C0u
+#define KDBG_MM_SYSTEM_RANGE_START 0x1D0u
+#define KDBG_KI_PROCESSOR_BLOCK 0x218u
+#define KDBG_OFFSET_PRCB_CONTEXT 0x338u
+#define KDBG_READ 0x340u
+#define KDBG_TAG 0x4742444Bu /* "KDBG" */
+
+#define CS_KERNEL 0x10u
+#define CS_USER64 0x33u
+
+struct finding {
+	const char *code;
+	bool error;
+	char msg[480];
+	bool have_values;
+	uint64_t expected, found;
+};
+
+struct verify {
+	struct wdt_ctx *ctx;
+	const char *path;
+	struct wdt_dmp_hdr h;
+	uint64_t file_size;
+	struct finding f[MAX_FINDINGS];
+	size_t nf, dropped;
+	struct wdt_image *img;
+	struct wdt_vas vas;
+	uint8_t kdbg[KDBG_READ];
+	const char *skipped; /* why memory checks did not run */
+	char skip_buf[WDT_ERR_MSG_MAX];
+};
+
+static struct finding *add(struct verify *v, const char *code, bool error,
+			   const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static struct finding *add(struct verify *v, const char *code, bool error,
+			   const char *fmt, ...)
+{
+	static struct finding sink;
+	struct finding *f;
+	va_list ap;
+
+	if (v->nf == MAX_FINDINGS) {
+		v->dropped++;
+		f = &sink;
+	} else {
+		f = &v->f[v->nf++];
+	}
+	memset(f, 0, sizeof(*f));
+	f->code = code;
+	f->error = error;
+	va_start(ap, fmt);
+	vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
+	va_end(ap);
+	return f;
+}
+
+static void values(struct finding *f, uint64_t expected, uint64_t found)
+{
+	f->have_values = true;
+	f->expected = expected;
+	f->found = found;
+}
+
+static bool kernel_ptr(uint64_t va)
+{
+	return va >= KERNEL_SPACE;
+}
+
+/* ---- header ---- */
+
+static void check_version(struct verify *v)
+{
+	const struct wdt_dmp_hdr *h = &v->h;
+
+	if (h->major != 0xF && h->major != 0xC)
+		add(v, "version", true,
+		    "MajorVersion is 0x%" PRIx32 ", not 0xf (free) or 0xc "
+		    "(checked): debuggers will not trust the kernel build",
+		    h->major);
+	if (h->minor < 2600 || h->minor > 60000)
+		add(v, "version", true,
+		    "MinorVersion (build) is %" PRIu32 ", outside 2600..60000: "
+		    "debuggers will pick structure layouts for the wrong build",
+		    h->minor);
+}
+
+static void check_types(struct verify *v)
+{
+	const struct wdt_dmp_hdr *h = &v->h;
+	uint32_t t = h->dump_type;
+
+	if (h->machine != WDT_MACHINE_AMD64)
+		values(add(v, "machine-type", true,
+			   "MachineImageType is 0x%" PRIx32 ", not 0x8664 "
+			   "(AMD64): debuggers will decode the dump for another "
+			   "architecture or refuse it",
+			   h->machine),
+		       WDT_MACHINE_AMD64, h->machine);
+	if (t == WDT_DUMP_TYPE_FULL || t == WDT_DUMP_TYPE_BITMAP_FULL ||
+	    t == WDT_DUMP_TYPE_BITMAP_KERNEL)
+		return;
+	if (t == WDT_DUMP_TYPE_SUMMARY ||
+	    (t >= WDT_DUMP_TYPE_KERNEL_RANGE &&
+	     t <= WDT_DUMP_TYPE_COMPLETE_RANGE))
+		add(v, "dump-type", false,
+		    "DumpType %" PRIu32 " (%s): only some debuggers open it "
+		    "(volatility and LeechCore read types 1, 5 and 6 only)",
+		    t, wdt_dmp_type_name(t));
+	else
+		add(v, "dump-type", true,
+		    "DumpType %" PRIu32 " (%s) is not a kernel memory dump: "
+		    "debuggers will reject the file or show no memory",
+		    t, wdt_dmp_type_name(t));
+}
+
+static void check_context(struct verify *v, const uint8_t *c,
+			  const char *what)
+{
+	uint64_t rip = wdt_le64(c + WDT_CTX_RIP);
+	uint64_t rsp = wdt_le64(c + WDT_CTX_RAX + 4 * 8);
+	uint16_t cs = wdt_le16(c + WDT_CTX_SEG_CS);
+	uint32_t mx = wdt_le32(c + WDT_CTX_MXCSR);
+	uint32_t fmx = wdt_le32(c + WDT_CTX_FLT_MXCSR);
+
+	if (!wdt_va_canonical(rip, false))
+		values(add(v, "context-rip", true,
+			   "%s: Rip 0x%016" PRIx64 " is not canonical: "
+			   "debuggers cannot disassemble or unwind from it",
+			   what, rip),
+		       0, rip);
+	if (!wdt_va_canonical(rsp, false))
+		values(add(v, "context-rsp", true,
+			   "%s: Rsp 0x%016" PRIx64 " is not canonical: "
+			   "debuggers cannot walk the stack",
+			   what, rsp),
+		       0, rsp);
+	if (cs != CS_KERNEL && cs != CS_USER64)
+		values(add(v, "context-cs", true,
+			   "%s: SegCs is 0x%" PRIx16 ", not 0x10 or 0x33 "
+			   "(64-bit code): WinDbg will show a 32-bit context",
+			   what, cs),
+		       CS_KERNEL, cs);
+	if (mx != fmx)
+		values(add(v, "context-mxcsr", true,
+			   "%s: MxCsr 0x%" PRIx32 " differs from FltSave.MxCsr "
+			   "0x%" PRIx32 ": kdmp-parser rejects the dump",
+			   what, mx, fmx),
+		       fmx, mx);
+}
+
+static void check_header_context(struct verify *v)
+{
+	if (wdt_dmp_context_unset(v->h.context)) {
+		add(v, "context-unset", false,
+		    "the header ContextRecord is unset ('PAGE' fill or zero): "
+		    "debuggers take registers from the per-CPU PRCB contexts "
+		    "only; tools that read the header show none");
+		return;
+	}
+	check_context(v, v->h.context, "header ContextRecord");
+}
+
+/* Full dump run list; returns the pages the runs hold (0 if unusable). */
+static uint64_t check_runs(struct verify *v)
+{
+	const struct wdt_dmp_hdr *h = &v->h;
+	struct wdt_dmp_run s[WDT_DMP32_MAX_RUNS];
+	uint64_t sum = 0;
+	struct wdt_err e;
+
+	if (wdt_dmp_unset32(h->nruns_raw) || h->nruns_raw > WDT_DMP64_MAX_RUNS) {
+		values(add(v, "runs-count", true,
+			   "NumberOfRuns is %s%" PRIu32 " (the header holds at "
+			   "most 42): debuggers cannot map physical memory",
+			   wdt_dmp_unset32(h->nruns_raw) ? "the 'PAGE' fill, "
+							 : "",
+			   h->nruns_raw),
+		       WDT_DMP64_MAX_RUNS, h->nruns_raw);
+		return 0;
+	}
+	if (h->nruns == 0) {
+		add(v, "runs-count", true,
+		    "NumberOfRuns is 0: the dump holds no memory");
+		return 0;
+	}
+	if (wdt_dmp_check_runs(h, &sum, &e) < 0) {
+		add(v, "runs-invalid", true,
+		    "%s: debuggers will misplace every page after it", e.msg);
+		return 0;
+	}
+	memcpy(s, h->runs, h->nruns * sizeof(s[0]));
+	for (unsigned i = 1; i < h->nruns; i++)
+		if (h->runs[i].base_page < h->runs[i - 1].base_page) {
+			add(v, "runs-unsorted", true,
+			    "run %u (PFN 0x%" PRIx64 ") comes after run %u "
+			    "(PFN 0x%" PRIx64 "): runs must ascend; readers "
+			    "that search them will miss pages",
+			    i, h->runs[i].base_page, i - 1,
+			    h->runs[i - 1].base_page);
+			break;
+		}
+	for (unsigned i = 1; i < h->nruns; i++) /* insertion sort: <= 42 */
+		for (unsigned j = i; j > 0 && s[j].base_page < s[j - 1].base_page;
+		     j--) {
+			struct wdt_dmp_run t = s[j];
+			s[j] = s[j - 1];
+			s[j - 1] = t;
+		}
+	for (unsigned i = 1; i < h->nruns; i++)
+		if (s[i].base_page < s[i - 1].base_page + s[i - 1].page_count) {
+			add(v, "runs-overlap", true,
+			    "runs at PFN 0x%" PRIx64 " (+0x%" PRIx64 ") and "
+			    "0x%" PRIx64 " overlap: debuggers will read one of "
+			    "two different pages for the same address",
+			    s[i - 1].base_page, s[i - 1].page_count,
+			    s[i].base_page);
+			break;
+		}
+	if (sum != h->npages)
+		values(add(v, "runs-page-count", true,
+			   "NumberOfPages is %" PRIu64 " but the runs hold %"
+			   PRIu64 " pages: debuggers size the dump wrongly",
+			   h->npages, sum),
+		       sum, h->npages);
+	return sum;
+}
+
+/* Bitmap dump; returns the layout size (0 if unusable). */
+static uint64_t check_bitmap(struct verify *v, struct wdt_source *src)
+{
+	uint8_t buf[WDT_BMP_BITMAP];
+	struct wdt_dmp_bitmap b;
+	uint64_t pop = 0;
+	struct wdt_err e;
+
+	if (wdt_source_read(src, buf, sizeof(buf), WDT_DMP64_HDR_SIZE, &e) < 0 ||
+	    wdt_dmp_parse_bitmap(buf, sizeof(buf), &b, &e) < 0 ||
+	    wdt_dmp_check_bitmap(&b, v->file_size, &e) < 0 ||
+	    wdt_dmp_bitmap_walk(src, &b, NULL, NULL, &pop, &e) < 0) {
+		add(v, "bitmap-header", true,
+		    "%s: debuggers cannot locate any page", e.msg);
+		return 0;
+	}
+	if (pop != b.present)
+		values(add(v, "bitmap-popcount", true,
+			   "TotalPresentPages is %" PRIu64 " but the bitmap has "
+			   "%" PRIu64 " bits set: debuggers disagree on how "
+			   "many pages follow",
+			   b.present, pop),
+		       pop, b.present);
+	return b.first_page + pop * PAGE;
+}
+
+static void check_size(struct verify *v, uint64_t want)
+{
+	const struct wdt_dmp_hdr *h = &v->h;
+
+	if ((uint64_t)h->required_space != want)
+		values(add(v, "required-space", true,
+			   "RequiredDumpSpace is %" PRId64 " but the layout "
+			   "needs %" PRIu64 " bytes: WinDbg treats the dump as "
+			   "damaged",
+			   h->required_space, want),
+		       want, (uint64_t)h->required_space);
+	if (v->file_size < want) {
+		uint64_t missing = (want - v->file_size + PAGE - 1) / PAGE;
+		values(add(v, "truncated", true,
+			   "the file is %" PRIu64 " bytes, %" PRIu64 " short "
+			   "of the %" PRIu64 " the layout needs: %" PRIu64
+			   " pages missing, which debuggers report as not "
+			   "present",
+			   v->file_size, want - v->file_size, want, missing),
+		       want, v->file_size);
+	} else if (v->file_size > want) {
+		values(add(v, "trailing-data", false,
+			   "the file has %" PRIu64 " bytes after the %" PRIu64
+			   " the layout needs: debuggers ignore them",
+			   v->file_size - want, want),
+		       want, v->file_size);
+	}
+}
+
+/* ---- memory ---- */
+
+static int rd(struct verify *v, uint64_t va, void *buf, size_t len,
+	      struct wdt_err *e)
+{
+	return wdt_read_virt(&v->vas, va, buf, len, e);
+}
+
+static int rd64(struct verify *v, uint64_t va, uint64_t *val,
+		struct wdt_err *e)
+{
+	uint8_t b[8];
+
+	if (rd(v, va, b, 8, e) < 0)
+		return -1;
+	*val = wdt_le64(b);
+	return 0;
+}
+
+static bool check_dtb(struct verify *v)
+{
+	struct wdt_err e;
+	uint64_t pa;
+
+	if (v->h.dtb & 0xFFF)
+		add(v, "dtb", true,
+		    "DirectoryTableBase 0x%" PRIx64 " is not page aligned: "
+		    "debuggers may use the wrong page tables",
+		    v->h.dtb);
+	if (wdt_vtop(&v->vas, KUSER_SHARED_DATA, &pa, NULL, &e) < 0) {
+		add(v, "dtb", true,
+		    "DirectoryTableBase 0x%" PRIx64 " does not translate "
+		    "KUSER_SHARED_DATA (%s): debuggers cannot translate kernel "
+		    "addresses",
+		    v->h.dtb, e.msg);
+		return false;
+	}
+	return true;
+}
+
+static bool check_kdbg(struct verify *v)
+{
+	struct wdt_err e;
+	uint32_t tag;
+
+	if (rd(v, v->h.kdbg, v->kdbg, sizeof(v->kdbg), &e) < 0) {
+		add(v, "kdbg-unreadable", true,
+		    "KdDebuggerDataBlock 0x%016" PRIx64 " cannot be read (%s): "
+		    "WinDbg reports \"KdDebuggerDataBlock is not present or "
+		    "unreadable\"",
+		    v->h.kdbg, e.msg);
+		return false;
+	}
+	tag = wdt_le32(v->kdbg + KDBG_OWNER_TAG);
+	if (tag != KDBG_TAG) {
+		values(add(v, "kdbg-encoded", true,
+			   "KdDebuggerDataBlock 0x%016" PRIx64 " has OwnerTag "
+			   "0x%08" PRIx32 ", not a cleartext 'KDBG' (encoded, as "
+			   "Windows 8+ keeps it): WinDbg reports "
+			   "\"KdDebuggerDataBlock is not present or unreadable\"",
+			   v->h.kdbg, tag),
+		       KDBG_TAG, tag);
+		return false;
+	}
+	return true;
+}
+
+static uint64_t kdbg64(const struct verify *v, unsigned off)
+{
+	return wdt_le64(v->kdbg + off);
+}
+
+static void check_kernbase(struct verify *v)
+{
+	uint64_t kb = kdbg64(v, KDBG_KERN_BASE), start = KERNEL_SPACE;
+	uint8_t mz[0x40], pe[4];
+	struct wdt_err e;
+	uint32_t lfanew;
+
+	if (rd64(v, kdbg64(v, KDBG_MM_SYSTEM_RANGE_START), &start, &e) < 0 ||
+	    !kernel_ptr(start))
+		start = KERNEL_SPACE;
+	if (kb < start) {
+		values(add(v, "kernbase-range", true,
+			   "KDBG KernBase 0x%016" PRIx64 " is below the system "
+			   "range start 0x%016" PRIx64 ": debuggers cannot load "
+			   "kernel symbols",
+			   kb, start),
+		       start, kb);
+		return;
+	}
+	if (rd(v, kb, mz, sizeof(mz), &e) < 0 || mz[0] != 'M' || mz[1] != 'Z' ||
+	    (lfanew = wdt_le32(mz + 0x3C)) > PAGE - 4 ||
+	    rd(v, kb + lfanew, pe, 4, &e) < 0 || memcmp(pe, "PE\0\0", 4) != 0)
+		add(v, "kernbase-no-image", true,
+		    "no MZ/PE image at KDBG KernBase 0x%016" PRIx64 ": "
+		    "debuggers cannot identify the kernel or load its symbols",
+		    kb);
+}
+
+static void check_pointers(struct verify *v)
+{
+	const struct wdt_dmp_hdr *h = &v->h;
+	uint64_t mods = kdbg64(v, KDBG_PS_LOADED_MODULE_LIST);
+	uint64_t procs = kdbg64(v, KDBG_PS_ACTIVE_PROCESS_HEAD);
+	uint64_t pfnvar = kdbg64(v, KDBG_MM_PFN_DATABASE), pfn = 0;
+	struct wdt_err e;
+
+	if (h->ps_loaded_module_list != mods)
+		values(add(v, "ps-loaded-module-list", true,
+			   "header PsLoadedModuleList 0x%016" PRIx64 " differs "
+			   "from KDBG's 0x%016" PRIx64 ": debuggers list the "
+			   "wrong modules",
+			   h->ps_loaded_module_list, mods),
+		       mods, h->ps_loaded_module_list);
+	if (h->ps_active_process_head != procs)
+		values(add(v, "ps-active-process-head", true,
+			   "header PsActiveProcessHead 0x%016" PRIx64 " differs "
+			   "from KDBG's 0x%016" PRIx64 ": debuggers list the "
+			   "wrong processes",
+			   h->ps_active_process_head, procs),
+		       procs, h->ps_active_process_head);
+	bool have = rd64(v, pfnvar, &pfn, &e) == 0;
+	if (have && h->pfn_database == pfn)
+		return;
+	if (h->pfn_database == pfnvar)
+		values(add(v, "pfn-database", false,
+			   "header PfnDataBase 0x%016" PRIx64 " is the address "
+			   "of nt!MmPfnDatabase, not its value%s0x%016" PRIx64
+			   " (QEMU writes it so): tools that trust the header "
+			   "look for PFN entries in the wrong place",
+			   h->pfn_database, have ? " " : " (unreadable) ",
+			   have ? pfn : 0),
+		       pfn, h->pfn_database);
+	else
+		values(add(v, "pfn-database", true,
+			   "header PfnDataBase 0x%016" PRIx64 " is neither "
+			   "nt!MmPfnDatabase's value 0x%016" PRIx64 " nor its "
+			   "address 0x%016" PRIx64 ": tools that trust the "
+			   "header misread the PFN database",
+			   h->pfn_database, pfn, pfnvar),
+		       pfn, h->pfn_database);
+}
+
+static void check_list(struct verify *v, const char *name, uint64_t head)
+{
+	uint8_t le[16];
+	uint64_t flink, blink, back = 0;
+	struct wdt_err e;
+	const char *why = NULL;
+
+	if (rd(v, head, le, sizeof(le), &e) < 0) {
+		why = e.msg;
+	} else {
+		flink = wdt_le64(le);
+		blink = wdt_le64(le + 8);
+		if (!kernel_ptr(flink) || !kernel_ptr(blink) ||
+		    !wdt_va_canonical(flink, false) ||
+		    !wdt_va_canonical(blink, false))
+			why = "Flink or Blink is not a kernel pointer";
+		else if (rd64(v, flink + 8, &back, &e) < 0)
+			why = e.msg;
+		else if (back != head)
+			why = "Flink->Blink does not point back at the head";
+	}
+	if (why)
+		add(v, "list-head", true,
+		    "%s list head 0x%016" PRIx64 " is broken (%s): debuggers "
+		    "cannot walk it",
+		    name, head, why);
+}
+
+static void check_cpus(struct verify *v)
+{
+	uint64_t block = kdbg64(v, KDBG_KI_PROCESSOR_BLOCK);
+	uint16_t ctxoff = wdt_le16(v->kdbg + KDBG_OFFSET_PRCB_CONTEXT);
+	uint32_t ksize = wdt_le32(v->kdbg + KDBG_SIZE);
+	uint64_t prcb[MAX_CPUS];
+	unsigned n = 0;
+	struct wdt_err e;
+
+	for (; n < MAX_CPUS; n++)
+		if (rd64(v, block + 8ull * n, &prcb[n], &e) < 0 || !prcb[n])
+			break;
+	if (n != v->h.nprocs)
+		values(add(v, "processor-count", true,
+			   "NumberProcessors is %" PRIu32 " but KiProcessorBlock "
+			   "0x%016" PRIx64 " lists %u processors: debuggers show "
+			   "the wrong processors",
+			   v->h.nprocs, block, n),
+		       n, v->h.nprocs);
+	/* OffsetPrcbContext exists from Windows 7 (Header.Size >= 0x340). */
+	if (ksize < KDBG_READ || !ctxoff)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t c[WDT_CTX_SIZE];
+		uint64_t cva = 0;
+		char what[96];
+
+		if (rd64(v, prcb[i] + ctxoff, &cva, &e) < 0 ||
+		    rd(v, cva, c, sizeof(c), &e) < 0) {
+			add(v, "context-unreadable", true,
+			    "CPU %u: the CONTEXT of KPRCB 0x%016" PRIx64
+			    " (+0x%" PRIx16 ") cannot be read (%s): debuggers "
+			    "show no registers for it",
+			    i, prcb[i], ctxoff, e.msg);
+			continue;
+		}
+		snprintf(what, sizeof(what), "CPU %u context at 0x%016" PRIx64,
+			 i, cva);
+		check_context(v, c, what);
+	}
+}
+
+static void check_memory(struct verify *v)
+{
+	v->vas.img = v->img;
+	v->vas.dtb = v->h.dtb & WDT_PTE_ADDR_MASK;
+	v->vas.la57 = false;
+	if (!check_dtb(v) || !check_kdbg(v))
+		return;
+	check_kernbase(v);
+	check_pointers(v);
+	check_list(v, "PsLoadedModuleList",
+		   kdbg64(v, KDBG_PS_LOADED_MODULE_LIST));
+	check_list(v, "PsActiveProcessHead",
+		   kdbg64(v, KDBG_PS_ACTIVE_PROCESS_HEAD));
+	check_cpus(v);
+}
+
+/* ---- driver ---- */
+
+static size_t count(const struct verify *v, bool error)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->nf; i++)
+		n += v->f[i].error == error;
+	return n;
+}
+
+static void check_all(struct verify *v, struct wdt_source *src)
+{
+	uint64_t want = 0;
+	struct wdt_err e;
+
+	check_version(v);
+	check_types(v);
+	if (v->h.nprocs == 0)
+		add(v, "processor-count", true,
+		    "NumberProcessors is 0: debuggers show no processors");
+	check_header_context(v);
+	if (v->h.dump_type == WDT_DUMP_TYPE_FULL) {
+		uint64_t pages = check_runs(v);
+		if (pages)
+			want = WDT_DMP64_HDR_SIZE + pages * PAGE;
+	} else if (wdt_dmp_type_is_bitmap(v->h.dump_type)) {
+		want = check_bitmap(v, src);
+	}
+	if (want)
+		check_size(v, want);
+
+	v->img = wdt_image_open_source(src, "dmp", &e);
+	if (!v->img) {
+		snprintf(v->skip_buf, sizeof(v->skip_buf), "%s", e.msg);
+		v->skipped = v->skip_buf;
+		if (!count(v, true))
+			add(v, "unreadable", true,
+			    "%s: debuggers will not open the dump", e.msg);
+		return;
+	}
+	if (!v->img->nruns) {
+		v->skipped = "the dump type holds no memory wdt reads";
+		return;
+	}
+	check_memory(v);
+}
+
+static void emit(struct verify *v, bool strict)
+{
+	struct wdt_out *o = v->ctx->out;
+	size_t errs = count(v, true), warns = count(v, false);
+	bool ok = errs == 0 && (!strict || warns == 0);
+
+	wdt_out_str(o, "file", "File", v->path);
+	wdt_out_bool(o, "ok", "Sound", ok);
+	wdt_out_u64(o, "errors", "Errors", errs);
+	wdt_out_u64(o, "warnings", "Warnings", warns);
+	if (v->dropped)
+		wdt_out_u64(o, "findings_not_shown", "Findings not shown",
+			    v->dropped);
+	if (v->skipped)
+		wdt_out_str(o, "memory_checks_skipped", "Memory checks skipped",
+			    v->skipped);
+	else
+		wdt_out_null(o, "memory_checks_skipped", "Memory checks skipped");
+	wdt_out_arr_begin(o, "findings", "Findings");
+	for (size_t i = 0; i < v->nf; i++) {
+		const struct finding *f = &v->f[i];
+		wdt_out_obj_begin(o, NULL, NULL);
+		wdt_out_str(o, "code", "Code", f->code);
+		wdt_out_str(o, "severity", "Severity",
+			    f->error ? "error" : "warning");
+		wdt_out_str(o, "message", "Message", f->msg);
+		/* Text keeps a flat table; JSON also carries the numbers. */
+		if (wdt_out_is_json(o)) {
+			if (f->have_values) {
+				wdt_out_hex(o, "expected", NULL, f->expected);
+				wdt_out_hex(o, "found", NULL, f->found);
+			} else {
+				wdt_out_null(o, "expected", NULL);
+				wdt_out_null(o, "found", NULL);
+			}
+		}
+		wdt_out_obj_end(o);
+	}
+	wdt_out_arr_end(o);
+}
+
+/* Parse the header; a 'PAGE' file with a bad ValidDump is a finding. */
+static int read_header(struct verify *v, struct wdt_source *src,
+		       struct wdt_err *err)
+{
+	uint8_t buf[WDT_DMP64_HDR_SIZE];
+	size_t got;
+
+	if (wdt_source_pread(src, buf, sizeof(buf), 0, &got, err) < 0)
+		return -1;
+	if (got >= 8 && wdt_le32(buf) == WDT_DMP_SIG_PAGE &&
+	    wdt_le32(buf + 4) != WDT_DMP_VALID_DU64 &&
+	    wdt_le32(buf + 4) != WDT_DMP_VALID_DUMP) {
+		uint32_t vd = wdt_le32(buf + 4);
+		values(add(v, "valid-dump", true,
+			   "ValidDump is 0x%08" PRIx32 ", not 'DU64': "
+			   "debuggers report \"Could not match Dump File "
+			   "signature\"",
+			   vd),
+		       WDT_DMP_VALID_DU64, vd);
+		wdt_put_le32(buf + 4, WDT_DMP_VALID_DU64);
+	}
+	if (wdt_dmp_parse_header(buf, got, &v->h, err) < 0)
+		return wdt_err_prefix(err, "not a readable DMP");
+	return 0;
+}
+
+static int verify_run(struct wdt_ctx *ctx)
+{
+	struct verify *v = calloc(1, sizeof(*v));
+	struct wdt_source *src;
+	int rc = -1;
+
+	if (!v)
+		return wdt_err_nomem(&ctx->err);
+	v->ctx = ctx;
+	v->path = ctx->args[0];
+	src = wdt_source_open_file(v->path, &ctx->err);
+	if (!src)
+		goto out;
+	v->file_size = src->size;
+	if (read_header(v, src, &ctx->err) < 0) {
+		wdt_source_close(src);
+		goto out;
+	}
+	if (!v->h.is64) {
+		add(v, "not-64-bit", true,
+		    "a 32-bit ('PAGEDUMP') header: wdt verifies 64-bit dumps "
+		    "only, and 64-bit debugger extensions will not load");
+		wdt_source_close(src);
+		v->skipped = "32-bit dump";
+	} else {
+		check_all(v, src); /* src now owned by the image (or closed) */
+	}
+	emit(v, wdt_ctx_flag(ctx, OPT_STRICT));
+	rc = count(v, true) ||
+	     (wdt_ctx_flag(ctx, OPT_STRICT) && count(v, false));
+out:
+	if (rc < 0)
+		wdt_ctx_fail(ctx, v->path);
+	wdt_image_close(v->img);
+	free(v);
+	return rc;
+}
+
+const struct wdt_cmd wdt_cmd_verify = {
+	.name = "verify",
+	.summary = "check that a Windows crash dump (.dmp) is sound for a "
+		   "debugger",
+	.usage = "FILE.dmp",
+	.description =
+		"Checks a 64-bit Windows kernel crash dump the way debuggers "
+		"rely on it:\nsignatures, DumpType, MachineImageType, versions, "
+		"the run list or bitmap,\nRequiredDumpSpace against the file "
+		"(a truncated dump says how many pages are\nmissing), the "
+		"DirectoryTableBase, a cleartext KdDebuggerDataBlock, KernBase,"
+		"\nthe header's list heads and PfnDataBase against KDBG, "
+		"NumberProcessors\nagainst KiProcessorBlock and every CPU's "
+		"CONTEXT. Each finding has a code,\na severity and what a "
+		"debugger will do because of it. Exit 0: sound\n(warnings "
+		"allowed unless --strict), 1: errors found, 3: not a readable "
+		"DMP.",
+	.opts = verify_opts,
+	.examples = "  $ wdt verify memory.dmp\n"
+		    "  $ wdt verify --json memory.dmp | jq -r "
+		    "'.findings[].code'\n"
+		    "  $ wdt verify --strict memory.dmp && echo sound\n",
+	.min_args = 1,
+	.max_args = 1,
+	.run = verify_run,
+};
