@@ -129,7 +129,22 @@ static int read_piece(struct wdt_image *img, uint64_t pa, uint8_t *dst,
 	    pa % PG == 0 && len % PG == 0)
 		return wdt_kdump_read_pages(img, pa / PG, len / PG, dst,
 					    threads, err);
-	return wdt_image_read_phys(img, pa, dst, len, err);
+	if (wdt_image_read_phys(img, pa, dst, len, err) == 0)
+		return 0;
+	/*
+	 * Name the page that fails, not the start of the chunk: the error
+	 * path may afford a page at a time.
+	 */
+	for (size_t at = 0; at < len; at += PG - (pa + at) % PG) {
+		size_t n = PG - (pa + at) % PG;
+		if (wdt_image_read_phys(img, pa + at, dst + at,
+					n < len - at ? n : len - at, err) < 0)
+			return -1;
+	}
+	return wdt_err_set(err, WDT_IO,
+			   "reading physical address 0x%" PRIx64
+			   ": failed once, then succeeded",
+			   pa);
 }
 
 /* Guest bytes [pa, pa+len) into buf; bytes in no run read as zero. */
