@@ -65,6 +65,8 @@ int wdt_ctx_fail(struct wdt_ctx *ctx, const char *subject);
 
 extern const struct wdt_cmd wdt_cmd_info;
 extern const struct wdt_cmd wdt_cmd_read;
+extern const struct wdt_cmd wdt_cmd_find_kernel;
+extern const struct wdt_cmd wdt_cmd_kdbg;
 extern const struct wdt_cmd wdt_cmd_verify;
 
 #endif

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "cmd/image_opts.h"
 
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "formats/registry.h"
 
 struct wdt_image *wdt_cmd_open_image(struct wdt_ctx *ctx, int fmt_id)
@@ -25,4 +29,23 @@ void wdt_cmd_list_formats(struct wdt_ctx *ctx)
 		wdt_out_obj_end(ctx->out);
 	}
 	wdt_out_arr_end(ctx->out);
+}
+
+int wdt_ctx_parse_u64(struct wdt_ctx *ctx, const char *s, const char *what,
+		      uint64_t *v)
+{
+	char buf[64], *end;
+	size_t o = 0;
+
+	for (const char *p = s; *p && o + 1 < sizeof(buf); p++)
+		if (*p != '`')
+			buf[o++] = *p;
+	buf[o] = '\0';
+	errno = 0;
+	*v = strtoull(buf, &end, 0);
+	if (errno || end == buf || *end || buf[0] == '-' || strlen(s) >= 64)
+		return wdt_err_set(&ctx->err, WDT_USAGE,
+				   "%s '%s' is not a number (decimal or 0x…)",
+				   what, s);
+	return 0;
 }

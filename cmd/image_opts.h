@@ -16,4 +16,11 @@ struct wdt_image *wdt_cmd_open_image(struct wdt_ctx *ctx, int fmt_id);
 /* The registry as output: name and summary of every format. */
 void wdt_cmd_list_formats(struct wdt_ctx *ctx);
 
+/*
+ * Parse a number: decimal or 0x hex; WinDbg's 0xfffff803`37400000 form (a
+ * backtick between the halves) is accepted. USAGE error naming what.
+ */
+int wdt_ctx_parse_u64(struct wdt_ctx *ctx, const char *s, const char *what,
+		      uint64_t *v);
+
 #endif

@@ -22,20 +22,6 @@ static const struct wdt_opt read_opts[] = {
 	{ 0 },
 };
 
-static int parse_num(struct wdt_ctx *ctx, const char *s, const char *what,
-		     uint64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	if (errno || end == s || *end || s[0] == '-')
-		return wdt_err_set(&ctx->err, WDT_USAGE,
-				   "%s '%s' is not a number (decimal or 0x…)",
-				   what, s);
-	return 0;
-}
-
 static void hexdump(struct wdt_out *o, uint64_t pa, const uint8_t *b,
 		    size_t n)
 {
@@ -67,9 +53,9 @@ static int read_run(struct wdt_ctx *ctx)
 	uint8_t *buf;
 	int rc = -1;
 
-	if (parse_num(ctx, ctx->args[1], "ADDRESS", &pa) < 0)
+	if (wdt_ctx_parse_u64(ctx, ctx->args[1], "ADDRESS", &pa) < 0)
 		return -1;
-	if (ctx->nargs > 2 && parse_num(ctx, ctx->args[2], "LENGTH", &len) < 0)
+	if (ctx->nargs > 2 && wdt_ctx_parse_u64(ctx, ctx->args[2], "LENGTH", &len) < 0)
 		return -1;
 	if (len == 0 || len > READ_MAX)
 		return wdt_err_set(&ctx->err, WDT_USAGE,

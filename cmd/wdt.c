@@ -18,6 +18,8 @@
 static const struct wdt_cmd *const commands[] = {
 	&wdt_cmd_info,
 	&wdt_cmd_read,
+	&wdt_cmd_find_kernel,
+	&wdt_cmd_kdbg,
 	&wdt_cmd_verify,
 	NULL,
 };

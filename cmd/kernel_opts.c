@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+#include "cmd/kernel_opts.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/image_opts.h"
+
+int wdt_cmd_kernel_opts(struct wdt_ctx *ctx, struct wdt_kernel_opts *ko,
+			struct wdt_symopts *so, bool *want_pdb)
+{
+	const char *v;
+
+	memset(ko, 0, sizeof(*ko));
+	wdt_symopts_init(so);
+	so->pdb_file = wdt_ctx_opt(ctx, WDT_KOPT_PDB);
+	so->symbol_path = wdt_ctx_opt(ctx, WDT_KOPT_SYMBOL_PATH);
+	so->offline = wdt_ctx_flag(ctx, WDT_KOPT_OFFLINE);
+	so->force = wdt_ctx_flag(ctx, WDT_KOPT_FORCE_PDB);
+	ko->pdb_file = so->pdb_file;
+	*want_pdb = !wdt_ctx_flag(ctx, WDT_KOPT_NO_PDB);
+	if (!*want_pdb && (so->pdb_file || so->symbol_path))
+		return wdt_err_set(&ctx->err, WDT_USAGE,
+				   "--no-pdb excludes --pdb and --symbol-path");
+	if (so->force && !so->pdb_file)
+		return wdt_err_set(&ctx->err, WDT_USAGE,
+				   "--force-pdb needs --pdb FILE");
+	if ((v = wdt_ctx_opt(ctx, WDT_KOPT_DTB))) {
+		if (wdt_ctx_parse_u64(ctx, v, "--dtb", &ko->dtb) < 0)
+			return -1;
+		ko->have_dtb = true;
+	}
+	if ((v = wdt_ctx_opt(ctx, WDT_KOPT_KERNEL_BASE))) {
+		if (wdt_ctx_parse_u64(ctx, v, "--kernel-base", &ko->base) < 0)
+			return -1;
+		ko->have_base = true;
+	}
+	return 0;
+}
+
+int wdt_cmd_locate_kernel(struct wdt_ctx *ctx, struct wdt_image *img,
+			const struct wdt_kernel_opts *ko, struct wdt_kernel *k)
+{
+	if (wdt_kernel_find(img, ko, k, &ctx->err) < 0) {
+		wdt_cmd_out_attempts(ctx, k);
+		return wdt_ctx_fail(ctx, img->path);
+	}
+	return 0;
+}
+
+void wdt_cmd_out_kernel(struct wdt_out *o, const struct wdt_kernel *k)
+{
+	char buf[512];
+
+	wdt_out_obj_begin(o, "dtb", "Directory table base");
+	wdt_out_addr(o, "value", "DTB", k->vas.dtb);
+	wdt_out_str(o, "method", "Found by", k->dtb_method);
+	if (k->dtb_cpu >= 0)
+		wdt_out_u64(o, "cpu", "From CPU", (uint64_t)k->dtb_cpu);
+	else
+		wdt_out_null(o, "cpu", "From CPU");
+	if (k->self_map_index >= 0) {
+		uint64_t pte = 0xFFFF000000000000ull |
+			       (uint64_t)k->self_map_index << 39;
+		wdt_out_u64(o, "self_map_index", "Self-map PML4 slot",
+			    (uint64_t)k->self_map_index);
+		wdt_out_addr(o, "pte_base", "PTE base", pte);
+	} else {
+		wdt_out_null(o, "self_map_index", "Self-map PML4 slot");
+	}
+	wdt_out_obj_end(o);
+
+	wdt_out_obj_begin(o, "kernel", "Kernel");
+	wdt_out_addr(o, "base_va", "Base (virtual)", k->base_va);
+	wdt_out_addr(o, "base_pa", "Base (physical)", k->base_pa);
+	wdt_out_str(o, "method", "Found by", k->base_method);
+	wdt_out_hex(o, "size_of_image", "SizeOfImage", k->size_of_image);
+	wdt_out_hex(o, "timestamp", "TimeDateStamp", k->timestamp);
+	wdt_out_str(o, "exe_key", "Image store key", k->exe_key);
+	if (k->have_cv) {
+		char g[39];
+		wdt_pe_guid_str(k->cv.guid, g);
+		wdt_out_str(o, "pdb_name", "PDB", k->cv.pdb_name);
+		wdt_out_str(o, "pdb_guid", "PDB GUID", g);
+		wdt_out_u64(o, "pdb_age", "PDB age", k->cv.age);
+		wdt_out_str(o, "pdb_key", "PDB store key", k->pdb_key);
+		wdt_kernel_pdb_url(k, buf, sizeof(buf));
+		wdt_out_str(o, "pdb_url", "PDB URL", buf);
+	} else {
+		wdt_out_null(o, "pdb_name", "PDB");
+	}
+	wdt_out_obj_end(o);
+}
+
+void wdt_cmd_out_attempts(struct wdt_ctx *ctx, const struct wdt_kernel *k)
+{
+	struct wdt_out *o = ctx->out;
+
+	if (!wdt_out_is_json(o) && !wdt_ctx_flag(ctx, WDT_KOPT_VERBOSE))
+		return;
+	if (!wdt_out_is_json(o)) {
+		/* Text goes to stderr so it shows even when the command fails. */
+		for (size_t i = 0; i < k->log.n; i++) {
+			const struct wdt_attempt *a = &k->log.v[i];
+			fprintf(stderr, "wdt: %-7s %-24s %-4s %s\n", a->step,
+				a->method, a->ok ? "ok" : "no", a->detail);
+		}
+		return;
+	}
+	wdt_out_arr_begin(o, "attempts", "Methods tried");
+	for (size_t i = 0; i < k->log.n; i++) {
+		const struct wdt_attempt *a = &k->log.v[i];
+		wdt_out_obj_begin(o, NULL, NULL);
+		wdt_out_str(o, "step", "Step", a->step);
+		wdt_out_str(o, "method", "Method", a->method);
+		wdt_out_bool(o, "ok", "OK", a->ok);
+		wdt_out_str(o, "detail", "Detail", a->detail);
+		wdt_out_obj_end(o);
+	}
+	wdt_out_arr_end(o);
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Options and output shared by the commands that find the Windows kernel
+ * (find-kernel, kdbg, convert): where the PDB comes from, forced DTB or
+ * base, -v, and the report of what was found and what was tried.
+ */
+#ifndef WDT_CMD_KERNEL_OPTS_H
+#define WDT_CMD_KERNEL_OPTS_H
+
+#include "cmd/cmd.h"
+#include "core/image.h"
+#include "symbols/kdbg.h"
+#include "symbols/kernel.h"
+#include "symbols/symstore.h"
+
+/* Option ids 100..119 are reserved for these. */
+enum {
+	WDT_KOPT_PDB = 100,
+	WDT_KOPT_SYMBOL_PATH,
+	WDT_KOPT_OFFLINE,
+	WDT_KOPT_NO_PDB,
+	WDT_KOPT_FORCE_PDB,
+	WDT_KOPT_DTB,
+	WDT_KOPT_KERNEL_BASE,
+	WDT_KOPT_VERBOSE,
+};
+
+#define WDT_KERNEL_OPT_ENTRIES                                                \
+	{ "pdb", 0, "FILE",                                                   \
+	  "use this kernel PDB (must match the image's GUID and age)",        \
+	  WDT_KOPT_PDB },                                                     \
+	{ "symbol-path", 0, "PATH",                                           \
+	  "where to look for the PDB (WinDbg syntax; see docs/symbols.md)",   \
+	  WDT_KOPT_SYMBOL_PATH },                                             \
+	{ "offline", 0, NULL, "never download; use local PDBs only",          \
+	  WDT_KOPT_OFFLINE },                                                 \
+	{ "no-pdb", 0, NULL, "do not look for a PDB at all (no-PDB methods)", \
+	  WDT_KOPT_NO_PDB },                                                  \
+	{ "force-pdb", 0, NULL,                                               \
+	  "accept a --pdb whose GUID or age differ from the image's",         \
+	  WDT_KOPT_FORCE_PDB },                                               \
+	{ "dtb", 0, "ADDR",                                                   \
+	  "use this kernel directory table base (CR3) instead of searching",  \
+	  WDT_KOPT_DTB },                                                     \
+	{ "kernel-base", 0, "VA",                                             \
+	  "use this kernel base address instead of searching",                \
+	  WDT_KOPT_KERNEL_BASE },                                             \
+	{ "verbose", 'v', NULL, "show every method tried and its outcome",    \
+	  WDT_KOPT_VERBOSE }
+
+/*
+ * Parse the options above into ko and so (so->pdb_file etc.); *want_pdb is
+ * false with --no-pdb. -1 with ctx->err set on a bad value.
+ */
+int wdt_cmd_kernel_opts(struct wdt_ctx *ctx, struct wdt_kernel_opts *ko,
+			struct wdt_symopts *so, bool *want_pdb);
+
+/* Open the image and find the kernel; on failure ctx->err is set. */
+int wdt_cmd_locate_kernel(struct wdt_ctx *ctx, struct wdt_image *img,
+			const struct wdt_kernel_opts *ko,
+			struct wdt_kernel *k);
+
+/* "dtb" and "kernel" objects. */
+void wdt_cmd_out_kernel(struct wdt_out *o, const struct wdt_kernel *k);
+/* "attempts" array: always in JSON, in text only with -v. */
+void wdt_cmd_out_attempts(struct wdt_ctx *ctx, const struct wdt_kernel *k);
+
+#endif
