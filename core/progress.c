@@ -55,11 +55,14 @@ void wdt_progress_size(char *buf, size_t n, uint64_t bytes)
 
 static void fmt_eta(char *buf, size_t n, double s)
 {
-	unsigned long long t = (unsigned long long)(s + 0.5);
+	unsigned long long t;
 
-	if (t >= 100ull * 3600)
+	if (!(s < 100.0 * 3600)) { /* also NaN; and no overflowing cast */
 		snprintf(buf, n, ">99h");
-	else if (t >= 3600)
+		return;
+	}
+	t = (unsigned long long)(s + 0.5);
+	if (t >= 3600)
 		snprintf(buf, n, "%llu:%02llu:%02llu", t / 3600, t / 60 % 60,
 			 t % 60);
 	else
