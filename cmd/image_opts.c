@@ -2,6 +2,7 @@
 #include "cmd/image_opts.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,13 +37,18 @@ int wdt_ctx_parse_u64(struct wdt_ctx *ctx, const char *s, const char *what,
 {
 	char buf[64], *end;
 	size_t o = 0;
+	bool windbg = false;
 
-	for (const char *p = s; *p && o + 1 < sizeof(buf); p++)
-		if (*p != '`')
+	for (const char *p = s; *p && o + 1 < sizeof(buf); p++) {
+		if (*p == '`')
+			windbg = true;
+		else
 			buf[o++] = *p;
+	}
 	buf[o] = '\0';
 	errno = 0;
-	*v = strtoull(buf, &end, 0);
+	/* WinDbg prints addresses in hex without a prefix. */
+	*v = strtoull(buf, &end, windbg ? 16 : 0);
 	if (errno || end == buf || *end || buf[0] == '-' || strlen(s) >= 64)
 		return wdt_err_set(&ctx->err, WDT_USAGE,
 				   "%s '%s' is not a number (decimal or 0x…)",

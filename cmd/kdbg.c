@@ -135,7 +135,7 @@ static int kdbg_run(struct wdt_ctx *ctx)
 	if (wdt_kdbg_find(&k, want_pdb ? &so : NULL, &d, &ctx->err) < 0) {
 		wdt_cmd_out_attempts(ctx, &k);
 		wdt_err_prefix(&ctx->err, "KdDebuggerDataBlock");
-		wdt_ctx_fail(ctx, img->path);
+		wdt_ctx_fail(ctx, ctx->args[0]);
 		goto out;
 	}
 	if (raw) {

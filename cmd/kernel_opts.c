@@ -43,7 +43,7 @@ int wdt_cmd_locate_kernel(struct wdt_ctx *ctx, struct wdt_image *img,
 {
 	if (wdt_kernel_find(img, ko, k, &ctx->err) < 0) {
 		wdt_cmd_out_attempts(ctx, k);
-		return wdt_ctx_fail(ctx, img->path);
+		return wdt_ctx_fail(ctx, ctx->args[0]);
 	}
 	return 0;
 }

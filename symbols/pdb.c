@@ -476,7 +476,7 @@ int wdt_pdb_check_match(const struct wdt_pdb *pdb, const uint8_t guid[16],
 	return wdt_err_set(err, WDT_NOT_FOUND,
 			   "%s does not match the image: PDB has %s age %" PRIu32
 			   ", image wants %s age %" PRIu32
-			   " (use --force to accept it anyway)",
+			   " (use --force-pdb to accept it anyway)",
 			   pdb->name, have, pdb->ident.age, want, age);
 }
 
