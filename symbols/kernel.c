@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "core/bytes.h"
+#include "formats/dmp.h"
 
 /* ---- attempt log ---- */
 
@@ -442,6 +443,12 @@ static int find_dtb(struct wdt_kernel *k, const struct wdt_kernel_opts *o,
 				"--dtb 0x%" PRIx64, k->vas.dtb);
 		return 0;
 	}
+	const struct wdt_dmp_hdr *dh = wdt_dmp_header(k->img);
+	if (dh && dh->is64 && !wdt_dmp_unset64(dh->dtb) &&
+	    accept_dtb(k, dh->dtb, "dmp-header", -1,
+		       "the DMP header's DirectoryTableBase 0x%" PRIx64,
+		       dh->dtb))
+		return 0;
 	if (dtb_from_cpus(k) ||
 	    dtb_from_kprcb(k, pdb_kdtb_offset(k, o ? o->pdb_file : NULL)) ||
 	    dtb_from_low_stub(k) || dtb_from_pml4_scan(k))

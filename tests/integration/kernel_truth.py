@@ -29,7 +29,8 @@ def run(args):
 for d in dirs:
     t = json.load(open(os.path.join(d, "truth.json")))
     name = os.path.basename(d)
-    imgs = [f for f in ("dump.elf", "dump.kdump-zlib.flat", "dump.kdump-zlib", "dump.raw")
+    imgs = [f for f in ("dump.elf", "dump.kdump-zlib.flat", "dump.kdump-zlib", "dump.raw",
+                        "dump.win-dmp")
             if os.path.exists(os.path.join(d, f))]
     for img in imgs:
         path = os.path.join(d, img)
@@ -64,12 +65,16 @@ for d in dirs:
         if not fk["pdb"]["path"] or os.path.realpath(fk["pdb"]["path"]) != os.path.realpath(want_pdb):
             bad.append("pdb path %s" % fk["pdb"]["path"])
         # How it was found must fit the image: raw images have no CPU state.
-        cpu_state = img != "dump.raw"
-        if cpu_state and fk["dtb"]["method"] not in ("cpu-cr3", "kprcb-kernel-directory"):
+        cpu_state = img not in ("dump.raw", "dump.win-dmp")
+        if img == "dump.win-dmp":
+            # QEMU's own DMP: the header names the DTB; no IDT in a CONTEXT.
+            if fk["dtb"]["method"] != "dmp-header":
+                bad.append("DMP: dtb method %s" % fk["dtb"]["method"])
+        elif cpu_state and fk["dtb"]["method"] not in ("cpu-cr3", "kprcb-kernel-directory"):
             bad.append("dtb method %s with CPU state" % fk["dtb"]["method"])
         if t["kva_shadow"] and cpu_state and fk["dtb"]["method"] != "kprcb-kernel-directory":
             bad.append("KVA shadow guest: dtb method %s" % fk["dtb"]["method"])
-        if not cpu_state and fk["dtb"]["method"] != "low-stub":
+        if img == "dump.raw" and fk["dtb"]["method"] != "low-stub":
             bad.append("raw image: dtb method %s" % fk["dtb"]["method"])
         if (k["method"] == "idt") != cpu_state:
             bad.append("kernel method %s" % k["method"])
