@@ -67,6 +67,7 @@ extern const struct wdt_cmd wdt_cmd_info;
 extern const struct wdt_cmd wdt_cmd_read;
 extern const struct wdt_cmd wdt_cmd_find_kernel;
 extern const struct wdt_cmd wdt_cmd_kdbg;
+extern const struct wdt_cmd wdt_cmd_convert;
 extern const struct wdt_cmd wdt_cmd_verify;
 
 #endif

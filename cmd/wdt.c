@@ -20,6 +20,7 @@ static const struct wdt_cmd *const commands[] = {
 	&wdt_cmd_read,
 	&wdt_cmd_find_kernel,
 	&wdt_cmd_kdbg,
+	&wdt_cmd_convert,
 	&wdt_cmd_verify,
 	NULL,
 };

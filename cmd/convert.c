@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: MIT */
+/* wdt convert: a WinDbg-ready DMP (or raw / ELF image) from any image. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cmd/cmd.h"
+#include "cmd/image_opts.h"
+#include "cmd/kernel_opts.h"
+#include "core/bytes.h"
+#include "core/outfile.h"
+#include "core/progress.h"
+#include "formats/dmpwrite.h"
+#include "formats/rawwrite.h"
+#include "symbols/crashhdr.h"
+
+enum {
+	OPT_FORMAT = 1,
+	OPT_OUTPUT,
+	OPT_OUT_FORMAT,
+	OPT_TYPE,
+	OPT_FORCE,
+	OPT_QUIET,
+	OPT_NO_SPARSE,
+	OPT_THREADS,
+	OPT_NO_SYNC,
+};
+
+static const struct wdt_opt convert_opts[] = {
+	{ "output", 'o', "FILE", "write to FILE (required; never the input)",
+	  OPT_OUTPUT },
+	{ "out-format", 'O', "FMT",
+	  "dmp (default), raw (flat physical image) or elf (ELF core)",
+	  OPT_OUT_FORMAT },
+	{ "type", 0, "TYPE",
+	  "DMP type: auto (default: full if the runs fit, else bitmap), "
+	  "full or bitmap",
+	  OPT_TYPE },
+	{ "force", 0, NULL, "replace FILE if it exists", OPT_FORCE },
+	{ "quiet", 'q', NULL, "no progress line and no summary on stderr",
+	  OPT_QUIET },
+	{ "no-sparse", 0, NULL, "write zero pages instead of leaving holes",
+	  OPT_NO_SPARSE },
+	{ "threads", 0, "N",
+	  "kdump decompression threads (default: one per CPU)", OPT_THREADS },
+	{ "no-sync", 0, NULL, "do not fsync FILE before renaming it into place",
+	  OPT_NO_SYNC },
+	WDT_OPT_FORMAT_ENTRY(OPT_FORMAT),
+	WDT_KERNEL_OPT_ENTRIES,
+	{ 0 },
+};
+
+static void filetime_iso(uint64_t ft, char *buf, size_t len)
+{
+	/* 100 ns since 1601-01-01 → seconds since 1970-01-01. */
+	const uint64_t epoch = 11644473600ull;
+	time_t t;
+	struct tm tm;
+
+	if (ft / 10000000ull < epoch) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	t = (time_t)(ft / 10000000ull - epoch);
+	if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "-");
+}
+
+static void out_header(struct wdt_out *o, const uint8_t *h)
+{
+	char iso[40];
+
+	wdt_out_obj_begin(o, "header", "DMP header");
+	wdt_out_hex(o, "major_version", "MajorVersion",
+		    wdt_le32(h + WDT_DMP64_MAJOR));
+	wdt_out_u64(o, "minor_version", "MinorVersion",
+		    wdt_le32(h + WDT_DMP64_MINOR));
+	wdt_out_addr(o, "directory_table_base", "DirectoryTableBase",
+		     wdt_le64(h + WDT_DMP64_DTB));
+	wdt_out_addr(o, "pfn_database", "PfnDataBase",
+		     wdt_le64(h + WDT_DMP64_PFN_DATABASE));
+	wdt_out_addr(o, "ps_loaded_module_list", "PsLoadedModuleList",
+		     wdt_le64(h + WDT_DMP64_PS_LOADED_MODULE_LIST));
+	wdt_out_addr(o, "ps_active_process_head", "PsActiveProcessHead",
+		     wdt_le64(h + WDT_DMP64_PS_ACTIVE_PROCESS_HEAD));
+	wdt_out_hex(o, "machine_image_type", "MachineImageType",
+		    wdt_le32(h + WDT_DMP64_MACHINE));
+	wdt_out_u64(o, "number_processors", "NumberProcessors",
+		    wdt_le32(h + WDT_DMP64_NUMBER_PROCESSORS));
+	wdt_out_hex(o, "bugcheck_code", "BugCheckCode",
+		    wdt_le32(h + WDT_DMP64_BUGCHECK_CODE));
+	wdt_out_arr_begin(o, "bugcheck_parameters", "BugCheckParameters");
+	for (int i = 0; i < 4; i++) {
+		wdt_out_obj_begin(o, NULL, NULL);
+		wdt_out_addr(o, "value", "Value",
+			     wdt_le64(h + WDT_DMP64_BUGCHECK_PARAM + 8 * i));
+		wdt_out_obj_end(o);
+	}
+	wdt_out_arr_end(o);
+	wdt_out_addr(o, "kd_debugger_data_block", "KdDebuggerDataBlock",
+		     wdt_le64(h + WDT_DMP64_KDBG));
+	wdt_out_u64(o, "dump_type", "DumpType",
+		    wdt_le32(h + WDT_DMP64_DUMP_TYPE));
+	wdt_out_u64(o, "required_dump_space", "RequiredDumpSpace",
+		    wdt_le64(h + WDT_DMP64_REQUIRED_SPACE));
+	wdt_out_hex(o, "system_time", "SystemTime",
+		    wdt_le64(h + WDT_DMP64_SYSTEM_TIME));
+	filetime_iso(wdt_le64(h + WDT_DMP64_SYSTEM_TIME), iso, sizeof(iso));
+	wdt_out_str(o, "system_time_utc", "SystemTime (UTC)", iso);
+	wdt_out_hex(o, "system_up_time", "SystemUpTime",
+		    wdt_le64(h + WDT_DMP64_SYSTEM_UPTIME));
+	wdt_out_u64(o, "product_type", "ProductType",
+		    wdt_le32(h + WDT_DMP64_PRODUCT_TYPE));
+	wdt_out_hex(o, "suite_mask", "SuiteMask",
+		    wdt_le32(h + WDT_DMP64_SUITE_MASK));
+	wdt_out_u64(o, "kd_secondary_version", "KdSecondaryVersion",
+		    h[WDT_DMP64_KD_SECONDARY_VERSION]);
+	wdt_out_str(o, "comment", "Comment",
+		    (const char *)h + WDT_DMP64_COMMENT);
+	wdt_out_addr(o, "context_rip", "ContextRecord RIP",
+		     wdt_le64(h + WDT_DMP64_CONTEXT + WDT_CTX_RIP));
+	wdt_out_addr(o, "context_rsp", "ContextRecord RSP",
+		     wdt_le64(h + WDT_DMP64_CONTEXT + WDT_CTX_RAX + 8 * 4));
+	wdt_out_hex(o, "context_cs", "ContextRecord CS",
+		    wdt_le16(h + WDT_DMP64_CONTEXT + WDT_CTX_SEG_CS));
+	wdt_out_obj_end(o);
+}
+
+static int parse_opts(struct wdt_ctx *ctx, struct wdt_dmp_write_opts *wo,
+		      int *out_fmt)
+{
+	const char *v;
+
+	memset(wo, 0, sizeof(*wo));
+	wo->sparse = !wdt_ctx_flag(ctx, OPT_NO_SPARSE);
+	*out_fmt = 0;
+	if ((v = wdt_ctx_opt(ctx, OPT_OUT_FORMAT))) {
+		if (!strcmp(v, "dmp"))
+			*out_fmt = 0;
+		else if (!strcmp(v, "raw"))
+			*out_fmt = 1;
+		else if (!strcmp(v, "elf"))
+			*out_fmt = 2;
+		else
+			return wdt_err_set(&ctx->err, WDT_USAGE,
+					   "-O '%s': use dmp, raw or elf", v);
+	}
+	if ((v = wdt_ctx_opt(ctx, OPT_TYPE))) {
+		if (!strcmp(v, "auto"))
+			wo->kind = WDT_DMP_AUTO;
+		else if (!strcmp(v, "full"))
+			wo->kind = WDT_DMP_FULL;
+		else if (!strcmp(v, "bitmap"))
+			wo->kind = WDT_DMP_BITMAP;
+		else
+			return wdt_err_set(&ctx->err, WDT_USAGE,
+					   "--type '%s': use auto, full or bitmap",
+					   v);
+		if (*out_fmt)
+			return wdt_err_set(&ctx->err, WDT_USAGE,
+					   "--type applies to DMP output only");
+	}
+	if ((v = wdt_ctx_opt(ctx, OPT_THREADS))) {
+		uint64_t n;
+		if (wdt_ctx_parse_u64(ctx, v, "--threads", &n) < 0)
+			return -1;
+		if (n < 1 || n > 256)
+			return wdt_err_set(&ctx->err, WDT_USAGE,
+					   "--threads %s: use 1 to 256", v);
+		wo->threads = (unsigned)n;
+	}
+	if (!wdt_ctx_opt(ctx, OPT_OUTPUT))
+		return wdt_err_set(&ctx->err, WDT_USAGE,
+				   "convert needs -o FILE (see 'wdt convert "
+				   "--help')");
+	return 0;
+}
+
+static int convert_run(struct wdt_ctx *ctx)
+{
+	struct wdt_kernel_opts ko;
+	struct wdt_symopts so;
+	struct wdt_dmp_write_opts wo;
+	struct wdt_dmp_write_result res = { 0 };
+	struct wdt_kernel k = { 0 };
+	struct wdt_kdbg d = { 0 };
+	struct wdt_crash c = { 0 };
+	struct wdt_outfile *of = NULL;
+	struct wdt_image *img = NULL;
+	const char *out = wdt_ctx_opt(ctx, OPT_OUTPUT);
+	const char *input = ctx->args[0];
+	bool want_pdb, quiet = wdt_ctx_flag(ctx, OPT_QUIET);
+	int out_fmt, rc = -1;
+
+	if (parse_opts(ctx, &wo, &out_fmt) < 0 ||
+	    wdt_cmd_kernel_opts(ctx, &ko, &so, &want_pdb) < 0)
+		return -1;
+	/* Refuse a bad output before any work. */
+	if (wdt_outfile_open(&of, out, &input, 1,
+			     wdt_ctx_flag(ctx, OPT_FORCE), &ctx->err) < 0)
+		return wdt_ctx_fail(ctx, out);
+	if (wdt_ctx_flag(ctx, OPT_NO_SYNC))
+		wdt_outfile_set_sync(of, false);
+	img = wdt_cmd_open_image(ctx, OPT_FORMAT);
+	if (!img)
+		goto out;
+
+	if (out_fmt == 0) {
+		char comment[WDT_DMP64_COMMENT_SIZE];
+		if (wdt_cmd_locate_kernel(ctx, img, &ko, &k) < 0)
+			goto out;
+		if (wdt_kdbg_find(&k, want_pdb ? &so : NULL, &d, &ctx->err) <
+		    0) {
+			wdt_cmd_out_attempts(ctx, &k);
+			wdt_err_prefix(&ctx->err, "KdDebuggerDataBlock");
+			wdt_ctx_fail(ctx, input);
+			goto out;
+		}
+		snprintf(comment, sizeof(comment),
+			 "Converted by wdt %s from a memory image of a live or "
+			 "crashed VM",
+			 WDT_VERSION);
+		if (wdt_crash_build(&k, &d, comment, &c, &ctx->err) < 0) {
+			wdt_ctx_fail(ctx, input);
+			goto out;
+		}
+	}
+
+	wo.progress = wdt_progress_new("converting", wdt_image_total(img),
+				       !quiet);
+	if (out_fmt == 0)
+		rc = wdt_dmp_write(img, c.hdr, c.patches, c.npatches, &wo, of,
+				   &res, &ctx->err);
+	else if (out_fmt == 1)
+		rc = wdt_raw_write(img, NULL, 0, &wo, of, &res, &ctx->err);
+	else
+		rc = wdt_elf_write(img, NULL, 0, &wo, of, &res, &ctx->err);
+	if (rc < 0) {
+		wdt_progress_abort(wo.progress);
+		wdt_ctx_fail(ctx, out);
+		goto out;
+	}
+	wdt_progress_finish(wo.progress);
+	rc = -1;
+	if (wdt_outfile_commit(of, &ctx->err) < 0) {
+		of = NULL;
+		wdt_ctx_fail(ctx, out);
+		goto out;
+	}
+	of = NULL;
+
+	struct stat st;
+	uint64_t on_disk = stat(out, &st) == 0 ? (uint64_t)st.st_blocks * 512
+					       : 0;
+	struct wdt_out *o = ctx->out;
+	wdt_out_str(o, "input", "Input", input);
+	wdt_out_str(o, "input_format", "Input format", img->fmt->name);
+	wdt_out_str(o, "output", "Output", out);
+	wdt_out_str(o, "output_format", "Output format",
+		    out_fmt == 0 ? "dmp" : out_fmt == 1 ? "raw" : "elf");
+	if (out_fmt == 0)
+		wdt_out_str(o, "dump_type_name", "Dump type",
+			    res.dump_type == WDT_DUMP_TYPE_FULL
+				    ? "full (1)"
+				    : "bitmap full (5)");
+	wdt_out_u64(o, "runs", "Runs", res.nruns);
+	wdt_out_u64(o, "pages", "Pages", res.pages);
+	wdt_out_u64(o, "zero_pages", "Zero pages", res.zero_pages);
+	wdt_out_size(o, "file_size", "File size", res.file_size);
+	wdt_out_size(o, "disk_usage", "On disk", on_disk);
+	if (out_fmt == 0) {
+		wdt_out_addr(o, "kernel_base", "Kernel base", k.base_va);
+		wdt_out_str(o, "dtb_method", "DTB found by", k.dtb_method);
+		wdt_out_str(o, "kdbg_method", "KDBG found by", d.method);
+		wdt_out_bool(o, "kdbg_was_encoded", "KDBG was encoded",
+			     d.encoded);
+		wdt_out_bool(o, "pdb_used", "PDB used", d.pdb_used);
+		wdt_out_bool(o, "crashed", "Guest had crashed", c.crashed);
+		wdt_out_u64(o, "contexts_written", "CPU contexts written",
+			    c.contexts_patched);
+		wdt_out_str(o, "header_context_from", "Header context from",
+			    c.context_from);
+		wdt_out_arr_begin(o, "notes", "Notes");
+		for (size_t i = 0; i < c.nnotes; i++) {
+			wdt_out_obj_begin(o, NULL, NULL);
+			wdt_out_str(o, "note", "Note", c.notes[i]);
+			wdt_out_obj_end(o);
+		}
+		wdt_out_arr_end(o);
+		out_header(o, c.hdr);
+		wdt_cmd_out_attempts(ctx, &k);
+	}
+	rc = 0;
+out:
+	wdt_outfile_abort(of);
+	wdt_crash_free(&c);
+	wdt_kdbg_free(&d);
+	wdt_kernel_free(&k);
+	if (img)
+		wdt_image_close(img);
+	return rc;
+}
+
+const struct wdt_cmd wdt_cmd_convert = {
+	.name = "convert",
+	.summary = "write a WinDbg-ready crash dump (.dmp) from any image",
+	.usage = "IMAGE -o FILE",
+	.description =
+		"Converts IMAGE (QEMU ELF, kdump in any variant, raw, gzip/LZ4 "
+		"raw, or a DMP)\ninto a Windows crash dump WinDbg opens: the "
+		"kernel is found as by\n'wdt find-kernel', KdDebuggerDataBlock as "
+		"by 'wdt kdbg' (PDB optional), and\nthe header is filled from "
+		"the guest: versions from KdVersionBlock, the\nkernel CR3, lists "
+		"and PFN database from KDBG, the bugcheck from KiBugcheckData\n"
+		"(else LIVE_SYSTEM_DUMP 0x161), times, product type and suite "
+		"from\nKUSER_SHARED_DATA, a CPU CONTEXT. In the body the decoded "
+		"KDBG replaces the\nencoded one and each CPU's registers are "
+		"written where its KPRCB's Context\npoints. A full dump "
+		"(DumpType 1) is written when the physical runs fit in\nthe "
+		"header (42), else a bitmap dump (5) -- never a truncated run "
+		"list.\nThe input is only read. FILE appears only when complete "
+		"(temporary file,\nthen rename); errors and Ctrl-C leave nothing "
+		"behind. Zero pages become\nholes unless --no-sparse. A progress "
+		"line is shown on a terminal.",
+	.opts = convert_opts,
+	.examples =
+		"  $ virsh dump --memory-only --format kdump-zlib win10 guest.kdump\n"
+		"  $ wdt convert guest.kdump -o guest.dmp\n"
+		"  $ wdt convert --offline --symbol-path ~/symbols guest.elf -o guest.dmp\n"
+		"  $ wdt convert --type bitmap --json guest.elf -o guest.dmp\n"
+		"  $ wdt convert -O raw guest.kdump -o guest.raw\n",
+	.min_args = 1,
+	.max_args = 1,
+	.run = convert_run,
+};

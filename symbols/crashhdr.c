@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: MIT */
+#include "symbols/crashhdr.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/bytes.h"
+
+/* KUSER_SHARED_DATA offsets (windows-kernel.md §4). */
+#define KUSD_INTERRUPT_TIME 0x008u
+#define KUSD_SYSTEM_TIME 0x014u
+#define KUSD_NT_BUILD_NUMBER 0x260u
+#define KUSD_NT_PRODUCT_TYPE 0x264u
+#define KUSD_NT_MAJOR 0x26Cu
+#define KUSD_BOOT_ID 0x2C4u
+#define KUSD_SUITE_MASK 0x2D0u
+#define KUSD_READ 0x2D8u
+
+#define EXCEPTION_BREAKPOINT 0x80000003u
+#define EXCEPTION_NONCONTINUABLE 1u
+#define CONTEXT_CONTROL_INTEGER_SEGMENTS 0x100007u
+
+static void note(struct wdt_crash *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note(struct wdt_crash *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->nnotes == sizeof(c->notes) / sizeof(c->notes[0]))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(c->notes[c->nnotes++], sizeof(c->notes[0]), fmt, ap);
+	va_end(ap);
+}
+
+void wdt_crash_context(const struct wdt_cpu *cpu, uint8_t ctx[WDT_CTX_SIZE])
+{
+	/* CONTEXT order: Rax Rcx Rdx Rbx Rsp Rbp Rsi Rdi R8..R15. */
+	static const enum wdt_reg order[16] = {
+		WDT_RAX, WDT_RCX, WDT_RDX, WDT_RBX, WDT_RSP, WDT_RBP,
+		WDT_RSI, WDT_RDI, WDT_R8,  WDT_R9,  WDT_R10, WDT_R11,
+		WDT_R12, WDT_R13, WDT_R14, WDT_R15,
+	};
+	static const struct {
+		uint32_t off;
+		enum wdt_segreg seg;
+	} segs[] = {
+		{ WDT_CTX_SEG_CS, WDT_CS }, { WDT_CTX_SEG_DS, WDT_DS },
+		{ WDT_CTX_SEG_ES, WDT_ES }, { WDT_CTX_SEG_FS, WDT_FS },
+		{ WDT_CTX_SEG_GS, WDT_GS }, { WDT_CTX_SEG_SS, WDT_SS },
+	};
+
+	memset(ctx, 0, WDT_CTX_SIZE);
+	/* No floating-point state in QEMU's notes: control, integer, segments. */
+	wdt_put_le32(ctx + WDT_CTX_FLAGS, CONTEXT_CONTROL_INTEGER_SEGMENTS);
+	wdt_put_le32(ctx + WDT_CTX_MXCSR, WDT_MXCSR_DEFAULT);
+	wdt_put_le32(ctx + WDT_CTX_FLT_MXCSR, WDT_MXCSR_DEFAULT);
+	if (cpu->have & WDT_CPU_HAVE_SEGS)
+		for (size_t i = 0; i < sizeof(segs) / sizeof(segs[0]); i++)
+			wdt_put_le16(ctx + segs[i].off,
+				     (uint16_t)cpu->segs[segs[i].seg].selector);
+	if (cpu->have & WDT_CPU_HAVE_GPRS) {
+		wdt_put_le32(ctx + WDT_CTX_EFLAGS,
+			     (uint32_t)cpu->regs[WDT_RFLAGS]);
+		for (int i = 0; i < 16; i++)
+			wdt_put_le64(ctx + WDT_CTX_RAX + 8 * i,
+				     cpu->regs[order[i]]);
+		wdt_put_le64(ctx + WDT_CTX_RIP, cpu->regs[WDT_RIP]);
+	}
+}
+
+/* Patches covering [va, va+len) page by page; data stays the caller's. */
+static int add_virt_patch(struct wdt_crash *c, const struct wdt_kernel *k,
+			  uint64_t va, const uint8_t *data, uint32_t len,
+			  size_t *cap, struct wdt_err *err)
+{
+	while (len) {
+		uint64_t pa, ps;
+		uint32_t n = (uint32_t)(WDT_PAGE_SIZE - (va & 0xFFF));
+		if (n > len)
+			n = len;
+		if (wdt_vtop(&k->vas, va, &pa, &ps, err) < 0)
+			return -1;
+		if (c->npatches == *cap) {
+			size_t nc = *cap ? *cap * 2 : 16;
+			void *p = realloc(c->patches, nc * sizeof(*c->patches));
+			if (!p)
+				return wdt_err_nomem(err);
+			c->patches = p;
+			*cap = nc;
+		}
+		c->patches[c->npatches++] =
+			(struct wdt_dmp_patch){ .pa = pa, .len = n, .data = data };
+		va += n;
+		data += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static uint64_t kusd_time(const uint8_t *p)
+{
+	/* KSYSTEM_TIME: LowPart, High1Time, High2Time. */
+	return (uint64_t)wdt_le32(p + 4) << 32 | wdt_le32(p);
+}
+
+/* The CONTEXT pointer in a KPRCB, or the embedded ContextFrame. */
+static int prcb_context_va(const struct wdt_kernel *k, const struct wdt_kdbg *d,
+			   uint64_t prcb, uint64_t *va, struct wdt_err *err)
+{
+	uint32_t off = (uint32_t)wdt_kdbg_get(d, WDT_KDBG_OFFSET_PRCB_CONTEXT, 2);
+
+	if (off)
+		return wdt_kernel_read_u64(k, prcb + off, va, err);
+	off = (uint32_t)wdt_kdbg_get(d, WDT_KDBG_OFFSET_PRCB_PROC_STATE_CONTEXT,
+				     2);
+	if (!off)
+		return wdt_err_set(err, WDT_NOT_FOUND,
+				   "KDBG gives no KPRCB context offset");
+	*va = prcb + off;
+	return 0;
+}
+
+int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
+		    const char *comment, struct wdt_crash *c,
+		    struct wdt_err *err)
+{
+	struct wdt_image *img = k->img;
+	uint8_t *h = c->hdr, kusd[KUSD_READ], bug[40];
+	uint64_t kpb, prcbs[WDT_CRASH_MAX_CPUS];
+	size_t cap = 0;
+	struct wdt_err e;
+
+	memset(c, 0, sizeof(*c));
+	c->context_cpu = -1;
+	c->context_from = "none";
+
+	/* 'PAGE' everywhere, as the kernel initialises it (dmp64.md §9). */
+	for (size_t i = 0; i < WDT_DMP64_HDR_SIZE; i += 4)
+		wdt_put_le32(h + i, WDT_DMP_SIG_PAGE);
+	wdt_put_le32(h + WDT_DMP64_VALID_DUMP, WDT_DMP_VALID_DU64);
+	memset(h + 0x3C, 0, 4);
+	memset(h + WDT_DMP64_VERSION_USER, 0, 32);
+	memset(h + WDT_DMP64_CONTEXT, 0, WDT_DMP64_CONTEXT_AREA);
+	memset(h + WDT_DMP64_EXCEPTION, 0, WDT_DMP64_EXCEPTION_SIZE);
+	memset(h + 0xF9C, 0, 4);
+	memset(h + WDT_DMP64_COMMENT, 0, WDT_DMP64_COMMENT_SIZE);
+	memset(h + WDT_DMP64_MINIDUMP_FIELDS, 0, 8);
+	memset(h + 0x104C, 0, 4 + 8);
+
+	/* Versions: KdVersionBlock, else KUSER_SHARED_DATA. */
+	if (wdt_kernel_read(k, WDT_KUSER_VA, kusd, sizeof(kusd), err) < 0)
+		return wdt_err_prefix(err, "KUSER_SHARED_DATA");
+	if (d->have_version) {
+		wdt_put_le32(h + WDT_DMP64_MAJOR,
+			     wdt_le16(d->version + WDT_KDVER_MAJOR));
+		wdt_put_le32(h + WDT_DMP64_MINOR,
+			     wdt_le16(d->version + WDT_KDVER_MINOR));
+		h[WDT_DMP64_KD_SECONDARY_VERSION] =
+			d->version[WDT_KDVER_SECONDARY];
+	} else {
+		wdt_put_le32(h + WDT_DMP64_MAJOR, 0xF);
+		wdt_put_le32(h + WDT_DMP64_MINOR,
+			     wdt_le32(kusd + KUSD_NT_BUILD_NUMBER) & 0xFFFF);
+		h[WDT_DMP64_KD_SECONDARY_VERSION] = 2;
+		note(c, "no KdVersionBlock: versions from KUSER_SHARED_DATA");
+	}
+	wdt_put_le64(h + WDT_DMP64_DTB, k->vas.dtb);
+
+	uint64_t pfn_var = wdt_kdbg_get(d, WDT_KDBG_MM_PFN_DATABASE, 8), pfn;
+	if (wdt_kernel_read_u64(k, pfn_var, &pfn, err) < 0)
+		return wdt_err_prefix(err, "MmPfnDatabase at 0x%" PRIx64,
+				      pfn_var);
+	wdt_put_le64(h + WDT_DMP64_PFN_DATABASE, pfn);
+	wdt_put_le64(h + WDT_DMP64_PS_LOADED_MODULE_LIST,
+		     wdt_kdbg_get(d, WDT_KDBG_PS_LOADED_MODULE_LIST, 8));
+	wdt_put_le64(h + WDT_DMP64_PS_ACTIVE_PROCESS_HEAD,
+		     wdt_kdbg_get(d, WDT_KDBG_PS_ACTIVE_PROCESS_HEAD, 8));
+	wdt_put_le32(h + WDT_DMP64_MACHINE, WDT_MACHINE_AMD64);
+	wdt_put_le64(h + WDT_DMP64_KDBG, d->va);
+
+	/* Processors: the KPRCBs KiProcessorBlock lists. */
+	kpb = wdt_kdbg_get(d, WDT_KDBG_KI_PROCESSOR_BLOCK, 8);
+	for (uint32_t i = 0; i < WDT_CRASH_MAX_CPUS; i++) {
+		if (wdt_kernel_read_u64(k, kpb + 8ull * i, &prcbs[i], &e) < 0 ||
+		    !prcbs[i])
+			break;
+		c->nprocs++;
+	}
+	if (!c->nprocs)
+		return wdt_err_set(err, WDT_CORRUPT,
+				   "KiProcessorBlock at 0x%" PRIx64
+				   " lists no processor",
+				   kpb);
+	wdt_put_le32(h + WDT_DMP64_NUMBER_PROCESSORS, c->nprocs);
+	if (img->ncpus > c->nprocs)
+		note(c, "the image has %zu CPUs but KiProcessorBlock lists %u",
+		     img->ncpus, c->nprocs);
+
+	/* Bugcheck: KiBugcheckData, else LIVE_SYSTEM_DUMP. */
+	uint64_t bva = wdt_kdbg_get(d, WDT_KDBG_KI_BUGCHECK_DATA, 8);
+	if (wdt_kernel_read(k, bva, bug, sizeof(bug), &e) == 0 &&
+	    wdt_le32(bug) != 0) {
+		c->crashed = true;
+		wdt_put_le32(h + WDT_DMP64_BUGCHECK_CODE, wdt_le32(bug));
+		memcpy(h + WDT_DMP64_BUGCHECK_PARAM, bug + 8, 32);
+	} else {
+		wdt_put_le32(h + WDT_DMP64_BUGCHECK_CODE,
+			     WDT_BUGCHECK_LIVE_SYSTEM_DUMP);
+		memset(h + WDT_DMP64_BUGCHECK_PARAM, 0, 32);
+	}
+
+	/* Each CPU's registers where its KPRCB's Context points. */
+	size_t nctx = img->ncpus < c->nprocs ? img->ncpus : c->nprocs;
+	c->ctx_bufs = calloc(nctx ? nctx : 1, WDT_CTX_SIZE);
+	if (!c->ctx_bufs)
+		return wdt_err_nomem(err);
+	for (size_t i = 0; i < nctx; i++) {
+		const struct wdt_cpu *cpu = &img->cpus[i];
+		uint8_t *ctx = c->ctx_bufs + i * WDT_CTX_SIZE;
+		uint64_t va;
+		if (!(cpu->have & WDT_CPU_HAVE_GPRS))
+			continue;
+		if (prcb_context_va(k, d, prcbs[i], &va, &e) < 0 || !va) {
+			note(c, "CPU %zu: no CONTEXT in its KPRCB (%.120s)", i,
+			     e.msg);
+			continue;
+		}
+		wdt_crash_context(cpu, ctx);
+		if (add_virt_patch(c, k, va, ctx, WDT_CTX_SIZE, &cap, &e) < 0) {
+			note(c, "CPU %zu: CONTEXT at 0x%" PRIx64 ": %.120s", i,
+			     va, e.msg);
+			continue;
+		}
+		c->contexts_patched++;
+		if (c->context_cpu < 0) {
+			c->context_cpu = (int)i;
+			c->context_from = "CPU state";
+			memcpy(h + WDT_DMP64_CONTEXT, ctx, WDT_CTX_SIZE);
+		}
+	}
+	if (c->context_cpu < 0) {
+		/* No CPU state (raw images): the guest's own saved CONTEXT. */
+		uint64_t va;
+		if (prcb_context_va(k, d, prcbs[0], &va, &e) == 0 &&
+		    wdt_kernel_read(k, va, h + WDT_DMP64_CONTEXT, WDT_CTX_SIZE,
+				    &e) == 0) {
+			c->context_cpu = 0;
+			c->context_from = "KPRCB";
+		} else {
+			note(c, "no CPU context for the header");
+		}
+	}
+
+	/* The decoded block over the encoded one. */
+	if (add_virt_patch(c, k, d->va, d->plain, d->size, &cap, err) < 0)
+		return wdt_err_prefix(err, "KdDebuggerDataBlock");
+
+	/* A break-instruction exception at the context's RIP, as Windows. */
+	uint8_t *x = h + WDT_DMP64_EXCEPTION;
+	wdt_put_le32(x + WDT_EXC_CODE, EXCEPTION_BREAKPOINT);
+	wdt_put_le32(x + WDT_EXC_FLAGS, EXCEPTION_NONCONTINUABLE);
+	wdt_put_le64(x + WDT_EXC_ADDRESS,
+		     wdt_le64(h + WDT_DMP64_CONTEXT + WDT_CTX_RIP));
+
+	wdt_put_le64(h + WDT_DMP64_SYSTEM_TIME, kusd_time(kusd + KUSD_SYSTEM_TIME));
+	wdt_put_le64(h + WDT_DMP64_SYSTEM_UPTIME,
+		     kusd_time(kusd + KUSD_INTERRUPT_TIME));
+	wdt_put_le32(h + WDT_DMP64_PRODUCT_TYPE,
+		     wdt_le32(kusd + KUSD_NT_PRODUCT_TYPE));
+	wdt_put_le32(h + WDT_DMP64_SUITE_MASK, wdt_le32(kusd + KUSD_SUITE_MASK));
+	wdt_put_le32(h + WDT_DMP64_ATTRIBUTES, 0);
+	wdt_put_le32(h + WDT_DMP64_BOOT_ID,
+		     wdt_le32(kusd + KUSD_NT_MAJOR) >= 10
+			     ? wdt_le32(kusd + KUSD_BOOT_ID)
+			     : 0);
+	if (comment)
+		snprintf((char *)h + WDT_DMP64_COMMENT, WDT_DMP64_COMMENT_SIZE,
+			 "%s", comment);
+	return 0;
+}
+
+void wdt_crash_free(struct wdt_crash *c)
+{
+	free(c->patches);
+	free(c->ctx_bufs);
+	c->patches = NULL;
+	c->ctx_bufs = NULL;
+}
