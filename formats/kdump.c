@@ -476,6 +476,10 @@ struct desc {
 	uint32_t size, flags;
 };
 
+static int parse_desc(struct wdt_image *img, const struct kdump *kd,
+		      uint64_t pfn, const uint8_t *b, struct desc *d,
+		      struct wdt_err *err);
+
 static int read_desc(struct wdt_image *img, const struct kdump *kd,
 		     uint64_t pfn, uint64_t k, struct desc *d,
 		     struct wdt_err *err)
@@ -498,6 +502,14 @@ static int read_desc(struct wdt_image *img, const struct kdump *kd,
 	if (wdt_source_read(img->src, b, sizeof(b), at, err) < 0)
 		return wdt_err_prefix(err, "PFN 0x%" PRIx64 ": descriptor",
 				      pfn);
+	return parse_desc(img, kd, pfn, b, d, err);
+}
+
+/* Descriptor bytes b of pfn into d, checked against the file. */
+static int parse_desc(struct wdt_image *img, const struct kdump *kd,
+		      uint64_t pfn, const uint8_t *b, struct desc *d,
+		      struct wdt_err *err)
+{
 	int64_t off = (int64_t)wdt_le64(b + WDT_KPD_OFFSET);
 	d->size = wdt_le32(b + WDT_KPD_SIZE);
 	d->flags = wdt_le32(b + WDT_KPD_FLAGS);
@@ -604,7 +616,19 @@ static int kdump_read(struct wdt_image *img, const struct wdt_run *run,
 
 /* ---- parallel bulk reads ---- */
 
+/*
+ * Work units of BULK_CHUNK pages go to the workers. A worker reads a
+ * unit's descriptors with one pread and its page data through a window of
+ * up to one unit's worth of blocks (the data of consecutive PFNs is
+ * consecutive in files QEMU and makedumpfile write), so a page costs no
+ * system call of its own; pages whose data lies before the window (QEMU's
+ * shared zero page) come from a few slots the worker keeps. zlib and zstd
+ * contexts are made once per worker. Anything unusual (descriptors past
+ * the end of the file) takes the page-at-a-time path, which says what is
+ * wrong with the page.
+ */
 #define BULK_CHUNK 256u
+#define BULK_BACK 8u /* slots for data before the window */
 
 struct bulk {
 	struct wdt_image *img;
@@ -618,6 +642,18 @@ struct bulk {
 	struct wdt_err err;
 };
 
+struct worker {
+	uint8_t *desc;	      /* BULK_CHUNK descriptors */
+	uint8_t *win;	      /* BULK_CHUNK blocks of file data */
+	uint64_t win_off, win_len;
+	uint64_t back_key[BULK_BACK]; /* data offset + 1 */
+	uint8_t *back;		      /* BULK_BACK decoded pages */
+	uint8_t *cbuf;		      /* one block (slow path) */
+	z_stream z;
+	bool z_ok;
+	ZSTD_DCtx *zd;
+};
+
 static void bulk_fail(struct bulk *b, uint64_t pfn, const struct wdt_err *e)
 {
 	pthread_mutex_lock(&b->lock);
@@ -629,17 +665,196 @@ static void bulk_fail(struct bulk *b, uint64_t pfn, const struct wdt_err *e)
 	pthread_mutex_unlock(&b->lock);
 }
 
+static int worker_init(struct worker *w, uint32_t bs)
+{
+	memset(w, 0, sizeof(*w));
+	w->desc = malloc(BULK_CHUNK * WDT_KPD_LEN);
+	w->win = malloc((size_t)BULK_CHUNK * bs);
+	w->back = malloc((size_t)BULK_BACK * bs);
+	w->cbuf = malloc(bs);
+	w->z_ok = inflateInit(&w->z) == Z_OK;
+	w->zd = ZSTD_createDCtx();
+	return w->desc && w->win && w->back && w->cbuf && w->z_ok && w->zd
+		       ? 0
+		       : -1;
+}
+
+static void worker_free(struct worker *w)
+{
+	free(w->desc);
+	free(w->win);
+	free(w->back);
+	free(w->cbuf);
+	if (w->z_ok)
+		inflateEnd(&w->z);
+	ZSTD_freeDCtx(w->zd);
+}
+
+/* decompress() with the worker's reusable zlib and zstd contexts. */
+static int worker_decompress(struct worker *w, uint32_t method,
+			     const uint8_t *in, uint32_t n, uint8_t *out,
+			     uint32_t bs, const char **why)
+{
+	if (method == WDT_KDUMP_ZLIB) {
+		if (inflateReset(&w->z) != Z_OK) {
+			*why = "zlib reset failed";
+			return -1;
+		}
+		w->z.next_in = (Bytef *)(uintptr_t)in;
+		w->z.avail_in = n;
+		w->z.next_out = out;
+		w->z.avail_out = bs;
+		int rc = inflate(&w->z, Z_FINISH);
+		if (rc == Z_STREAM_END && w->z.total_out == bs)
+			return 0;
+		*why = rc == Z_STREAM_END		      ? "inflates to less than a page"
+		       : rc == Z_BUF_ERROR && !w->z.avail_out ? "inflates past a page"
+		       : rc == Z_MEM_ERROR		      ? "out of memory"
+							      : "bad zlib stream";
+		return -1;
+	}
+	if (method == WDT_KDUMP_ZSTD) {
+		size_t r = ZSTD_decompressDCtx(w->zd, out, bs, in, n);
+		if (ZSTD_isError(r)) {
+			*why = ZSTD_getErrorName(r);
+			return -1;
+		}
+		if (r != bs) {
+			*why = "zstd frame is not one page";
+			return -1;
+		}
+		return 0;
+	}
+	return decompress(method, in, n, out, bs, why);
+}
+
+/* The bytes of d: from the window, refilled from d.off when d lies past
+ * it; NULL when d lies before it (the caller uses the back slots). */
+static const uint8_t *window_at(struct bulk *b, struct worker *w,
+				const struct desc *d, uint64_t left,
+				struct wdt_err *err)
+{
+	uint64_t bs = b->kd->bs, size = b->img->src->size;
+
+	if (d->off >= w->win_off && d->off + d->size <= w->win_off + w->win_len)
+		return w->win + (d->off - w->win_off);
+	if (d->off < w->win_off)
+		return NULL;
+	/* The rest of this unit's data, if it is consecutive. */
+	uint64_t len = left * bs;
+	if (len > size - d->off)
+		len = size - d->off;
+	if (wdt_source_read(b->img->src, w->win, (size_t)len, d->off, err) < 0)
+		return NULL;
+	w->win_off = d->off;
+	w->win_len = len;
+	return w->win;
+}
+
+/* One page from its descriptor into out. */
+static int bulk_page(struct bulk *b, struct worker *w, uint64_t pfn,
+		     const struct desc *d, uint64_t left, uint8_t *out,
+		     struct wdt_err *err)
+{
+	struct kdump *kd = b->kd;
+	uint32_t m = d->flags & WDT_KDUMP_COMP_MASK;
+	const char *why = NULL;
+
+	if (d->off < w->win_off) {
+		unsigned slot = (unsigned)(d->off / 8 % BULK_BACK);
+		uint8_t *page = w->back + (size_t)slot * kd->bs;
+		if (w->back_key[slot] != d->off + 1) {
+			w->back_key[slot] = 0;
+			if (load_data(b->img, kd, pfn, d, page, w->cbuf, err) <
+			    0)
+				return -1;
+			w->back_key[slot] = d->off + 1;
+		}
+		memcpy(out, page, kd->bs);
+		return 0;
+	}
+	const uint8_t *in = window_at(b, w, d, left, err);
+	if (!in)
+		return wdt_err_prefix(err, "PFN 0x%" PRIx64, pfn);
+	if (!m) {
+		memcpy(out, in, kd->bs);
+		return 0;
+	}
+	if (worker_decompress(w, m, in, d->size, out, kd->bs, &why) < 0)
+		return wdt_err_set(err, WDT_CORRUPT,
+				   "PFN 0x%" PRIx64 ": %s data at file offset "
+				   "0x%" PRIx64 " (0x%" PRIx32
+				   " bytes) is corrupt: %s",
+				   pfn, wdt_kdump_comp_name(m), d->off, d->size,
+				   why);
+	return 0;
+}
+
+/* PFNs [lo, hi) of the request (indices into it); returns false after a
+ * failure was recorded. */
+static bool bulk_unit(struct bulk *b, struct worker *w, uint64_t lo,
+		      uint64_t hi)
+{
+	struct kdump *kd = b->kd;
+	struct wdt_image *img = b->img;
+	struct wdt_err e;
+	uint64_t n = 0, first = b->first + lo;
+
+	wdt_err_clear(&e);
+	while (lo + n < hi && bit(kd, first + n))
+		n++;
+	if (n > 0) {
+		uint64_t k = desc_index(kd, first);
+		uint64_t at = kd->h.desc_off + k * WDT_KPD_LEN;
+		bool batch = wdt_in_bounds(img->src->size, at, n * WDT_KPD_LEN);
+		if (batch && wdt_source_read(img->src, w->desc,
+					     (size_t)n * WDT_KPD_LEN, at,
+					     &e) < 0) {
+			wdt_err_prefix(&e, "PFN 0x%" PRIx64 ": descriptors",
+				       first);
+			bulk_fail(b, first, &e);
+			return false;
+		}
+		w->win_off = w->win_len = 0;
+		for (uint64_t i = 0; i < n; i++) {
+			uint64_t pfn = first + i;
+			uint8_t *out = b->buf + (lo + i) * kd->bs;
+			struct desc d;
+			int rc = batch ? parse_desc(img, kd, pfn,
+						    w->desc + i * WDT_KPD_LEN,
+						    &d, &e)
+				       : read_desc(img, kd, pfn, k + i, &d, &e);
+			if (rc == 0)
+				rc = batch ? bulk_page(b, w, pfn, &d, n - i,
+						       out, &e)
+					   : load_data(img, kd, pfn, &d, out,
+						       w->cbuf, &e);
+			if (rc < 0) {
+				bulk_fail(b, pfn, &e);
+				return false;
+			}
+		}
+	}
+	if (lo + n < hi) {
+		wdt_err_set(&e, WDT_NO_DATA, "PFN 0x%" PRIx64 " is not in the dump",
+			    first + n);
+		bulk_fail(b, first + n, &e);
+		return false;
+	}
+	return true;
+}
+
 static void *bulk_worker(void *arg)
 {
 	struct bulk *b = arg;
-	struct kdump *kd = b->kd;
-	uint8_t *cbuf = malloc(kd->bs);
+	struct worker w;
 	struct wdt_err e;
 
-	wdt_err_clear(&e);
-	if (!cbuf) {
+	if (worker_init(&w, b->kd->bs) < 0) {
+		wdt_err_clear(&e);
 		wdt_err_nomem(&e);
 		bulk_fail(b, b->first, &e);
+		worker_free(&w);
 		return NULL;
 	}
 	for (;;) {
@@ -648,33 +863,10 @@ static void *bulk_worker(void *arg)
 		if (lo >= b->n || atomic_load(&b->failed))
 			break;
 		uint64_t hi = lo + BULK_CHUNK < b->n ? lo + BULK_CHUNK : b->n;
-		uint64_t k = 0;
-		bool have_k = false;
-		for (uint64_t i = lo; i < hi; i++) {
-			uint64_t pfn = b->first + i;
-			struct desc d;
-			if (!bit(kd, pfn)) {
-				wdt_err_set(&e, WDT_NO_DATA,
-					    "PFN 0x%" PRIx64
-					    " is not in the dump",
-					    pfn);
-				bulk_fail(b, pfn, &e);
-				break;
-			}
-			if (!have_k) {
-				k = desc_index(kd, pfn);
-				have_k = true;
-			}
-			if (read_desc(b->img, kd, pfn, k, &d, &e) < 0 ||
-			    load_data(b->img, kd, pfn, &d,
-				      b->buf + i * kd->bs, cbuf, &e) < 0) {
-				bulk_fail(b, pfn, &e);
-				break;
-			}
-			k++;
-		}
+		if (!bulk_unit(b, &w, lo, hi))
+			break;
 	}
-	free(cbuf);
+	worker_free(&w);
 	return NULL;
 }
 
