@@ -172,29 +172,26 @@ static int check_target(const char *path, const char *const *inputs,
 	if (n == 0)
 		return wdt_err_set(err, WDT_USAGE, "empty output file name");
 	if (path[n - 1] == '/')
-		return wdt_err_set(err, WDT_USAGE, "%s: is a directory", path);
+		return wdt_err_set(err, WDT_USAGE, "is a directory");
 	if (stat(path, &st) < 0) {
 		if (errno == ENOENT)
 			return 0; /* also a dangling symlink: rename replaces it */
-		return wdt_err_set(err, WDT_OUTPUT, "%s: %s", path,
-				   strerror(errno));
+		return wdt_err_set(err, WDT_OUTPUT, "%s", strerror(errno));
 	}
 	for (size_t i = 0; i < ninputs; i++)
 		if (inputs[i] && same_file(path, &st, inputs[i]))
 			return wdt_err_set(err, WDT_USAGE,
-					   "%s: output would overwrite the "
-					   "input %s",
-					   path, inputs[i]);
+					   "output would overwrite the input "
+					   "%s",
+					   inputs[i]);
 	if (S_ISDIR(st.st_mode))
-		return wdt_err_set(err, WDT_USAGE, "%s: is a directory", path);
+		return wdt_err_set(err, WDT_USAGE, "is a directory");
 	if (!S_ISREG(st.st_mode))
 		return wdt_err_set(err, WDT_USAGE,
-				   "%s: exists and is not a regular file",
-				   path);
+				   "exists and is not a regular file");
 	if (!force)
 		return wdt_err_set(err, WDT_USAGE,
-				   "%s: exists; use --force to replace it",
-				   path);
+				   "exists; use --force to replace it");
 	return 0;
 }
 
@@ -239,8 +236,7 @@ static int create_temp(struct wdt_outfile *of, struct wdt_err *err)
 	plen = strlen(pre);
 	if (plen + 7 > PATH_MAX) {
 		free(pre);
-		return wdt_err_set(err, WDT_OUTPUT, "%s: file name too long",
-				   of->path);
+		return wdt_err_set(err, WDT_OUTPUT, "file name too long");
 	}
 	of->tmp = realloc(pre, plen + 7);
 	if (!of->tmp) {
@@ -276,9 +272,8 @@ static int create_temp(struct wdt_outfile *of, struct wdt_err *err)
 	pthread_mutex_unlock(&live_lock);
 	if (of->fd < 0)
 		return wdt_err_set(err, WDT_OUTPUT,
-				   "%s: cannot create a temporary file "
-				   "beside it: %s",
-				   of->path,
+				   "cannot create a temporary file beside "
+				   "it: %s",
 				   e == EMFILE ? "too many open output files"
 					       : strerror(e));
 	return 0;
@@ -335,11 +330,9 @@ void wdt_outfile_set_sync(struct wdt_outfile *of, bool sync)
 	of->sync = sync;
 }
 
-static int out_errno(struct wdt_outfile *of, int e, const char *what,
-		     struct wdt_err *err)
+static int out_errno(int e, const char *what, struct wdt_err *err)
 {
-	return wdt_err_set(err, WDT_OUTPUT, "%s %s: %s", what, of->path,
-			   strerror(e));
+	return wdt_err_set(err, WDT_OUTPUT, "%s: %s", what, strerror(e));
 }
 
 int wdt_outfile_write_at(struct wdt_outfile *of, uint64_t off,
@@ -350,9 +343,9 @@ int wdt_outfile_write_at(struct wdt_outfile *of, uint64_t off,
 
 	if (!wdt_add_ok(off, len, &end) || end > (uint64_t)INT64_MAX)
 		return wdt_err_set(err, WDT_OUTPUT,
-				   "writing %s at offset 0x%" PRIx64
+				   "writing at offset 0x%" PRIx64
 				   ": offset too large",
-				   of->path, off);
+				   off);
 	while (len > 0) {
 		size_t n = len > (1u << 30) ? (1u << 30) : len;
 		ssize_t w = pwrite(of->fd, p, n, (off_t)off);
@@ -360,9 +353,9 @@ int wdt_outfile_write_at(struct wdt_outfile *of, uint64_t off,
 			continue;
 		if (w <= 0)
 			return wdt_err_set(err, WDT_OUTPUT,
-					   "writing %s at offset 0x%" PRIx64
+					   "writing at offset 0x%" PRIx64
 					   ": %s",
-					   of->path, off,
+					   off,
 					   strerror(w < 0 ? errno : ENOSPC));
 		p += w;
 		off += (uint64_t)w;
@@ -424,12 +417,10 @@ static int install(struct wdt_outfile *of, bool noreplace,
 		}
 		if (errno == EEXIST)
 			return wdt_err_set(err, WDT_USAGE,
-					   "%s: exists; use --force to replace "
-					   "it",
-					   of->path);
+					   "exists; use --force to replace it");
 	}
 	if (rename(of->tmp, of->path) < 0)
-		return out_errno(of, errno, "renaming temporary file to", err);
+		return out_errno(errno, "renaming the temporary file into place", err);
 	return 0;
 }
 
@@ -438,13 +429,13 @@ int wdt_outfile_commit(struct wdt_outfile *of, struct wdt_err *err)
 	int rc = -1;
 
 	if (of->size > of->wend && ftruncate(of->fd, (off_t)of->size) < 0)
-		out_errno(of, errno, "extending", err);
+		out_errno(errno, "extending", err);
 	else if (of->sync && fsync(of->fd) < 0)
-		out_errno(of, errno, "syncing", err);
+		out_errno(errno, "syncing", err);
 	else
 		rc = 0;
 	if (close(of->fd) < 0 && rc == 0)
-		rc = out_errno(of, errno, "closing", err);
+		rc = out_errno(errno, "closing", err);
 	of->fd = -1;
 	if (rc == 0)
 		rc = install(of, !of->force, err);

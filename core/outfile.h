@@ -11,7 +11,9 @@
  * force, target is an input, target is a directory or not a regular
  * file) — the user fixes the command line; OUTPUT for everything the
  * file system refuses (cannot create the temp file, write/close/rename
- * errors, ENOSPC, EFBIG, EIO), with the output's name and errno text.
+ * errors, ENOSPC, EFBIG, EIO), with the offset and errno text. Messages
+ * do not repeat the output's name: the caller prefixes it (cmd/ makes it
+ * the error's subject), e.g. "x.dmp: exists; use --force to replace it".
  *
  * Not thread-safe per object: one thread writes one outfile.
  */
@@ -48,7 +50,7 @@ const char *wdt_outfile_path(const struct wdt_outfile *of);
 
 /*
  * Write len bytes at off (pwrite loop, EINTR retried, short writes
- * continued). Errors: OUTPUT "writing PATH at offset 0x…: strerror".
+ * continued). Errors: OUTPUT "writing at offset 0x…: strerror".
  */
 int wdt_outfile_write_at(struct wdt_outfile *of, uint64_t off,
 			 const void *buf, size_t len, struct wdt_err *err);

@@ -157,6 +157,12 @@ static void draw(struct wdt_progress *p, long long t)
 	p->last_ns = t;
 }
 
+void wdt_progress_set_total(struct wdt_progress *p, uint64_t total)
+{
+	if (p)
+		p->total = total;
+}
+
 void wdt_progress_update(struct wdt_progress *p, uint64_t done)
 {
 	long long t;

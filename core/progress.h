@@ -30,6 +30,9 @@ struct wdt_progress *wdt_progress_new(const char *label, uint64_t total,
 struct wdt_progress *wdt_progress_new_fd(int fd, const char *label,
 					 uint64_t total);
 
+/* Change the total (a writer knows the exact amount of work late). */
+void wdt_progress_set_total(struct wdt_progress *p, uint64_t total);
+
 /* done bytes of total are complete; redraws if 100 ms have passed. */
 void wdt_progress_update(struct wdt_progress *p, uint64_t done);
 

@@ -367,6 +367,7 @@ static int layout_and_write(struct wdt_image *img, uint8_t *hdr,
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		pages += s[i].len / PG;
+	wdt_progress_set_total(o->progress, pages * PG);
 	body = WDT_DMP64_HDR_SIZE;
 	if (r->dump_type == WDT_DUMP_TYPE_FULL) {
 		put_runs(hdr, s, n, pages);
@@ -417,18 +418,13 @@ int wdt_dmp_write(struct wdt_image *img, uint8_t *hdr,
 		r = &local;
 	memset(r, 0, sizeof(*r));
 	if (wdt_dmpw_spans(img, &s, &n, err) < 0)
-		return wdt_err_prefix(err, "writing %s", wdt_outfile_path(of));
-	if (n == 0) {
-		free(s);
+		return -1;
+	if (n == 0)
 		return wdt_err_set(err, WDT_NO_DATA,
-				   "writing %s: the image holds no memory",
-				   wdt_outfile_path(of));
-	}
+				   "the image holds no memory");
 	rc = wdt_dmpw_check_patches(s, n, p, np, err);
 	if (rc == 0)
 		rc = layout_and_write(img, hdr, s, n, p, np, o, of, r, err);
 	free(s);
-	if (rc < 0 && err && !strstr(err->msg, wdt_outfile_path(of)))
-		wdt_err_prefix(err, "writing %s", wdt_outfile_path(of));
 	return rc;
 }

@@ -56,8 +56,9 @@ struct wdt_dmp_write_result {
  * at 0x2000. Patches (np of them, any order, later ones win where they
  * overlap) must lie inside the written memory. FULL with more than 42
  * runs is refused (UNSUPPORTED); AUTO then writes a bitmap dump. Does not
- * commit of. Errors name the output and, for memory, the physical
- * address. r may be NULL.
+ * commit of. Errors name the physical address (reads: the failing page,
+ * with the reader's status) or the output offset (status OUTPUT); the
+ * caller prefixes the output's name. r may be NULL.
  */
 int wdt_dmp_write(struct wdt_image *img, uint8_t *hdr,
 		  const struct wdt_dmp_patch *p, size_t np,

@@ -21,7 +21,7 @@
 #define PF_RWX 7u
 #define PN_XNUM 0xffffu
 
-/* Progress, result and error prefix shared by both writers. */
+/* What both writers work on. */
 struct job {
 	struct wdt_image *img;
 	const struct wdt_dmp_patch *p;
@@ -30,15 +30,6 @@ struct job {
 	struct wdt_outfile *of;
 	struct wdt_dmp_write_result *r;
 };
-
-static int fail(struct job *j, struct wdt_err *err)
-{
-	const char *path = wdt_outfile_path(j->of);
-
-	if (err && !strstr(err->msg, path))
-		wdt_err_prefix(err, "writing %s", path);
-	return -1;
-}
 
 static int get_spans(struct job *j, struct wdt_span **s, size_t *n,
 		     struct wdt_err *err)
@@ -56,6 +47,7 @@ static int get_spans(struct job *j, struct wdt_span **s, size_t *n,
 	j->r->nruns = *n > UINT32_MAX ? UINT32_MAX : (uint32_t)*n;
 	for (size_t i = 0; i < *n; i++)
 		j->r->pages += (*s)[i].len / PG;
+	wdt_progress_set_total(j->o->progress, j->r->pages * PG);
 	return 0;
 }
 
@@ -92,7 +84,7 @@ int wdt_raw_write(struct wdt_image *img, const struct wdt_dmp_patch *p,
 
 	memset(j.r, 0, sizeof(*j.r));
 	if (get_spans(&j, &s, &n, err) < 0)
-		return fail(&j, err);
+		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		s[i].off = s[i].pa;
 		/* Gaps hold no memory: holes, or zeros when not sparse. */
@@ -108,7 +100,7 @@ int wdt_raw_write(struct wdt_image *img, const struct wdt_dmp_patch *p,
 		wdt_outfile_hole(of, prev, 0);
 	}
 	free(s);
-	return rc < 0 ? fail(&j, err) : 0;
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- ELF ---- */
@@ -227,17 +219,16 @@ int wdt_elf_write(struct wdt_image *img, const struct wdt_dmp_patch *p,
 
 	memset(j.r, 0, sizeof(*j.r));
 	if (get_spans(&j, &s, &n, err) < 0)
-		return fail(&j, err);
+		return -1;
 	if (build_notes(img, &notes, &nlen, err) < 0) {
 		free(s);
-		return fail(&j, err);
+		return -1;
 	}
 	if (n + 1 > UINT32_MAX) {
 		free(s);
 		free(notes);
-		wdt_err_set(err, WDT_UNSUPPORTED, "%zu runs are too many for "
-			    "ELF program headers", n);
-		return fail(&j, err);
+		return wdt_err_set(err, WDT_UNSUPPORTED, "%zu runs are too "
+				   "many for ELF program headers", n);
 	}
 	head = EHDR_SIZE + (uint64_t)(n + 1) * PHDR_SIZE + SHDR_SIZE + nlen;
 	head = (head + PG - 1) & ~(uint64_t)(PG - 1);
@@ -253,5 +244,5 @@ int wdt_elf_write(struct wdt_image *img, const struct wdt_dmp_patch *p,
 	}
 	free(s);
 	free(notes);
-	return rc < 0 ? fail(&j, err) : 0;
+	return rc < 0 ? -1 : 0;
 }

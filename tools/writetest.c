@@ -11,7 +11,7 @@
  * The DMP header is a 'PAGE'-filled DUMP_HEADER64 with only the magic and
  * machine set (the writer adds runs, type and size). --slow sleeps MS
  * milliseconds in every read of the input, so that a test can kill the
- * writer half-way. Prints "type N runs N pages N zero N size N" on success;
+ * writer half-way. --no-sync skips the fsync at commit. Prints "type N runs N pages N zero N size N" on success;
  * errors are one line on stderr with the status's exit code.
  */
 #include <inttypes.h>
@@ -123,7 +123,7 @@ int main(int argc, char **argv)
 	const char *const inputs[] = { in };
 	if (wdt_outfile_open(&of, out, inputs, 1, force, &err) < 0) {
 		wdt_image_close(img);
-		return fail(NULL, &err);
+		return fail(out, &err);
 	}
 	wdt_outfile_set_sync(of, sync);
 	o.progress = wdt_progress_new(out, wdt_image_total(img), progress);
@@ -146,7 +146,7 @@ int main(int argc, char **argv)
 	}
 	wdt_image_close(img);
 	if (rc < 0)
-		return fail(NULL, &err);
+		return fail(out, &err); /* as cmd/ does: the output is the subject */
 	printf("type %" PRIu32 " runs %" PRIu32 " pages %" PRIu64
 	       " zero %" PRIu64 " size %" PRIu64 "\n",
 	       r.dump_type, r.nruns, r.pages, r.zero_pages, r.file_size);

@@ -49,7 +49,7 @@ fi
 # A full disk, simulated with a 1 MiB file-size limit (no tmpfs without
 # root): the write fails with EFBIG, not a SIGXFSZ death.
 expect_exit 4 "file-size limit: clean failure" bash -c "ulimit -f 1024; exec \"$WT\" dmp \"$TMP/in.raw\" \"$TMP/o/full.dmp\""
-check "message: output, offset, errno text" grep -q "writing $TMP/o/full.dmp at offset 0x[0-9a-f]*: File too large" "$TMP/err"
+check "message: output, offset, errno text" grep -q "$TMP/o/full.dmp: writing at offset 0x[0-9a-f]*: File too large" "$TMP/err"
 check "nothing left behind" clean_dir
 expect_exit 4 "file-size limit hit by the final size (holes)" bash -c "ulimit -f 4500; exec \"$WT\" raw \"$TMP/in.raw\" \"$TMP/o/full.raw\" --no-sync"
 check "nothing left behind" clean_dir

@@ -164,7 +164,8 @@ static void refuses_existing_without_force(void **state)
 	put("x.dmp", "old");
 	path(p, "x.dmp");
 	assert_int_equal(wdt_outfile_open(&of, p, NULL, 0, false, &e), -1);
-	assert_err(&e, WDT_USAGE, "x.dmp: exists; use --force to replace it");
+	assert_int_equal(e.status, WDT_USAGE);
+	assert_string_equal(e.msg, "exists; use --force to replace it");
 	assert_null(of);
 	assert_int_equal(wdt_outfile_open(&of, p, NULL, 0, true, &e), 0);
 	assert_int_equal(wdt_outfile_write_at(of, 0, "new", 3, &e), 0);
@@ -175,7 +176,7 @@ static void refuses_existing_without_force(void **state)
 	assert_int_equal(wdt_outfile_open(&of, p, NULL, 0, false, &e), 0);
 	put("race.dmp", "theirs");
 	assert_int_equal(wdt_outfile_commit(of, &e), -1);
-	assert_err(&e, WDT_USAGE, "race.dmp: exists");
+	assert_err(&e, WDT_USAGE, "exists; use --force");
 	assert_string_equal(get("race.dmp"), "theirs");
 	assert_int_equal(hidden(), 0);
 }
@@ -225,12 +226,13 @@ static void refuses_directories_and_devices(void **state)
 	path(p, "sub");
 	assert_int_equal(mkdir(p, 0755), 0);
 	assert_int_equal(wdt_outfile_open(&of, p, NULL, 0, true, &e), -1);
-	assert_err(&e, WDT_USAGE, "sub: is a directory");
+	assert_int_equal(e.status, WDT_USAGE);
+	assert_string_equal(e.msg, "is a directory");
 	strcat(p, "/");
 	assert_int_equal(wdt_outfile_open(&of, p, NULL, 0, true, &e), -1);
 	assert_err(&e, WDT_USAGE, "is a directory");
 	assert_int_equal(wdt_outfile_open(&of, "/dev/null", NULL, 0, true, &e), -1);
-	assert_err(&e, WDT_USAGE, "/dev/null: exists and is not a regular file");
+	assert_err(&e, WDT_USAGE, "exists and is not a regular file");
 	assert_int_equal(wdt_outfile_open(&of, "", NULL, 0, true, &e), -1);
 	assert_int_equal(e.status, WDT_USAGE);
 }
@@ -245,8 +247,9 @@ static void unwritable_directory(void **state)
 	clean();
 	path(p, "missing/out.dmp");
 	assert_int_equal(wdt_outfile_open(&of, p, NULL, 0, false, &e), -1);
-	assert_err(&e, WDT_OUTPUT, "missing/out.dmp: cannot create a temporary "
-				   "file beside it: No such file or directory");
+	assert_int_equal(e.status, WDT_OUTPUT);
+	assert_string_equal(e.msg, "cannot create a temporary file beside it: "
+				   "No such file or directory");
 	put("file", "x");
 	path(p, "file/out.dmp");
 	assert_int_equal(wdt_outfile_open(&of, p, NULL, 0, false, &e), -1);
@@ -304,7 +307,7 @@ static void file_size_limit_is_efbig(void **state)
 	setrlimit(RLIMIT_FSIZE, &old);
 	assert_int_equal(rc, -1);
 	assert_err(&e, WDT_OUTPUT, "writing ");
-	if (!strstr(e.msg, "big.dmp at offset 0x8000: File too large"))
+	if (strcmp(e.msg, "writing at offset 0x8000: File too large"))
 		fail_msg("%s", e.msg);
 	wdt_outfile_abort(of);
 	assert_int_equal(hidden(), 0);
