@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel discovery on hand-built memory images (page tables, a
+ * KUSER_SHARED_DATA page, a processor start block), the KDBG encoding, and
+ * the CONTEXT built from a CPU. Whole guests are tested in t0601/t0701.
+ */
+#include <stdlib.h>
+
+#include "core/bytes.h"
+#include "formats/dmp_layout.h"
+#include "symbols/crashhdr.h"
+#include "symbols/kdbg.h"
+#include "symbols/kernel.h"
+#include "testutil.h"
+
+#define MEM (4u << 20)
+#define PML4 0x200000u
+#define PDPT 0x201000u
+#define PD 0x202000u
+#define PT 0x203000u
+#define KUSD_PA 0x300000u
+
+static uint8_t *mem_with_windows(void)
+{
+	uint8_t *m = calloc(1, MEM);
+	uint64_t va = WDT_KUSER_VA;
+
+	assert_non_null(m);
+	wdt_put_le64(m + PML4 + 8 * ((va >> 39) & 511), PDPT | 3);
+	wdt_put_le64(m + PDPT + 8 * ((va >> 30) & 511), PD | 3);
+	wdt_put_le64(m + PD + 8 * ((va >> 21) & 511), PT | 3);
+	wdt_put_le64(m + PT + 8 * ((va >> 12) & 511), KUSD_PA | 3);
+	wdt_put_le32(m + KUSD_PA + 0x26C, 10); /* NtMajorVersion */
+	wdt_put_le32(m + KUSD_PA + 0x270, 0);
+	return m;
+}
+
+static struct wdt_image *open_raw(uint8_t *m)
+{
+	struct wdt_err e = { 0 };
+	struct wdt_image *img = wdt_test_open_mem(m, MEM, "raw", &e);
+
+	if (!img)
+		fail_msg("%s", e.msg);
+	return img;
+}
+
+static void test_dtb_ok(void **state)
+{
+	(void)state;
+	uint8_t *m = mem_with_windows();
+	struct wdt_image *img = open_raw(m);
+	char why[200];
+
+	assert_true(wdt_kernel_dtb_ok(img, PML4, why, sizeof(why)));
+	/* PCID bits in CR3 are ignored. */
+	assert_true(wdt_kernel_dtb_ok(img, PML4 | 0x5, why, sizeof(why)));
+	assert_false(wdt_kernel_dtb_ok(img, PDPT, why, sizeof(why)));
+	assert_non_null(strstr(why, "does not map KUSER_SHARED_DATA"));
+	assert_false(wdt_kernel_dtb_ok(img, 0x40000000, why, sizeof(why)));
+	assert_non_null(strstr(why, "outside physical memory"));
+	/* A mapped page whose version is not Windows'. */
+	wdt_put_le32(m + KUSD_PA + 0x26C, 3);
+	assert_false(wdt_kernel_dtb_ok(img, PML4, why, sizeof(why)));
+	assert_non_null(strstr(why, "3.0 is not Windows'"));
+	wdt_image_close(img);
+	free(m);
+}
+
+/* Without a kernel PE the DTB is still found and reported; base is not. */
+static void test_low_stub_then_no_kernel(void **state)
+{
+	(void)state;
+	uint8_t *m = mem_with_windows();
+	struct wdt_image *img;
+	struct wdt_kernel k;
+	struct wdt_err e = { 0 };
+	uint8_t *psb = m + 0x7000;
+
+	wdt_put_le64(psb, 0x00000001000600E9ull | 0x1200);
+	wdt_put_le64(psb + 0x70, 0xFFFFF80012345000ull);
+	wdt_put_le64(psb + 0xA0, PML4);
+	img = open_raw(m);
+	assert_int_equal(wdt_kernel_find(img, NULL, &k, &e), -1);
+	assert_string_equal(k.dtb_method, "low-stub");
+	assert_int_equal(k.vas.dtb, PML4);
+	assert_err(&e, WDT_NOT_FOUND, "no Windows kernel image found");
+	assert_non_null(strstr(e.msg, "scan ("));
+	wdt_kernel_free(&k);
+	wdt_image_close(img);
+	free(m);
+}
+
+static void test_pml4_scan(void **state)
+{
+	(void)state;
+	uint8_t *m = mem_with_windows();
+	struct wdt_image *img;
+	struct wdt_kernel k;
+	struct wdt_err e = { 0 };
+
+	/* A decoy self-map that does not map KUSER, then the real one. */
+	wdt_put_le64(m + 0x100000 + 8 * 300, 0x100000 | 3);
+	wdt_put_le64(m + PML4 + 8 * 0x1ED, PML4 | 3);
+	img = open_raw(m);
+	assert_int_equal(wdt_kernel_find(img, NULL, &k, &e), -1);
+	assert_string_equal(k.dtb_method, "pml4-scan");
+	assert_int_equal(k.vas.dtb, PML4);
+	assert_int_equal(k.self_map_index, 0x1ED);
+	wdt_kernel_free(&k);
+	wdt_image_close(img);
+	free(m);
+}
+
+static void test_nothing(void **state)
+{
+	(void)state;
+	uint8_t *m = calloc(1, MEM);
+	struct wdt_image *img = open_raw(m);
+	struct wdt_kernel k;
+	struct wdt_err e = { 0 };
+
+	assert_int_equal(wdt_kernel_find(img, NULL, &k, &e), -1);
+	assert_err(&e, WDT_NOT_FOUND, "no Windows kernel page tables found");
+	assert_non_null(strstr(e.msg, "cpu-cr3 ("));
+	assert_non_null(strstr(e.msg, "low-stub ("));
+	assert_non_null(strstr(e.msg, "pml4-scan ("));
+	assert_non_null(strstr(e.msg, "--dtb"));
+	wdt_kernel_free(&k);
+	wdt_image_close(img);
+	free(m);
+}
+
+static void test_kdbg_encoding(void **state)
+{
+	(void)state;
+	uint8_t plain[32], enc[32], back[32];
+	const uint64_t n = 0x07EE96FA6CF98338ull; /* rotation 56 */
+	const uint64_t a = 0x05257A00B93CE49Dull;
+	const uint64_t f = 0xFFFFF8033740A3D0ull;
+
+	for (int i = 0; i < 32; i++)
+		plain[i] = (uint8_t)(i * 37 + 1);
+	wdt_kdbg_encode(plain, enc, 4, n, a, f);
+	assert_memory_not_equal(plain, enc, 32);
+	wdt_kdbg_decode(enc, back, 4, n, a, f);
+	assert_memory_equal(plain, back, 32);
+
+	/* By hand: rotation 0, no address, no always-key: bswap(w ^ n). */
+	uint8_t w[8], out[8];
+	wdt_put_le64(w, 0x1122334455667788ull ^ 0x40ull);
+	wdt_kdbg_decode(w, out, 1, 0x40, 0, 0);
+	assert_int_equal(wdt_le64(out), 0x8877665544332211ull);
+	/* Rotation by 8 (n & 63), then the address, then bswap, then a. */
+	wdt_put_le64(w, 0x00000000000000FFull ^ 0x8ull);
+	wdt_kdbg_decode(w, out, 1, 0x8, 0x1, 0xFF00);
+	/* rol8(0xFF) = 0xFF00; ^ 0xFF00 = 0; bswap 0 = 0; ^ 1 = 1 */
+	assert_int_equal(wdt_le64(out), 1);
+}
+
+static void test_context(void **state)
+{
+	(void)state;
+	struct wdt_cpu c = { 0 };
+	uint8_t ctx[WDT_CTX_SIZE];
+
+	c.have = WDT_CPU_HAVE_GPRS | WDT_CPU_HAVE_SEGS;
+	for (int r = 0; r < WDT_NREGS; r++)
+		c.regs[r] = 0x1000 + (uint64_t)r;
+	c.segs[WDT_CS].selector = 0x10;
+	c.segs[WDT_SS].selector = 0x18;
+	c.segs[WDT_GS].selector = 0x2B;
+	wdt_crash_context(&c, ctx);
+	assert_int_equal(wdt_le32(ctx + WDT_CTX_FLAGS), 0x100007);
+	assert_int_equal(wdt_le32(ctx + WDT_CTX_MXCSR),
+			 wdt_le32(ctx + WDT_CTX_FLT_MXCSR));
+	/* Rax Rcx Rdx Rbx, not QEMU's a b c d order. */
+	assert_int_equal(wdt_le64(ctx + WDT_CTX_RAX), 0x1000 + WDT_RAX);
+	assert_int_equal(wdt_le64(ctx + WDT_CTX_RAX + 8), 0x1000 + WDT_RCX);
+	assert_int_equal(wdt_le64(ctx + WDT_CTX_RAX + 16), 0x1000 + WDT_RDX);
+	assert_int_equal(wdt_le64(ctx + WDT_CTX_RAX + 24), 0x1000 + WDT_RBX);
+	assert_int_equal(wdt_le64(ctx + WDT_CTX_RAX + 32), 0x1000 + WDT_RSP);
+	assert_int_equal(wdt_le64(ctx + WDT_CTX_RAX + 15 * 8), 0x1000 + WDT_R15);
+	assert_int_equal(wdt_le64(ctx + WDT_CTX_RIP), 0x1000 + WDT_RIP);
+	assert_int_equal(wdt_le32(ctx + WDT_CTX_EFLAGS), 0x1000 + WDT_RFLAGS);
+	assert_int_equal(wdt_le16(ctx + WDT_CTX_SEG_CS), 0x10);
+	assert_int_equal(wdt_le16(ctx + WDT_CTX_SEG_SS), 0x18);
+	assert_int_equal(wdt_le16(ctx + WDT_CTX_SEG_GS), 0x2B);
+}
+
+static void test_attempts(void **state)
+{
+	(void)state;
+	struct wdt_attempts a = { 0 };
+	char buf[64];
+
+	wdt_attempt_add(&a, "dtb", "one", false, "first %d", 1);
+	wdt_attempt_add(&a, "kernel", "x", false, "other step");
+	wdt_attempt_add(&a, "dtb", "two", true, "worked");
+	wdt_attempt_add(&a, "dtb", "three", false, "third");
+	wdt_attempts_summary(&a, "dtb", buf, sizeof(buf));
+	assert_string_equal(buf, "one (first 1); three (third)");
+	wdt_attempts_summary(&a, "dtb", buf, 12);
+	assert_int_equal(strlen(buf), 11);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dtb_ok),
+		cmocka_unit_test(test_low_stub_then_no_kernel),
+		cmocka_unit_test(test_pml4_scan),
+		cmocka_unit_test(test_nothing),
+		cmocka_unit_test(test_kdbg_encoding),
+		cmocka_unit_test(test_context),
+		cmocka_unit_test(test_attempts),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
