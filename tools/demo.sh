@@ -1,31 +1,30 @@
 #!/bin/bash
-# make demo: the main job on a generated sample image. Boots nothing: QEMU
-# starts a 1 GiB q35 guest stopped, with a known message loaded at physical
-# 1 MiB, and writes its memory as an ELF core over QMP, exactly like
-# `virsh dump --memory-only`; then wdt looks inside it.
+# make demo: the main job on a generated sample image. The fixture factory
+# builds a small Windows-like guest (fake ntoskrnl with its PDB, encoded
+# KdDebuggerDataBlock, KPCR/KPRCB, page tables), real QEMU (TCG) boots it
+# and dumps its memory exactly as `virsh dump --memory-only` would (ELF, and
+# kdump-zlib in the flattened layout); then wdt looks inside, writes a
+# WinDbg-ready DMP and verifies it, offline, with the sample's symbol store.
 set -euo pipefail
 : "${WDT:?}"
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/build/demo
 mkdir -p "$out"
-sock=$out/qmp.sock
-rm -f "$sock" "$out/sample.elf"
-printf 'Hello from the wdt demo: these bytes sit at guest physical 0x100000.\n' >"$out/message.bin"
 
-echo "== QEMU: 1 GiB q35 guest, dump-guest-memory (ELF) to build/demo/sample.elf"
-qemu-system-x86_64 -S -display none -nodefaults -accel tcg -machine q35 -m 1G \
-	-qmp "unix:$sock,server=on,wait=off" \
-	-device loader,file="$out/message.bin",addr=0x100000,force-raw=on &
-qpid=$!
-python3 "$top/tools/qmp.py" "$sock" dump-guest-memory \
-	"{\"paging\":false,\"protocol\":\"file:$out/sample.elf\"}" quit >/dev/null
-wait $qpid
+echo "== fixture factory: sample guest (Windows 10 19041 look-alike, 256 MiB, 1 CPU)"
+fx=$("$top/tools/fixtures.sh" basic | tail -n 1)
+ln -sf "$fx/dump.elf" "$out/guest.elf"
+ln -sf "$fx/dump.kdump-zlib.flat" "$out/guest.kdump"
+rm -rf "$out/symbols"; cp -r "$fx/symbols" "$out/symbols"
+rm -f "$out/guest.dmp"
+syms=(--offline --symbol-path "$out/symbols")
 
-run() { printf '\n$ %s\n' "$*"; "$@"; }
+run() { printf '\n$ %s\n' "$(echo "$*" | sed "s|$WDT|wdt|; s|$out/||g")"; "$@"; }
 cd "$out"
-run "$WDT" info --no-runs sample.elf
-printf '\n$ wdt info --json sample.elf | (the runs)\n'
-"$WDT" info --json sample.elf | python3 -c 'import json,sys; d=json.load(sys.stdin); print("runs:", [(r["start"], r["end"]) for r in d["memory"]["runs"]])'
-run "$WDT" read sample.elf 0x100000 80
+run "$WDT" info --no-runs guest.kdump
+run "$WDT" find-kernel "${syms[@]}" guest.kdump
+run "$WDT" kdbg --no-pdb guest.kdump
+run "$WDT" convert "${syms[@]}" guest.kdump -o guest.dmp
+run "$WDT" verify guest.dmp
 echo
-echo "demo: OK (the sample dump is in build/demo/sample.elf)"
+echo "demo: OK (the sample dumps and guest.dmp are in build/demo/)"
