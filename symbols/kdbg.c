@@ -730,7 +730,7 @@ int wdt_kdbg_find(struct wdt_kernel *k, const struct wdt_symopts *sym,
 	if (!k->pe)
 		return wdt_err_set(err, WDT_INTERNAL, "kernel not located");
 	if (!sym) {
-		snprintf(d->pdb_note, sizeof(d->pdb_note), "not looked for");
+		snprintf(d->pdb_note, sizeof(d->pdb_note), "not looked for (--no-pdb)");
 	} else if (wdt_kernel_open_pdb(k, sym, &pdb, &path, &e) < 0) {
 		if (sym->pdb_file) {
 			*err = e;
