@@ -3,6 +3,7 @@
 #include "formats/dmpwrite.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,37 +231,150 @@ static int emit(struct wdt_outfile *of, uint64_t off, const uint8_t *buf,
 	return 0;
 }
 
+/*
+ * Two chunk buffers and a writer thread: while the writer emits chunk k
+ * (page cache copy, zero scan), the caller's thread and the kdump workers
+ * fill chunk k+1, so reading/decompressing and writing overlap. The
+ * outfile is touched by the writer thread only while it runs.
+ */
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint8_t *buf[2];
+	bool full[2];
+	uint64_t off[2];
+	size_t len[2];
+	bool done;   /* no more chunks */
+	bool failed; /* the writer failed: err holds why */
+	struct wdt_err err;
+	struct wdt_outfile *of;
+	bool sparse;
+	uint64_t zero_pages;
+};
+
+static void *writer(void *arg)
+{
+	struct pipe *q = arg;
+
+	for (int k = 0;; k ^= 1) {
+		pthread_mutex_lock(&q->mu);
+		while (!q->full[k] && !q->done)
+			pthread_cond_wait(&q->cv, &q->mu);
+		if (!q->full[k]) {
+			pthread_mutex_unlock(&q->mu);
+			return NULL;
+		}
+		bool skip = q->failed;
+		pthread_mutex_unlock(&q->mu);
+		/* After a failure keep draining so the filler never waits. */
+		int rc = skip ? 0 : emit(q->of, q->off[k], q->buf[k], q->len[k],
+					 q->sparse, &q->zero_pages, &q->err);
+		pthread_mutex_lock(&q->mu);
+		if (rc < 0)
+			q->failed = true;
+		q->full[k] = false;
+		pthread_cond_broadcast(&q->cv);
+		pthread_mutex_unlock(&q->mu);
+	}
+}
+
+/* Wait for buffer k to be free; false if the writer failed. */
+static bool take(struct pipe *q, int k)
+{
+	bool ok;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->full[k] && !q->failed)
+		pthread_cond_wait(&q->cv, &q->mu);
+	ok = !q->failed;
+	pthread_mutex_unlock(&q->mu);
+	return ok;
+}
+
+static void give(struct pipe *q, int k, uint64_t off, size_t len)
+{
+	pthread_mutex_lock(&q->mu);
+	q->off[k] = off;
+	q->len[k] = len;
+	q->full[k] = true;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+static void finish(struct pipe *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->done = true;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* The filling side: every chunk of every span, in order. */
+static int produce(struct wdt_image *img, const struct wdt_span *s, size_t n,
+		   const struct wdt_dmp_patch *p, size_t np,
+		   const struct wdt_dmp_write_opts *o, struct pipe *q,
+		   uint64_t *done, struct wdt_err *err)
+{
+	int k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		for (uint64_t at = 0; at < s[i].len; at += WDT_DMPW_CHUNK) {
+			uint64_t left = s[i].len - at, pa = s[i].pa + at;
+			size_t len = left < WDT_DMPW_CHUNK ? (size_t)left
+							   : WDT_DMPW_CHUNK;
+			if (!take(q, k))
+				return 1; /* the writer's error */
+			if (fill(img, pa, q->buf[k], len, o->threads, err) < 0)
+				return -1;
+			apply_patches(pa, q->buf[k], len, p, np);
+			give(q, k, s[i].off + at, len);
+			k ^= 1;
+			*done += len;
+			wdt_progress_update(o->progress, *done);
+		}
+	}
+	return 0;
+}
+
 int wdt_dmpw_body(struct wdt_image *img, const struct wdt_span *s, size_t n,
 		  const struct wdt_dmp_patch *p, size_t np,
 		  const struct wdt_dmp_write_opts *o, struct wdt_outfile *of,
 		  uint64_t *done, uint64_t *zero_pages, struct wdt_err *err)
 {
-	uint8_t *buf = aligned_alloc(PG, WDT_DMPW_CHUNK);
-	int rc = 0;
+	struct pipe q;
+	pthread_t th;
+	int rc;
 
-	if (!buf)
+	memset(&q, 0, sizeof(q));
+	q.of = of;
+	q.sparse = o->sparse;
+	q.buf[0] = aligned_alloc(PG, WDT_DMPW_CHUNK);
+	q.buf[1] = aligned_alloc(PG, WDT_DMPW_CHUNK);
+	if (!q.buf[0] || !q.buf[1]) {
+		free(q.buf[0]);
+		free(q.buf[1]);
 		return wdt_err_nomem(err);
-	for (size_t k = 0; k < n && rc == 0; k++) {
-		for (uint64_t at = 0; at < s[k].len; at += WDT_DMPW_CHUNK) {
-			uint64_t left = s[k].len - at, pa = s[k].pa + at;
-			size_t len = left < WDT_DMPW_CHUNK ? (size_t)left
-							   : WDT_DMPW_CHUNK;
-			if (fill(img, pa, buf, len, o->threads, err) < 0) {
-				rc = -1;
-				break;
-			}
-			apply_patches(pa, buf, len, p, np);
-			if (emit(of, s[k].off + at, buf, len, o->sparse,
-				 zero_pages, err) < 0) {
-				rc = -1;
-				break;
-			}
-			*done += len;
-			wdt_progress_update(o->progress, *done);
+	}
+	pthread_mutex_init(&q.mu, NULL);
+	pthread_cond_init(&q.cv, NULL);
+	if (pthread_create(&th, NULL, writer, &q) != 0) {
+		rc = wdt_err_set(err, WDT_NOMEM, "cannot start a writer thread");
+	} else {
+		rc = produce(img, s, n, p, np, o, &q, done, err);
+		finish(&q);
+		pthread_join(th, NULL);
+		if (q.failed) { /* the write error is the one to report */
+			if (err)
+				*err = q.err;
+			rc = -1;
 		}
 	}
-	free(buf);
-	return rc;
+	*zero_pages += q.zero_pages;
+	pthread_cond_destroy(&q.cv);
+	pthread_mutex_destroy(&q.mu);
+	free(q.buf[0]);
+	free(q.buf[1]);
+	return rc < 0 || rc == 1 ? -1 : 0;
 }
 
 /* ---- DMP layout ---- */

@@ -5,8 +5,9 @@
  * image and ELF core in rawwrite.h. All of them run the one body loop
  * below: page-granular spans copied in large chunks through the image
  * reader (parallel decompression for kdump), caller patches laid over the
- * chunk, all-zero pages left as holes. Memory is one chunk buffer plus the
- * span list, whatever the image size; no per-page system calls.
+ * chunk, all-zero pages left as holes, filling the next chunk while a
+ * writer thread writes the last. Memory is two chunk buffers plus the span
+ * list, whatever the image size; no per-page system calls.
  */
 #ifndef WDT_FORMATS_DMPWRITE_H
 #define WDT_FORMATS_DMPWRITE_H
