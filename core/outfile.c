@@ -320,6 +320,11 @@ const char *wdt_outfile_path(const struct wdt_outfile *of)
 	return of->path;
 }
 
+const char *wdt_outfile_temp_path(const struct wdt_outfile *of)
+{
+	return of->tmp;
+}
+
 uint64_t wdt_outfile_size(const struct wdt_outfile *of)
 {
 	return of->size;

@@ -49,6 +49,12 @@ int wdt_outfile_fd(const struct wdt_outfile *of);
 const char *wdt_outfile_path(const struct wdt_outfile *of);
 
 /*
+ * The temp file's path, valid until commit/abort: for a caller that must
+ * check the content by name before committing (e.g. a downloaded PDB).
+ */
+const char *wdt_outfile_temp_path(const struct wdt_outfile *of);
+
+/*
  * Write len bytes at off (pwrite loop, EINTR retried, short writes
  * continued). Errors: OUTPUT "writing at offset 0x…: strerror".
  */

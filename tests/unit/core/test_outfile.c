@@ -116,6 +116,12 @@ static void commit_renames_temp(void **state)
 	/* the temp file is hidden beside the target, target not there yet */
 	assert_int_equal(hidden(), 1);
 	assert_null(get("a.dmp"));
+	/* ".a.dmp.wdt-XXXXXX" beside the target */
+	const char *tp = wdt_outfile_temp_path(of);
+	assert_int_equal(strncmp(tp, p, strlen(dir) + 1), 0);
+	assert_int_equal(strncmp(tp + strlen(dir) + 1, ".a.dmp.wdt-", 11), 0);
+	assert_int_equal(strlen(tp), strlen(dir) + 1 + 11 + 6);
+	assert_int_equal(access(tp, F_OK), 0);
 	assert_int_equal(wdt_outfile_write_at(of, 3, "lo", 2, &e), 0);
 	assert_int_equal(wdt_outfile_write_at(of, 0, "hel", 3, &e), 0);
 	assert_int_equal(wdt_outfile_size(of), 5);
