@@ -326,7 +326,8 @@ static int load_bitmap(struct wdt_image *img, struct kdump *kd,
 	 */
 	if (area > kd->file_size)
 		return wdt_err_set(err, WDT_CORRUPT,
-				   "kdump bitmap: %" PRIu32 " blocks (0x%" PRIx64
+				   "kdump bitmap: %" PRIu32
+				   " blocks (0x%" PRIx64
 				   " bytes, max_mapnr 0x%" PRIx64
 				   ") are larger than the file (0x%" PRIx64
 				   " bytes)",
@@ -707,10 +708,14 @@ static int worker_decompress(struct worker *w, uint32_t method,
 		int rc = inflate(&w->z, Z_FINISH);
 		if (rc == Z_STREAM_END && w->z.total_out == bs)
 			return 0;
-		*why = rc == Z_STREAM_END		      ? "inflates to less than a page"
-		       : rc == Z_BUF_ERROR && !w->z.avail_out ? "inflates past a page"
-		       : rc == Z_MEM_ERROR		      ? "out of memory"
-							      : "bad zlib stream";
+		if (rc == Z_STREAM_END)
+			*why = "inflates to less than a page";
+		else if (rc == Z_BUF_ERROR && !w->z.avail_out)
+			*why = "inflates past a page";
+		else if (rc == Z_MEM_ERROR)
+			*why = "out of memory";
+		else
+			*why = "bad zlib stream";
 		return -1;
 	}
 	if (method == WDT_KDUMP_ZSTD) {
@@ -836,8 +841,8 @@ static bool bulk_unit(struct bulk *b, struct worker *w, uint64_t lo,
 		}
 	}
 	if (lo + n < hi) {
-		wdt_err_set(&e, WDT_NO_DATA, "PFN 0x%" PRIx64 " is not in the dump",
-			    first + n);
+		wdt_err_set(&e, WDT_NO_DATA,
+			    "PFN 0x%" PRIx64 " is not in the dump", first + n);
 		bulk_fail(b, first + n, &e);
 		return false;
 	}

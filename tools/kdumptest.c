@@ -92,8 +92,8 @@ int main(int argc, char **argv)
 
 	wdt_err_clear(&err);
 	if (argc < 3) {
-		fprintf(stderr, "usage: kdumptest info|runs|cat|read|bulk|pages IMG "
-				"[ARGS]\n");
+		fprintf(stderr, "usage: kdumptest "
+				"info|runs|cat|read|bulk|pages IMG [ARGS]\n");
 		return 2;
 	}
 	const char *cmd = argv[1], *path = argv[2];

@@ -510,7 +510,8 @@ static void test_lz4_checksums(void **state)
 		m = wdt_source_open_mem(f, fl, "t.lz4", &err);
 		assert_null(wdt_lz4_open(m, &err));
 		expect_msg(&err, WDT_CORRUPT,
-			   "LZ4: content checksum mismatch for the frame at 0x0");
+			   "LZ4: content checksum mismatch for the frame "
+			   "at 0x0");
 		wdt_source_close(m);
 		f[fl - 2] ^= 0x10;
 
@@ -520,7 +521,8 @@ static void test_lz4_checksums(void **state)
 		m = wdt_source_open_mem(f, fl, "t.lz4", &err);
 		assert_null(wdt_lz4_open(m, &err));
 		expect_msg(&err, WDT_CORRUPT,
-			   "LZ4: block checksum mismatch for the block at 0x7");
+			   "LZ4: block checksum mismatch for the block "
+			   "at 0x7");
 		wdt_source_close(m);
 		f[11 + c] ^= 0x01;
 
