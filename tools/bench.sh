@@ -161,7 +161,8 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 		echo
 		echo "Every dumpable page of the \`mix2g\` fixture (2 GiB of guest RAM,"
 		echo "\`tools/mkguest $mix_args\`: pages $pages;"
-		echo "runs of 16 pages of one kind) decompressed by"
+		echo "zero pages in whole MiBs, the other MiBs in runs of 16 pages of one kind)"
+		echo "decompressed by"
 		echo "\`wdt_kdump_read_pages()\` in calls of 16384 pages (64 MiB), the data"
 		echo "discarded (\`kdumptest pages\`). MB/s = 10^6 bytes of physical memory"
 		echo "produced per second, timed inside the process (open excluded), best of"
