@@ -240,7 +240,11 @@ static int convert_run(struct wdt_ctx *ctx)
 		rc = wdt_elf_write(img, NULL, 0, &wo, of, &res, &ctx->err);
 	if (rc < 0) {
 		wdt_progress_abort(wo.progress);
-		wdt_ctx_fail(ctx, out);
+		/* Reading errors are about the input, the rest the output. */
+		wdt_ctx_fail(ctx, ctx->err.status == WDT_OUTPUT ||
+					  ctx->err.status == WDT_USAGE
+				  ? out
+				  : input);
 		goto out;
 	}
 	wdt_progress_finish(wo.progress);

@@ -5,9 +5,11 @@
 
 #include "cmd/cmd.h"
 #include "cmd/image_opts.h"
+#include "core/bytes.h"
 #include "core/image.h"
+#include "symbols/kernel.h"
 
-enum { OPT_FORMAT = 1, OPT_LIST_FORMATS, OPT_NO_RUNS };
+enum { OPT_FORMAT = 1, OPT_LIST_FORMATS, OPT_NO_RUNS, OPT_NO_WINDOWS };
 
 static const struct wdt_opt info_opts[] = {
 	WDT_OPT_FORMAT_ENTRY(OPT_FORMAT),
@@ -15,6 +17,9 @@ static const struct wdt_opt info_opts[] = {
 	  OPT_LIST_FORMATS },
 	{ "no-runs", 0, NULL, "omit the list of physical runs (keep counts)",
 	  OPT_NO_RUNS },
+	{ "no-windows", 0, NULL,
+	  "do not look for a Windows kernel (see 'wdt find-kernel')",
+	  OPT_NO_WINDOWS },
 	{ 0 },
 };
 
@@ -144,6 +149,45 @@ static void out_notes(struct wdt_out *o, const struct wdt_image *img)
 	wdt_out_arr_end(o);
 }
 
+/* What Windows is inside, when a kernel is found; never an error. */
+static void out_windows(struct wdt_out *o, struct wdt_image *img)
+{
+	struct wdt_kernel k;
+	struct wdt_err e = { 0 };
+	uint8_t kusd[0x2D8];
+
+	wdt_out_obj_begin(o, "windows", "Windows");
+	if (wdt_kernel_find(img, NULL, &k, &e) < 0) {
+		wdt_out_bool(o, "found", "Kernel found", false);
+		wdt_out_str(o, "why", "Why not", e.msg);
+		wdt_out_obj_end(o);
+		wdt_kernel_free(&k);
+		return;
+	}
+	wdt_out_bool(o, "found", "Kernel found", true);
+	if (wdt_kernel_read(&k, WDT_KUSER_VA, kusd, sizeof(kusd), &e) == 0) {
+		char ver[64];
+		uint32_t build = wdt_le32(kusd + 0x260);
+		snprintf(ver, sizeof(ver), "%u.%u", wdt_le32(kusd + 0x26C),
+			 wdt_le32(kusd + 0x270));
+		wdt_out_str(o, "version", "NT version", ver);
+		if (build)
+			wdt_out_u64(o, "build", "Build", build);
+		else
+			wdt_out_null(o, "build", "Build");
+		wdt_out_u64(o, "product_type", "Product type",
+			    wdt_le32(kusd + 0x264));
+	}
+	wdt_out_addr(o, "dtb", "Directory table base", k.vas.dtb);
+	wdt_out_addr(o, "kernel_base", "Kernel base", k.base_va);
+	if (k.have_cv) {
+		wdt_out_str(o, "pdb_name", "Kernel PDB", k.cv.pdb_name);
+		wdt_out_str(o, "pdb_key", "PDB store key", k.pdb_key);
+	}
+	wdt_out_obj_end(o);
+	wdt_kernel_free(&k);
+}
+
 static int info_run(struct wdt_ctx *ctx)
 {
 	struct wdt_out *o = ctx->out;
@@ -174,6 +218,8 @@ static int info_run(struct wdt_ctx *ctx)
 	out_notes(o, img);
 	if (img->fmt->describe)
 		img->fmt->describe(img, o);
+	if (!wdt_ctx_flag(ctx, OPT_NO_WINDOWS))
+		out_windows(o, img);
 	wdt_image_close(img);
 	return 0;
 }
@@ -187,8 +233,10 @@ const struct wdt_cmd wdt_cmd_info = {
 		"detected format\n(QEMU ELF core, kdump, raw, gzip or LZ4 raw), "
 		"every run of physical memory\nit holds, each CPU's registers "
 		"(RIP, RSP, CR0/CR3/CR4, GS bases, IDTR,\nGDTR, segments) and "
-		"the notes. The format is detected from the content, never\n"
-		"from the file name; --format forces one.",
+		"the notes, and which Windows kernel is inside (version, build, "
+		"page tables,\nkernel base, PDB identity; 'wdt find-kernel' "
+		"explains how). The format is\ndetected from the content, "
+		"never from the file name; --format forces one.",
 	.opts = info_opts,
 	.examples = "  $ wdt info guest.elf\n"
 		    "  $ wdt info --json guest.elf | jq '.memory.runs'\n"

@@ -36,6 +36,16 @@ for c, t in zip(info["cpus"], truth["cpus"]):
     for k, v in t["segments"].items(): eq(n + "sel " + k, segs[k], v)
 if bad: print("\n".join("# " + b for b in bad)); sys.exit(1)
 PY
+		check "$name/$img: the Windows kernel inside equals truth.json" python3 - "$TMP/info.json" "$dir/truth.json" <<'PY'
+import json, sys
+w = json.load(open(sys.argv[1]))["windows"]; t = json.load(open(sys.argv[2]))
+assert w["found"], w
+assert int(w["dtb"], 16) == int(t["dtb"], 16), w["dtb"]
+assert int(w["kernel_base"], 16) == int(t["kernel"]["base_va"], 16), w["kernel_base"]
+assert w["version"] == "%d.%d" % (t["nt_major"], t["nt_minor"]), w["version"]
+assert (w["build"] or 0) == t["kuser_shared_data"]["nt_build_number"], w["build"]
+assert w["pdb_key"] == t["kernel"]["pdb_key"] and w["product_type"] == t["product_type"]
+PY
 		# Every RAM run of the guest is in the image.
 		check "$name/$img: guest RAM runs are covered" python3 - "$TMP/info.json" "$dir/truth.json" <<'PY'
 import json, sys

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 need qemu-system-x86_64 python3 clang lld-link
 CHK="python3 $TOP/tests/integration/dmpcheck.py"
-KDUMPGEN=$TOP/${BUILD:-build/rel}/tools/mkkdump
+KDUMPGEN=${MKKDUMP:-${BUILD:-$TOP/build/rel}/tools/mkkdump}
 mkdir -p "$TMP/nosyms"
 
 for name in basic smp4 win7 crashed kpti2; do
