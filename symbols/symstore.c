@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/bytes.h"
+#include "core/outfile.h"
 #include "symbols/download.h"
 #include "symbols/pdb.h"
 #include "symbols/pe.h"
@@ -516,73 +517,49 @@ static int make_dirs(const char *path, struct wdt_err *err)
 }
 
 /*
- * Download url into a new temp file in dir. 1 = downloaded (*tmp, *fd
- * open; caller unlinks/closes), 0 = not available (noted, *st set),
- * -1 = fatal.
+ * Download url into a temp file beside target (an atomic output file:
+ * removed on failure, on exit and on SIGINT/SIGTERM). 1 = downloaded (*of
+ * open; the caller commits or aborts it), 0 = not available (noted, *st
+ * set), -1 = fatal.
  */
-static int fetch_tmp(struct want *w, const char *url, const char *dir,
-		     char **tmp, int *fd, enum wdt_status *st,
+static int fetch_tmp(struct want *w, const char *url, const char *target,
+		     struct wdt_outfile **of, enum wdt_status *st,
 		     struct wdt_err *err)
 {
 	struct wdt_err e;
 
-	*tmp = xprintf("%s/.%s.XXXXXX", dir, w->name);
-	if (!*tmp)
-		return wdt_err_nomem(err);
-	*fd = mkstemp(*tmp);
-	if (*fd >= 0)
-		fcntl(*fd, F_SETFD, FD_CLOEXEC);
-	if (*fd < 0) {
-		wdt_err_errno(err, errno, "creating a temp file in %s", dir);
-		free(*tmp);
-		*tmp = NULL;
+	if (wdt_outfile_open(of, target, NULL, 0, true, err) < 0)
 		return -1;
-	}
 	wdt_err_clear(&e);
-	if (wdt_download(w->opts, url, *fd, w->name, &e) == 0)
+	if (wdt_download(w->opts, url, wdt_outfile_fd(*of), w->name, &e) == 0)
 		return 1;
 	*st = e.status;
 	note(w, "%s", e.msg);
-	close(*fd);
-	unlink(*tmp);
-	free(*tmp);
-	*tmp = NULL;
+	wdt_outfile_abort(*of);
+	*of = NULL;
 	return 0;
 }
 
-static void drop_tmp(char *tmp, int fd)
-{
-	close(fd);
-	unlink(tmp);
-	free(tmp);
-}
-
 /* Download, verify GUID/age, rename into the cache: 1 / 0 (noted) / -1. */
-static int fetch_verify(struct want *w, const char *url, const char *dir,
-			const char *final, enum wdt_status *st,
-			struct wdt_err *err)
+static int fetch_verify(struct want *w, const char *url, const char *final,
+			enum wdt_status *st, struct wdt_err *err)
 {
-	char *tmp;
-	int fd, rc = fetch_tmp(w, url, dir, &tmp, &fd, st, err);
+	struct wdt_outfile *of;
+	int rc = fetch_tmp(w, url, final, &of, st, err);
 
 	if (rc != 1)
 		return rc;
-	if (fsync(fd) < 0)
-		rc = wdt_err_errno(err, errno, "writing %s", tmp);
-	else if ((rc = verify(w, tmp, false, err)) == 1) {
-		if (rename(tmp, final) < 0)
-			rc = wdt_err_errno(err, errno, "renaming %s to %s",
-					   tmp, final);
-		else {
-			close(fd);
-			free(tmp);
-			return 1;
-		}
-	} else if (rc == 0) {
+	if ((rc = verify(w, wdt_outfile_temp_path(of), false, err)) == 1) {
+		/* fsync, rename into place, fsync the directory */
+		if (wdt_outfile_commit(of, err) < 0)
+			return wdt_err_prefix(err, "%s", final);
+		return 1;
+	}
+	if (rc == 0) {
 		*st = WDT_CORRUPT;
 		note(w, "rejected the download from %s", url);
 	}
-	drop_tmp(tmp, fd);
+	wdt_outfile_abort(of);
 	return rc;
 }
 
@@ -592,19 +569,25 @@ static int try_server_cab(struct want *w, const char *url, const char *dir,
 {
 	enum wdt_status st = WDT_OK;
 	uint8_t magic[4] = { 0 };
-	char *tmp;
-	int fd, rc = fetch_tmp(w, url, dir, &tmp, &fd, &st, err);
+	struct wdt_outfile *of;
+	char *target = xprintf("%s/%s.probe", dir, w->name);
+	int rc;
 
+	if (!target)
+		return wdt_err_nomem(err);
+	rc = fetch_tmp(w, url, target, &of, &st, err);
+	free(target);
 	if (rc != 1)
 		return rc;
-	if (pread(fd, magic, 4, 0) == 4 && memcmp(magic, "MSCF", 4) == 0)
+	if (pread(wdt_outfile_fd(of), magic, 4, 0) == 4 &&
+	    memcmp(magic, "MSCF", 4) == 0)
 		note(w, "%s is a CAB-compressed PDB, which wdt does not "
 		     "expand (fetch it, run cabextract, and put the .pdb in "
 		     "the cache)",
 		     url);
 	else
 		note(w, "%s is neither a CAB nor a PDB", url);
-	drop_tmp(tmp, fd);
+	wdt_outfile_abort(of);
 	return 0;
 }
 
@@ -619,19 +602,24 @@ static int try_server_ptr(struct want *w, const char *url, const char *dir,
 	enum wdt_status st = WDT_OK;
 	char buf[PTR_MAX + 1], *target;
 	ssize_t n;
-	char *tmp;
-	int fd, rc = fetch_tmp(w, url, dir, &tmp, &fd, &st, err);
+	struct wdt_outfile *of;
+	char *probe = xprintf("%s/%s.probe", dir, w->name);
+	int rc;
 
+	if (!probe)
+		return wdt_err_nomem(err);
+	rc = fetch_tmp(w, url, probe, &of, &st, err);
+	free(probe);
 	if (rc != 1)
 		return rc;
-	n = pread(fd, buf, PTR_MAX, 0);
-	drop_tmp(tmp, fd);
+	n = pread(wdt_outfile_fd(of), buf, PTR_MAX, 0);
+	wdt_outfile_abort(of);
 	buf[n > 0 ? n : 0] = '\0';
 	target = ptr_target(w, url, buf);
 	if (!target)
 		return 0;
 	if (is_url(target))
-		rc = fetch_verify(w, target, dir, final, &st, err);
+		rc = fetch_verify(w, target, final, &st, err);
 	else
 		note(w, "%s points to %s, which is not an http(s) URL", url,
 		     target);
@@ -666,7 +654,7 @@ static int try_server(struct want *w, const struct wdt_sympath_entry *e,
 		rc = -1;
 		goto out;
 	}
-	rc = fetch_verify(w, url, dir, final, &st, err);
+	rc = fetch_verify(w, url, final, &st, err);
 	if (rc != 0 || st != WDT_NOT_FOUND)
 		goto out;
 	url[strlen(url) - 1] = '_';
