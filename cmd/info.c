@@ -157,7 +157,9 @@ static void out_windows(struct wdt_out *o, struct wdt_image *img)
 	uint8_t kusd[0x2D8];
 
 	wdt_out_obj_begin(o, "windows", "Windows");
-	if (wdt_kernel_find(img, NULL, &k, &e) < 0) {
+	struct wdt_kernel_opts ko = { .quick = true };
+
+	if (wdt_kernel_find(img, &ko, &k, &e) < 0) {
 		wdt_out_bool(o, "found", "Kernel found", false);
 		wdt_out_str(o, "why", "Why not", e.msg);
 		wdt_out_obj_end(o);

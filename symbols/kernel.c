@@ -451,7 +451,13 @@ static int find_dtb(struct wdt_kernel *k, const struct wdt_kernel_opts *o,
 		return 0;
 	if (dtb_from_cpus(k) ||
 	    dtb_from_kprcb(k, pdb_kdtb_offset(k, o ? o->pdb_file : NULL)) ||
-	    dtb_from_low_stub(k) || dtb_from_pml4_scan(k))
+	    dtb_from_low_stub(k))
+		return 0;
+	if (o && o->quick)
+		wdt_attempt_add(&k->log, "dtb", "pml4-scan", false,
+				"skipped (reads all memory; 'wdt find-kernel' "
+				"does it)");
+	else if (dtb_from_pml4_scan(k))
 		return 0;
 	wdt_attempts_summary(&k->log, "dtb", tried, sizeof(tried));
 	return wdt_err_set(err, WDT_NOT_FOUND,

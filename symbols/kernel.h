@@ -51,6 +51,7 @@ struct wdt_kernel_opts {
 	uint64_t base;	/* forced kernel base VA; 0: search */
 	bool have_base;
 	const char *pdb_file; /* --pdb: KPRCB offsets come from it */
+	bool quick;	      /* skip the whole-memory PML4 scan */
 };
 
 struct wdt_kernel {
