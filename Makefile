@@ -164,6 +164,7 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@WDT=$(abspath $(WDT)) tools/bench.sh
+	@WDT=$(abspath $(WDT)) tools/bench-convert.sh
 
 lint-man:
 	@for m in docs/*.1; do mandoc -T lint -W warning $$m || exit 1; done
