@@ -32,13 +32,16 @@ mkdump() { # mkdump OUT MEM
 [ -f "$work/small.elf" ] || mkdump "$work/small.elf" 256M
 [ -f "$work/big.elf" ] || mkdump "$work/big.elf" 4G
 
-# best-of-N wall time in seconds, and peak RSS (KiB) of the last run
+# best-of-N wall time in seconds (date +%s.%N around the run: /usr/bin/time
+# only has 10 ms), and peak RSS (KiB) of the last run
 best() {
-	local b=999999 t rss
+	local b=999999 t rss t0 t1
 	for _ in $(seq "$N"); do
-		/usr/bin/time -f '%e %M' -o "$work/time" "$@" >/dev/null
-		read -r t rss <"$work/time"
-		b=$(python3 -c "print(min($b, $t))")
+		t0=$(date +%s.%N)
+		/usr/bin/time -f '%M' -o "$work/time" "$@" >/dev/null 2>&1
+		t1=$(date +%s.%N)
+		read -r rss <"$work/time"
+		b=$(python3 -c "print('%.6f' % min($b, $t1 - $t0))")
 	done
 	echo "$b $rss"
 }
@@ -126,9 +129,9 @@ if [ "${BENCH_KDUMP:-1}" != 0 ]; then
 		f=$(kfile "$mix" "$c")
 		fs=$(kfile "$small" "$c")
 		read -r t1 tn bytes cpun rss1 rssn x1 xn < <(kpair "$f")
-		read -r _ _ _ rss_small < <(krun "$fs" 0)
+		read -r _ _ _ rss_sm _ < <(krun "$fs" 0)
 		size=$(stat -c %s "$f")
-		kdump_rows+="| $c | $((size >> 20)) MiB | $(mbs "$t1" "$bytes") | $(mbs "$tn" "$bytes") | $(ratio "$t1" "$tn") | $cpun | $x1 / $xn | ${rssn} KiB (1 thread ${rss1}) | ${rss_small} KiB |"$'\n'
+		kdump_rows+="| $c | $((size >> 20)) MiB | $(mbs "$t1" "$bytes") | $(mbs "$tn" "$bytes") | $(ratio "$t1" "$tn") | $cpun | $x1 / $xn | ${rssn} KiB (1 thread ${rss1}) | ${rss_sm} KiB |"$'\n'
 		echo "bench: kdump $c: 1 thread ${t1}s, $ncpu threads ${tn}s" >&2
 	done
 	# Share of the machine's CPU time used by other processes meanwhile.
