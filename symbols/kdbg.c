@@ -555,12 +555,12 @@ static int find_without_pdb(struct wdt_kernel *k, struct wdt_kdbg *d,
 
 	/* Candidate keys: random-looking qwords and bytes equal to 1. */
 	qs = malloc(sizeof(*qs) * (kd.size / 8 + 1));
-	flags = malloc(sizeof(*flags) * (kd.size / 64 + 16));
+	flags = malloc(sizeof(*flags) * (kd.size / 8 + 16));
 	if (!qs || !flags) {
 		wdt_err_nomem(err);
 		goto out;
 	}
-	size_t flags_cap = kd.size / 64 + 16;
+	size_t flags_cap = kd.size / 8 + 16;
 	for (uint32_t o = 0; o + 8 <= kd.size; o += 8) {
 		if (!data_at(&kd, o))
 			continue;
