@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "cmd/cmd.h"
 #include "cmd/image_opts.h"
@@ -13,6 +12,7 @@
 #include "core/bytes.h"
 #include "core/outfile.h"
 #include "core/progress.h"
+#include "formats/dmp.h"
 #include "formats/dmpwrite.h"
 #include "formats/rawwrite.h"
 #include "symbols/crashhdr.h"
@@ -40,7 +40,7 @@ static const struct wdt_opt convert_opts[] = {
 	  "full or bitmap",
 	  OPT_TYPE },
 	{ "force", 0, NULL, "replace FILE if it exists", OPT_FORCE },
-	{ "quiet", 'q', NULL, "no progress line and no summary on stderr",
+	{ "quiet", 'q', NULL, "no progress line on a terminal",
 	  OPT_QUIET },
 	{ "no-sparse", 0, NULL, "write zero pages instead of leaving holes",
 	  OPT_NO_SPARSE },
@@ -52,82 +52,6 @@ static const struct wdt_opt convert_opts[] = {
 	WDT_KERNEL_OPT_ENTRIES,
 	{ 0 },
 };
-
-static void filetime_iso(uint64_t ft, char *buf, size_t len)
-{
-	/* 100 ns since 1601-01-01 → seconds since 1970-01-01. */
-	const uint64_t epoch = 11644473600ull;
-	time_t t;
-	struct tm tm;
-
-	if (ft / 10000000ull < epoch) {
-		snprintf(buf, len, "-");
-		return;
-	}
-	t = (time_t)(ft / 10000000ull - epoch);
-	if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, len, "-");
-}
-
-static void out_header(struct wdt_out *o, const uint8_t *h)
-{
-	char iso[40];
-
-	wdt_out_obj_begin(o, "header", "DMP header");
-	wdt_out_hex(o, "major_version", "MajorVersion",
-		    wdt_le32(h + WDT_DMP64_MAJOR));
-	wdt_out_u64(o, "minor_version", "MinorVersion",
-		    wdt_le32(h + WDT_DMP64_MINOR));
-	wdt_out_addr(o, "directory_table_base", "DirectoryTableBase",
-		     wdt_le64(h + WDT_DMP64_DTB));
-	wdt_out_addr(o, "pfn_database", "PfnDataBase",
-		     wdt_le64(h + WDT_DMP64_PFN_DATABASE));
-	wdt_out_addr(o, "ps_loaded_module_list", "PsLoadedModuleList",
-		     wdt_le64(h + WDT_DMP64_PS_LOADED_MODULE_LIST));
-	wdt_out_addr(o, "ps_active_process_head", "PsActiveProcessHead",
-		     wdt_le64(h + WDT_DMP64_PS_ACTIVE_PROCESS_HEAD));
-	wdt_out_hex(o, "machine_image_type", "MachineImageType",
-		    wdt_le32(h + WDT_DMP64_MACHINE));
-	wdt_out_u64(o, "number_processors", "NumberProcessors",
-		    wdt_le32(h + WDT_DMP64_NUMBER_PROCESSORS));
-	wdt_out_hex(o, "bugcheck_code", "BugCheckCode",
-		    wdt_le32(h + WDT_DMP64_BUGCHECK_CODE));
-	wdt_out_arr_begin(o, "bugcheck_parameters", "BugCheckParameters");
-	for (int i = 0; i < 4; i++) {
-		wdt_out_obj_begin(o, NULL, NULL);
-		wdt_out_addr(o, "value", "Value",
-			     wdt_le64(h + WDT_DMP64_BUGCHECK_PARAM + 8 * i));
-		wdt_out_obj_end(o);
-	}
-	wdt_out_arr_end(o);
-	wdt_out_addr(o, "kd_debugger_data_block", "KdDebuggerDataBlock",
-		     wdt_le64(h + WDT_DMP64_KDBG));
-	wdt_out_u64(o, "dump_type", "DumpType",
-		    wdt_le32(h + WDT_DMP64_DUMP_TYPE));
-	wdt_out_u64(o, "required_dump_space", "RequiredDumpSpace",
-		    wdt_le64(h + WDT_DMP64_REQUIRED_SPACE));
-	wdt_out_hex(o, "system_time", "SystemTime",
-		    wdt_le64(h + WDT_DMP64_SYSTEM_TIME));
-	filetime_iso(wdt_le64(h + WDT_DMP64_SYSTEM_TIME), iso, sizeof(iso));
-	wdt_out_str(o, "system_time_utc", "SystemTime (UTC)", iso);
-	wdt_out_hex(o, "system_up_time", "SystemUpTime",
-		    wdt_le64(h + WDT_DMP64_SYSTEM_UPTIME));
-	wdt_out_u64(o, "product_type", "ProductType",
-		    wdt_le32(h + WDT_DMP64_PRODUCT_TYPE));
-	wdt_out_hex(o, "suite_mask", "SuiteMask",
-		    wdt_le32(h + WDT_DMP64_SUITE_MASK));
-	wdt_out_u64(o, "kd_secondary_version", "KdSecondaryVersion",
-		    h[WDT_DMP64_KD_SECONDARY_VERSION]);
-	wdt_out_str(o, "comment", "Comment",
-		    (const char *)h + WDT_DMP64_COMMENT);
-	wdt_out_addr(o, "context_rip", "ContextRecord RIP",
-		     wdt_le64(h + WDT_DMP64_CONTEXT + WDT_CTX_RIP));
-	wdt_out_addr(o, "context_rsp", "ContextRecord RSP",
-		     wdt_le64(h + WDT_DMP64_CONTEXT + WDT_CTX_RAX + 8 * 4));
-	wdt_out_hex(o, "context_cs", "ContextRecord CS",
-		    wdt_le16(h + WDT_DMP64_CONTEXT + WDT_CTX_SEG_CS));
-	wdt_out_obj_end(o);
-}
 
 static int parse_opts(struct wdt_ctx *ctx, struct wdt_dmp_write_opts *wo,
 		      int *out_fmt)
@@ -210,15 +134,9 @@ static int convert_run(struct wdt_ctx *ctx)
 
 	if (out_fmt == 0) {
 		char comment[WDT_DMP64_COMMENT_SIZE];
-		if (wdt_cmd_locate_kernel(ctx, img, &ko, &k) < 0)
+		if (wdt_cmd_locate_kernel(ctx, img, &ko, &k) < 0 ||
+		    wdt_cmd_locate_kdbg(ctx, &k, want_pdb ? &so : NULL, &d) < 0)
 			goto out;
-		if (wdt_kdbg_find(&k, want_pdb ? &so : NULL, &d, &ctx->err) <
-		    0) {
-			wdt_cmd_out_attempts(ctx, &k);
-			wdt_err_prefix(&ctx->err, "KdDebuggerDataBlock");
-			wdt_ctx_fail(ctx, input);
-			goto out;
-		}
 		snprintf(comment, sizeof(comment),
 			 "Converted by wdt %s from a memory image of a live or "
 			 "crashed VM",
@@ -294,7 +212,16 @@ static int convert_run(struct wdt_ctx *ctx)
 			wdt_out_obj_end(o);
 		}
 		wdt_out_arr_end(o);
-		out_header(o, c.hdr);
+		/* Report the header as written, through the DMP parser. */
+		struct wdt_dmp_hdr h;
+		if (wdt_dmp_parse_header(c.hdr, sizeof(c.hdr), &h,
+					 &ctx->err) < 0) {
+			wdt_ctx_fail(ctx, out);
+			goto out;
+		}
+		wdt_out_obj_begin(o, "header", "DMP header");
+		wdt_dmp_out_header(o, &h);
+		wdt_out_obj_end(o);
 		wdt_cmd_out_attempts(ctx, &k);
 	}
 	rc = 0;

@@ -154,7 +154,7 @@ static void out_windows(struct wdt_out *o, struct wdt_image *img)
 {
 	struct wdt_kernel k;
 	struct wdt_err e = { 0 };
-	uint8_t kusd[0x2D8];
+	uint8_t kusd[WDT_KUSD_READ];
 
 	wdt_out_obj_begin(o, "windows", "Windows");
 	struct wdt_kernel_opts ko = { .quick = true };
@@ -169,16 +169,16 @@ static void out_windows(struct wdt_out *o, struct wdt_image *img)
 	wdt_out_bool(o, "found", "Kernel found", true);
 	if (wdt_kernel_read(&k, WDT_KUSER_VA, kusd, sizeof(kusd), &e) == 0) {
 		char ver[64];
-		uint32_t build = wdt_le32(kusd + 0x260);
-		snprintf(ver, sizeof(ver), "%u.%u", wdt_le32(kusd + 0x26C),
-			 wdt_le32(kusd + 0x270));
+		uint32_t build = wdt_le32(kusd + WDT_KUSD_NT_BUILD_NUMBER);
+		snprintf(ver, sizeof(ver), "%u.%u", wdt_le32(kusd + WDT_KUSD_NT_MAJOR),
+			 wdt_le32(kusd + WDT_KUSD_NT_MINOR));
 		wdt_out_str(o, "version", "NT version", ver);
 		if (build)
 			wdt_out_u64(o, "build", "Build", build);
 		else
 			wdt_out_null(o, "build", "Build");
 		wdt_out_u64(o, "product_type", "Product type",
-			    wdt_le32(kusd + 0x264));
+			    wdt_le32(kusd + WDT_KUSD_NT_PRODUCT_TYPE));
 	}
 	wdt_out_addr(o, "dtb", "Directory table base", k.vas.dtb);
 	wdt_out_addr(o, "kernel_base", "Kernel base", k.base_va);

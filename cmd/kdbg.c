@@ -132,12 +132,8 @@ static int kdbg_run(struct wdt_ctx *ctx)
 		return -1;
 	if (wdt_cmd_locate_kernel(ctx, img, &ko, &k) < 0)
 		goto out;
-	if (wdt_kdbg_find(&k, want_pdb ? &so : NULL, &d, &ctx->err) < 0) {
-		wdt_cmd_out_attempts(ctx, &k);
-		wdt_err_prefix(&ctx->err, "KdDebuggerDataBlock");
-		wdt_ctx_fail(ctx, ctx->args[0]);
+	if (wdt_cmd_locate_kdbg(ctx, &k, want_pdb ? &so : NULL, &d) < 0)
 		goto out;
-	}
 	if (raw) {
 		if (fwrite(d.plain, 1, d.size, stdout) != d.size) {
 			wdt_err_errno(&ctx->err, errno, "standard output");

@@ -48,6 +48,17 @@ int wdt_cmd_locate_kernel(struct wdt_ctx *ctx, struct wdt_image *img,
 	return 0;
 }
 
+int wdt_cmd_locate_kdbg(struct wdt_ctx *ctx, struct wdt_kernel *k,
+			const struct wdt_symopts *sym, struct wdt_kdbg *d)
+{
+	if (wdt_kdbg_find(k, sym, d, &ctx->err) < 0) {
+		wdt_cmd_out_attempts(ctx, k);
+		wdt_err_prefix(&ctx->err, "KdDebuggerDataBlock");
+		return wdt_ctx_fail(ctx, ctx->args[0]);
+	}
+	return 0;
+}
+
 void wdt_cmd_out_kernel(struct wdt_out *o, const struct wdt_kernel *k)
 {
 	char buf[512];

@@ -60,6 +60,13 @@ int wdt_cmd_locate_kernel(struct wdt_ctx *ctx, struct wdt_image *img,
 			const struct wdt_kernel_opts *ko,
 			struct wdt_kernel *k);
 
+/*
+ * Locate and decode KdDebuggerDataBlock (sym NULL: no PDB lookup); on
+ * failure the attempts are shown and ctx->err names the image.
+ */
+int wdt_cmd_locate_kdbg(struct wdt_ctx *ctx, struct wdt_kernel *k,
+			const struct wdt_symopts *sym, struct wdt_kdbg *d);
+
 /* "dtb" and "kernel" objects. */
 void wdt_cmd_out_kernel(struct wdt_out *o, const struct wdt_kernel *k);
 /* "attempts" array: always in JSON, in text only with -v. */

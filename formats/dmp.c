@@ -699,16 +699,8 @@ static void out_exception(struct wdt_out *o, const struct wdt_dmp_hdr *h)
 	wdt_out_obj_end(o);
 }
 
-static void dmp_describe(struct wdt_image *img, struct wdt_out *o)
+void wdt_dmp_out_header(struct wdt_out *o, const struct wdt_dmp_hdr *h)
 {
-	const struct dmp *d = img->priv;
-	const struct wdt_dmp_hdr *h;
-	uint64_t want;
-
-	if (!d)
-		return;
-	h = &d->h;
-	wdt_out_obj_begin(o, "dmp", "DMP header");
 	wdt_out_str(o, "signature", "Signature",
 		    h->is64 ? "PAGE DU64" : "PAGE DUMP");
 	wdt_out_hex(o, "major_version", "MajorVersion", h->major);
@@ -735,17 +727,8 @@ static void dmp_describe(struct wdt_image *img, struct wdt_out *o)
 	wdt_out_u64(o, "dump_type", "DumpType", h->dump_type);
 	wdt_out_str(o, "dump_type_name", "DumpType name",
 		    wdt_dmp_type_name(h->dump_type));
-	out_body(o, d, img);
-	want = wdt_dmp_expected_size(h, d->run_pages,
-				     d->have_bitmap ? &d->b : NULL,
-				     d->popcount);
 	wdt_out_i64(o, "required_dump_space", "RequiredDumpSpace",
 		    h->required_space);
-	if (want)
-		wdt_out_u64(o, "layout_size", "Size the layout needs", want);
-	else
-		wdt_out_null(o, "layout_size", "Size the layout needs");
-	wdt_out_u64(o, "file_size", "File size", img->file_size);
 	out_time(o, "system_time", "SystemTime", h->system_time);
 	out_uptime(o, h->system_uptime);
 	wdt_out_str(o, "comment", "Comment", h->comment);
@@ -765,6 +748,28 @@ static void dmp_describe(struct wdt_image *img, struct wdt_out *o)
 	} else {
 		wdt_out_bool(o, "pae_enabled", "PaeEnabled", h->pae);
 	}
+}
+
+static void dmp_describe(struct wdt_image *img, struct wdt_out *o)
+{
+	const struct dmp *d = img->priv;
+	const struct wdt_dmp_hdr *h;
+	uint64_t want;
+
+	if (!d)
+		return;
+	h = &d->h;
+	wdt_out_obj_begin(o, "dmp", "DMP header");
+	wdt_dmp_out_header(o, h);
+	out_body(o, d, img);
+	want = wdt_dmp_expected_size(h, d->run_pages,
+				     d->have_bitmap ? &d->b : NULL,
+				     d->popcount);
+	if (want)
+		wdt_out_u64(o, "layout_size", "Size the layout needs", want);
+	else
+		wdt_out_null(o, "layout_size", "Size the layout needs");
+	wdt_out_u64(o, "file_size", "File size", img->file_size);
 	wdt_out_obj_end(o);
 }
 

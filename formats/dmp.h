@@ -176,6 +176,13 @@ uint64_t wdt_dmp_expected_size(const struct wdt_dmp_hdr *h,
 			       const struct wdt_dmp_bitmap *b,
 			       uint64_t popcount);
 
+/*
+ * Every header field of h by name (what `wdt info` shows for a DMP, and
+ * what `wdt convert --json` reports it wrote).
+ */
+struct wdt_out;
+void wdt_dmp_out_header(struct wdt_out *o, const struct wdt_dmp_hdr *h);
+
 /* The parsed header of an open DMP image, or NULL if img is not one. */
 const struct wdt_dmp_hdr *wdt_dmp_header(const struct wdt_image *img);
 

@@ -9,16 +9,6 @@
 
 #include "core/bytes.h"
 
-/* KUSER_SHARED_DATA offsets (windows-kernel.md §4). */
-#define KUSD_INTERRUPT_TIME 0x008u
-#define KUSD_SYSTEM_TIME 0x014u
-#define KUSD_NT_BUILD_NUMBER 0x260u
-#define KUSD_NT_PRODUCT_TYPE 0x264u
-#define KUSD_NT_MAJOR 0x26Cu
-#define KUSD_BOOT_ID 0x2C4u
-#define KUSD_SUITE_MASK 0x2D0u
-#define KUSD_READ 0x2D8u
-
 #define EXCEPTION_BREAKPOINT 0x80000003u
 #define EXCEPTION_NONCONTINUABLE 1u
 #define CONTEXT_CONTROL_INTEGER_SEGMENTS 0x100007u
@@ -130,7 +120,7 @@ int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
 		    struct wdt_err *err)
 {
 	struct wdt_image *img = k->img;
-	uint8_t *h = c->hdr, kusd[KUSD_READ], bug[40];
+	uint8_t *h = c->hdr, kusd[WDT_KUSD_READ], bug[40];
 	uint64_t kpb, prcbs[WDT_CRASH_MAX_CPUS];
 	size_t cap = 0;
 	struct wdt_err e;
@@ -165,7 +155,7 @@ int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
 	} else {
 		wdt_put_le32(h + WDT_DMP64_MAJOR, 0xF);
 		wdt_put_le32(h + WDT_DMP64_MINOR,
-			     wdt_le32(kusd + KUSD_NT_BUILD_NUMBER) & 0xFFFF);
+			     wdt_le32(kusd + WDT_KUSD_NT_BUILD_NUMBER) & 0xFFFF);
 		h[WDT_DMP64_KD_SECONDARY_VERSION] = 2;
 		note(c, "no KdVersionBlock: versions from KUSER_SHARED_DATA");
 	}
@@ -267,16 +257,16 @@ int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
 	wdt_put_le64(x + WDT_EXC_ADDRESS,
 		     wdt_le64(h + WDT_DMP64_CONTEXT + WDT_CTX_RIP));
 
-	wdt_put_le64(h + WDT_DMP64_SYSTEM_TIME, kusd_time(kusd + KUSD_SYSTEM_TIME));
+	wdt_put_le64(h + WDT_DMP64_SYSTEM_TIME, kusd_time(kusd + WDT_KUSD_SYSTEM_TIME));
 	wdt_put_le64(h + WDT_DMP64_SYSTEM_UPTIME,
-		     kusd_time(kusd + KUSD_INTERRUPT_TIME));
+		     kusd_time(kusd + WDT_KUSD_INTERRUPT_TIME));
 	wdt_put_le32(h + WDT_DMP64_PRODUCT_TYPE,
-		     wdt_le32(kusd + KUSD_NT_PRODUCT_TYPE));
-	wdt_put_le32(h + WDT_DMP64_SUITE_MASK, wdt_le32(kusd + KUSD_SUITE_MASK));
+		     wdt_le32(kusd + WDT_KUSD_NT_PRODUCT_TYPE));
+	wdt_put_le32(h + WDT_DMP64_SUITE_MASK, wdt_le32(kusd + WDT_KUSD_SUITE_MASK));
 	wdt_put_le32(h + WDT_DMP64_ATTRIBUTES, 0);
 	wdt_put_le32(h + WDT_DMP64_BOOT_ID,
-		     wdt_le32(kusd + KUSD_NT_MAJOR) >= 10
-			     ? wdt_le32(kusd + KUSD_BOOT_ID)
+		     wdt_le32(kusd + WDT_KUSD_NT_MAJOR) >= 10
+			     ? wdt_le32(kusd + WDT_KUSD_BOOT_ID)
 			     : 0);
 	if (comment)
 		snprintf((char *)h + WDT_DMP64_COMMENT, WDT_DMP64_COMMENT_SIZE,

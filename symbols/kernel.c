@@ -119,7 +119,8 @@ bool wdt_kernel_dtb_ok(struct wdt_image *img, uint64_t dtb, char *why,
 			 dtb);
 		return false;
 	}
-	if (read_virt(img, dtb, WDT_KUSER_VA + 0x26C, v, 8, &e) < 0) {
+	if (read_virt(img, dtb, WDT_KUSER_VA + WDT_KUSD_NT_MAJOR, v, 8, &e) <
+	    0) {
 		snprintf(why, len,
 			 "0x%" PRIx64 " does not map KUSER_SHARED_DATA: %s", dtb,
 			 e.msg);

@@ -24,6 +24,17 @@
 #define WDT_KERNEL_RANGE_END 0xFFFFF80800000000ull /* exclusive */
 #define WDT_KPCR_PRCB 0x180u			   /* KPCR.Prcb */
 
+/* KUSER_SHARED_DATA offsets (windows-kernel.md §4). */
+#define WDT_KUSD_INTERRUPT_TIME 0x008u	/* KSYSTEM_TIME */
+#define WDT_KUSD_SYSTEM_TIME 0x014u	/* KSYSTEM_TIME */
+#define WDT_KUSD_NT_BUILD_NUMBER 0x260u /* Windows 10+ */
+#define WDT_KUSD_NT_PRODUCT_TYPE 0x264u
+#define WDT_KUSD_NT_MAJOR 0x26Cu
+#define WDT_KUSD_NT_MINOR 0x270u
+#define WDT_KUSD_BOOT_ID 0x2C4u		/* Windows 10+ */
+#define WDT_KUSD_SUITE_MASK 0x2D0u
+#define WDT_KUSD_READ 0x2D8u		/* bytes covering the fields above */
+
 /* One method tried, for -v and for the error when nothing works. */
 struct wdt_attempt {
 	char step[16];	 /* "dtb", "kernel", "kdbg", "version", "pdb" */
