@@ -45,7 +45,9 @@ static const struct wdt_opt convert_opts[] = {
 	{ "no-sparse", 0, NULL, "write zero pages instead of leaving holes",
 	  OPT_NO_SPARSE },
 	{ "threads", 0, "N",
-	  "kdump decompression threads (default: one per CPU)", OPT_THREADS },
+	  "kdump input: threads that decompress and write (default: one "
+	  "per CPU)",
+	  OPT_THREADS },
 	{ "no-sync", 0, NULL, "do not fsync FILE before renaming it into place",
 	  OPT_NO_SYNC },
 	WDT_OPT_FORMAT_ENTRY(OPT_FORMAT),

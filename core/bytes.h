@@ -77,4 +77,18 @@ static inline void wdt_put_le64(void *p, uint64_t v)
 	wdt_put_le32((uint8_t *)p + 4, (uint32_t)(v >> 32));
 }
 
+/*
+ * Whether len bytes at p (8-byte aligned, len a multiple of 32) are all
+ * zero: the test behind sparse output and zero-page accounting.
+ */
+static inline bool wdt_all_zero(const void *p, size_t len)
+{
+	const uint64_t *w = p;
+
+	for (size_t i = 0; i < len / 8; i += 4)
+		if (w[i] | w[i + 1] | w[i + 2] | w[i + 3])
+			return false;
+	return true;
+}
+
 #endif

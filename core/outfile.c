@@ -340,6 +340,17 @@ static int out_errno(int e, const char *what, struct wdt_err *err)
 	return wdt_err_set(err, WDT_OUTPUT, "%s: %s", what, strerror(e));
 }
 
+/* *v = max(*v, to), safe against concurrent writers of distinct ranges. */
+static void raise_to(uint64_t *v, uint64_t to)
+{
+	uint64_t cur = __atomic_load_n(v, __ATOMIC_RELAXED);
+
+	while (cur < to && !__atomic_compare_exchange_n(v, &cur, to, true,
+							__ATOMIC_RELAXED,
+							__ATOMIC_RELAXED))
+		;
+}
+
 int wdt_outfile_write_at(struct wdt_outfile *of, uint64_t off,
 			 const void *buf, size_t len, struct wdt_err *err)
 {
@@ -366,10 +377,8 @@ int wdt_outfile_write_at(struct wdt_outfile *of, uint64_t off,
 		off += (uint64_t)w;
 		len -= (size_t)w;
 	}
-	if (end > of->wend)
-		of->wend = end;
-	if (end > of->size)
-		of->size = end;
+	raise_to(&of->wend, end);
+	raise_to(&of->size, end);
 	return 0;
 }
 
@@ -377,8 +386,8 @@ void wdt_outfile_hole(struct wdt_outfile *of, uint64_t off, uint64_t len)
 {
 	uint64_t end;
 
-	if (wdt_add_ok(off, len, &end) && end > of->size)
-		of->size = end;
+	if (wdt_add_ok(off, len, &end))
+		raise_to(&of->size, end);
 }
 
 static void sync_dir(const char *path)

@@ -57,6 +57,8 @@ const char *wdt_outfile_temp_path(const struct wdt_outfile *of);
 /*
  * Write len bytes at off (pwrite loop, EINTR retried, short writes
  * continued). Errors: OUTPUT "writing at offset 0x…: strerror".
+ * write_at and hole may be called from several threads at once for
+ * distinct ranges; everything else from one thread.
  */
 int wdt_outfile_write_at(struct wdt_outfile *of, uint64_t off,
 			 const void *buf, size_t len, struct wdt_err *err);

@@ -4,8 +4,10 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/bytes.h"
 #include "formats/dmp_layout.h"
@@ -123,13 +125,8 @@ static size_t run_after(const struct wdt_image *img, uint64_t pa)
 }
 
 static int read_piece(struct wdt_image *img, uint64_t pa, uint8_t *dst,
-		      size_t len, unsigned threads, struct wdt_err *err)
+		      size_t len, struct wdt_err *err)
 {
-	/* kdump: decompress whole pages on several threads. */
-	if (img->fmt == &wdt_format_kdump && wdt_kdump_block_size(img) == PG &&
-	    pa % PG == 0 && len % PG == 0)
-		return wdt_kdump_read_pages(img, pa / PG, len / PG, dst,
-					    threads, err);
 	if (wdt_image_read_phys(img, pa, dst, len, err) == 0)
 		return 0;
 	/*
@@ -150,7 +147,7 @@ static int read_piece(struct wdt_image *img, uint64_t pa, uint8_t *dst,
 
 /* Guest bytes [pa, pa+len) into buf; bytes in no run read as zero. */
 static int fill(struct wdt_image *img, uint64_t pa, uint8_t *buf, size_t len,
-		unsigned threads, struct wdt_err *err)
+		struct wdt_err *err)
 {
 	uint64_t cur = pa, end = pa + len;
 	size_t i = run_after(img, pa);
@@ -161,7 +158,7 @@ static int fill(struct wdt_image *img, uint64_t pa, uint8_t *buf, size_t len,
 			uint64_t rend = r->pa + r->len;
 			uint64_t e = rend < end ? rend : end;
 			if (read_piece(img, cur, buf + (cur - pa),
-				       (size_t)(e - cur), threads, err) < 0)
+				       (size_t)(e - cur), err) < 0)
 				return -1;
 			cur = e;
 			i++;
@@ -192,16 +189,6 @@ static void apply_patches(uint64_t pa, uint8_t *buf, size_t len,
 	}
 }
 
-static bool zero_page(const uint8_t *p)
-{
-	const uint64_t *w = (const uint64_t *)(const void *)p;
-
-	for (size_t i = 0; i < PG / 8; i += 4)
-		if (w[i] | w[i + 1] | w[i + 2] | w[i + 3])
-			return false;
-	return true;
-}
-
 /*
  * Write buf (len bytes, whole pages) at off: runs of data pages in one
  * pwrite each, all-zero pages as holes when sparse.
@@ -213,7 +200,7 @@ static int emit(struct wdt_outfile *of, uint64_t off, const uint8_t *buf,
 	size_t start = 0, i;
 
 	for (i = 0; i < len; i += PG) {
-		if (!zero_page(buf + i))
+		if (!wdt_all_zero(buf + i, PG))
 			continue;
 		(*zero_pages)++;
 		if (!sparse)
@@ -324,7 +311,7 @@ static int produce(struct wdt_image *img, const struct wdt_span *s, size_t n,
 							   : WDT_DMPW_CHUNK;
 			if (!take(q, k))
 				return 1; /* the writer's error */
-			if (fill(img, pa, q->buf[k], len, o->threads, err) < 0)
+			if (fill(img, pa, q->buf[k], len, err) < 0)
 				return -1;
 			apply_patches(pa, q->buf[k], len, p, np);
 			give(q, k, s[i].off + at, len);
@@ -336,6 +323,268 @@ static int produce(struct wdt_image *img, const struct wdt_span *s, size_t n,
 	return 0;
 }
 
+/*
+ * kdump input: the whole pipeline on every worker. Each of o->threads
+ * threads (the caller's among them) takes the next unit of UNIT_PAGES
+ * pages, decompresses it with its own pager, learns which pages are zero
+ * from the pager (QEMU's shared zero page is never copied or scanned),
+ * lays the patches over it and writes its data pages itself. Units are
+ * independent, so there is no barrier, and one thread means one thread.
+ */
+#define UNIT_PAGES 256u
+
+struct par {
+	struct wdt_image *img;
+	const struct wdt_span *s;
+	size_t n;
+	uint64_t *units; /* units before span i (n + 1 entries) */
+	const struct wdt_dmp_patch *p;
+	size_t np;
+	const struct wdt_dmp_write_opts *o;
+	struct wdt_outfile *of;
+	uint64_t base; /* progress before the body */
+	atomic_uint_fast64_t next, done, zero_pages;
+	atomic_bool failed;
+	pthread_mutex_t lock;
+	uint64_t err_unit; /* lowest failing unit so far */
+	struct wdt_err err;
+};
+
+struct par_worker {
+	struct par *q;
+	bool main; /* the caller's thread: draws the progress line */
+	struct wdt_kdump_pager *pg;
+	uint8_t *buf;
+	uint8_t zero[UNIT_PAGES];
+};
+
+static void par_fail(struct par *q, uint64_t unit, const struct wdt_err *e)
+{
+	pthread_mutex_lock(&q->lock);
+	if (!atomic_load(&q->failed) || unit < q->err_unit) {
+		q->err_unit = unit;
+		q->err = *e;
+	}
+	atomic_store(&q->failed, true);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* Pages [pa, pa + npg * PG) into w->buf and w->zero. */
+static int par_fill(struct par_worker *w, uint64_t pa, size_t npg,
+		    struct wdt_err *e)
+{
+	struct wdt_image *img = w->q->img;
+	uint64_t cur = pa, end = pa + (uint64_t)npg * PG;
+	size_t i = run_after(img, pa);
+
+	while (cur < end) {
+		const struct wdt_run *r = i < img->nruns ? &img->runs[i] : NULL;
+		size_t k = (size_t)((cur - pa) / PG);
+		if (r && r->pa <= cur) {
+			uint64_t rend = r->pa + r->len;
+			uint64_t e2 = rend < end ? rend : end;
+			if (wdt_kdump_pager_read(w->pg, cur / PG,
+						 (size_t)((e2 - cur) / PG),
+						 w->buf + k * PG, w->zero + k,
+						 e) < 0)
+				return -1;
+			cur = e2;
+			i++;
+		} else {
+			uint64_t e2 = r && r->pa < end ? r->pa : end;
+			memset(w->zero + k, 1, (size_t)((e2 - cur) / PG));
+			cur = e2;
+		}
+	}
+	return 0;
+}
+
+/* The patches over the unit at pa; touched pages are zero-tested again. */
+static void par_patch(struct par_worker *w, uint64_t pa, size_t npg)
+{
+	const struct wdt_dmp_patch *p = w->q->p;
+	uint64_t end = pa + (uint64_t)npg * PG;
+
+	for (size_t i = 0; i < w->q->np; i++) {
+		uint64_t lo = p[i].pa, hi = p[i].pa + p[i].len;
+		if (hi <= pa || lo >= end)
+			continue;
+		size_t a = lo < pa ? 0 : (size_t)((lo - pa) / PG);
+		size_t b = hi >= end ? npg : (size_t)((hi - 1 - pa) / PG) + 1;
+		for (size_t k = a; k < b; k++)
+			if (w->zero[k]) {
+				memset(w->buf + k * PG, 0, PG);
+				w->zero[k] = 0;
+			}
+		apply_patches(pa, w->buf, (size_t)npg * PG, &p[i], 1);
+		for (size_t k = a; k < b; k++)
+			w->zero[k] = wdt_all_zero(w->buf + k * PG, PG);
+	}
+}
+
+/* The unit's pages at off: data pages in as few writes as possible. */
+static int par_emit(struct par_worker *w, uint64_t off, size_t npg,
+		    uint64_t *zeros, struct wdt_err *e)
+{
+	bool sparse = w->q->o->sparse;
+	size_t start = 0;
+
+	for (size_t k = 0; k < npg; k++) {
+		if (!w->zero[k])
+			continue;
+		(*zeros)++;
+		if (!sparse) {
+			memset(w->buf + k * PG, 0, PG);
+			continue;
+		}
+		if (k > start &&
+		    wdt_outfile_write_at(w->q->of, off + start * PG,
+					 w->buf + start * PG,
+					 (k - start) * PG, e) < 0)
+			return -1;
+		start = k + 1;
+	}
+	if (npg > start)
+		return wdt_outfile_write_at(w->q->of, off + start * PG,
+					    w->buf + start * PG,
+					    (npg - start) * PG, e);
+	return 0;
+}
+
+static void *par_worker(void *arg)
+{
+	struct par_worker *w = arg;
+	struct par *q = w->q;
+	struct wdt_err e;
+
+	wdt_err_clear(&e);
+	for (;;) {
+		uint64_t u = atomic_fetch_add(&q->next, 1);
+		if (u >= q->units[q->n] || atomic_load(&q->failed))
+			break;
+		size_t lo = 0, hi = q->n; /* the span holding unit u */
+		while (hi - lo > 1) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (q->units[mid] <= u)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		const struct wdt_span *sp = &q->s[lo];
+		uint64_t at = (u - q->units[lo]) * UNIT_PAGES * PG;
+		uint64_t left = sp->len - at, zeros = 0;
+		size_t npg = (size_t)((left < UNIT_PAGES * PG ? left
+							    : UNIT_PAGES * PG) /
+				      PG);
+		if (par_fill(w, sp->pa + at, npg, &e) < 0 ||
+		    (par_patch(w, sp->pa + at, npg),
+		     par_emit(w, sp->off + at, npg, &zeros, &e) < 0)) {
+			par_fail(q, u, &e);
+			break;
+		}
+		atomic_fetch_add(&q->zero_pages, zeros);
+		uint64_t d = atomic_fetch_add(&q->done, npg * PG) + npg * PG;
+		if (w->main)
+			wdt_progress_update(q->o->progress, q->base + d);
+	}
+	return NULL;
+}
+
+/* Whether par_body can read img: kdump with page-sized, page-aligned runs. */
+static bool par_ok(const struct wdt_image *img)
+{
+	if (img->fmt != &wdt_format_kdump || wdt_kdump_block_size(img) != PG)
+		return false;
+	for (size_t i = 0; i < img->nruns; i++)
+		if ((img->runs[i].pa | img->runs[i].len) % PG)
+			return false;
+	return true;
+}
+
+static int par_body(struct wdt_image *img, const struct wdt_span *s, size_t n,
+		    const struct wdt_dmp_patch *p, size_t np,
+		    const struct wdt_dmp_write_opts *o, struct wdt_outfile *of,
+		    uint64_t *done, uint64_t *zero_pages, struct wdt_err *err)
+{
+	struct par q;
+	struct par_worker *w = NULL;
+	pthread_t *th = NULL;
+	unsigned nt = o->threads, started = 0;
+	int rc = 0;
+
+	memset(&q, 0, sizeof(q));
+	q.img = img;
+	q.s = s;
+	q.n = n;
+	q.p = p;
+	q.np = np;
+	q.o = o;
+	q.of = of;
+	q.base = *done;
+	q.units = malloc((n + 1) * sizeof(*q.units));
+	if (!q.units)
+		return wdt_err_nomem(err);
+	q.units[0] = 0;
+	for (size_t i = 0; i < n; i++)
+		q.units[i + 1] = q.units[i] + (s[i].len / PG + UNIT_PAGES - 1) /
+						      UNIT_PAGES;
+	if (nt == 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		nt = c > 0 ? (unsigned)c : 1;
+	}
+	if (nt > q.units[n])
+		nt = q.units[n] ? (unsigned)q.units[n] : 1;
+	atomic_init(&q.next, 0);
+	atomic_init(&q.done, 0);
+	atomic_init(&q.zero_pages, 0);
+	atomic_init(&q.failed, false);
+	pthread_mutex_init(&q.lock, NULL);
+	w = calloc(nt, sizeof(*w));
+	th = calloc(nt, sizeof(*th));
+	for (unsigned i = 0; w && i < nt; i++) {
+		w[i].q = &q;
+		w[i].main = i == 0;
+		w[i].pg = wdt_kdump_pager_new(img, err);
+		w[i].buf = aligned_alloc(PG, UNIT_PAGES * PG);
+		if (!w[i].pg || !w[i].buf)
+			rc = -1;
+	}
+	if (!w || !th || rc < 0) {
+		rc = wdt_err_nomem(err);
+		goto out;
+	}
+	/* The calling thread works too; extra threads only if they start. */
+	for (unsigned i = 1; i < nt; i++) {
+		if (pthread_create(&th[i], NULL, par_worker, &w[i]) != 0)
+			break;
+		started++;
+	}
+	par_worker(&w[0]);
+	for (unsigned i = 1; i <= started; i++)
+		pthread_join(th[i], NULL);
+	if (atomic_load(&q.failed)) {
+		if (err)
+			*err = q.err;
+		rc = -1;
+	} else {
+		/* The zero pages at the end are holes the file must span. */
+		for (size_t i = 0; i < n; i++)
+			wdt_outfile_hole(of, s[i].off, s[i].len);
+	}
+	*done += atomic_load(&q.done);
+	*zero_pages += atomic_load(&q.zero_pages);
+out:
+	for (unsigned i = 0; w && i < nt; i++) {
+		wdt_kdump_pager_free(w[i].pg);
+		free(w[i].buf);
+	}
+	free(w);
+	free(th);
+	free(q.units);
+	pthread_mutex_destroy(&q.lock);
+	return rc;
+}
+
 int wdt_dmpw_body(struct wdt_image *img, const struct wdt_span *s, size_t n,
 		  const struct wdt_dmp_patch *p, size_t np,
 		  const struct wdt_dmp_write_opts *o, struct wdt_outfile *of,
@@ -344,6 +593,9 @@ int wdt_dmpw_body(struct wdt_image *img, const struct wdt_span *s, size_t n,
 	struct pipe q;
 	pthread_t th;
 	int rc;
+
+	if (par_ok(img))
+		return par_body(img, s, n, p, np, o, of, done, zero_pages, err);
 
 	memset(&q, 0, sizeof(q));
 	q.of = of;

@@ -33,7 +33,7 @@ enum wdt_dmp_kind { WDT_DMP_AUTO, WDT_DMP_FULL, WDT_DMP_BITMAP };
 struct wdt_dmp_write_opts {
 	enum wdt_dmp_kind kind; /* AUTO: full when the runs fit (≤ 42) */
 	bool sparse;		/* all-zero pages become holes */
-	unsigned threads;	/* kdump decompression; 0 = online CPUs */
+	unsigned threads;	/* kdump input: workers; 0 = online CPUs */
 	struct wdt_progress *progress; /* may be NULL; not finished here */
 };
 

@@ -650,6 +650,8 @@ struct worker {
 	uint64_t back_key[BULK_BACK]; /* data offset + 1 */
 	uint8_t *back;		      /* BULK_BACK decoded pages */
 	uint8_t *cbuf;		      /* one block (slow path) */
+	struct desc zero;	      /* data known to decode to zeros */
+	bool zero_known;
 	z_stream z;
 	bool z_ok;
 	ZSTD_DCtx *zd;
@@ -735,33 +737,37 @@ static int worker_decompress(struct worker *w, uint32_t method,
 
 /* The bytes of d: from the window, refilled from d.off when d lies past
  * it; NULL when d lies before it (the caller uses the back slots). */
-static const uint8_t *window_at(struct bulk *b, struct worker *w,
-				const struct desc *d, uint64_t left,
-				struct wdt_err *err)
+static const uint8_t *window_at(struct wdt_image *img, struct kdump *kd,
+				struct worker *w, const struct desc *d,
+				uint64_t left, struct wdt_err *err)
 {
-	uint64_t bs = b->kd->bs, size = b->img->src->size;
+	uint64_t size = img->src->size;
 
 	if (d->off >= w->win_off && d->off + d->size <= w->win_off + w->win_len)
 		return w->win + (d->off - w->win_off);
 	if (d->off < w->win_off)
 		return NULL;
 	/* The rest of this unit's data, if it is consecutive. */
-	uint64_t len = left * bs;
+	uint64_t len = left * kd->bs;
 	if (len > size - d->off)
 		len = size - d->off;
-	if (wdt_source_read(b->img->src, w->win, (size_t)len, d->off, err) < 0)
+	if (wdt_source_read(img->src, w->win, (size_t)len, d->off, err) < 0)
 		return NULL;
 	w->win_off = d->off;
 	w->win_len = len;
 	return w->win;
 }
 
-/* One page from its descriptor into out. */
-static int bulk_page(struct bulk *b, struct worker *w, uint64_t pfn,
-		     const struct desc *d, uint64_t left, uint8_t *out,
-		     struct wdt_err *err)
+static bool same_desc(const struct desc *a, const struct desc *b)
 {
-	struct kdump *kd = b->kd;
+	return a->off == b->off && a->size == b->size && a->flags == b->flags;
+}
+
+/* One page from its descriptor into out. */
+static int bulk_page(struct wdt_image *img, struct kdump *kd, struct worker *w,
+		     uint64_t pfn, const struct desc *d, uint64_t left,
+		     uint8_t *out, struct wdt_err *err)
+{
 	uint32_t m = d->flags & WDT_KDUMP_COMP_MASK;
 	const char *why = NULL;
 
@@ -770,15 +776,14 @@ static int bulk_page(struct bulk *b, struct worker *w, uint64_t pfn,
 		uint8_t *page = w->back + (size_t)slot * kd->bs;
 		if (w->back_key[slot] != d->off + 1) {
 			w->back_key[slot] = 0;
-			if (load_data(b->img, kd, pfn, d, page, w->cbuf, err) <
-			    0)
+			if (load_data(img, kd, pfn, d, page, w->cbuf, err) < 0)
 				return -1;
 			w->back_key[slot] = d->off + 1;
 		}
 		memcpy(out, page, kd->bs);
 		return 0;
 	}
-	const uint8_t *in = window_at(b, w, d, left, err);
+	const uint8_t *in = window_at(img, kd, w, d, left, err);
 	if (!in)
 		return wdt_err_prefix(err, "PFN 0x%" PRIx64, pfn);
 	if (!m) {
@@ -795,55 +800,88 @@ static int bulk_page(struct bulk *b, struct worker *w, uint64_t pfn,
 	return 0;
 }
 
+/*
+ * n (<= BULK_CHUNK) pages from first into out. With zero, zero[i] says
+ * whether page i is all zero, and such a page is not stored in out. Data
+ * once found to decode to zeros (QEMU points every zero page at one
+ * shared copy) is not read again. On failure *bad is the failing PFN.
+ */
+static int unit_pages(struct wdt_image *img, struct kdump *kd,
+		      struct worker *w, uint64_t first, uint64_t n,
+		      uint8_t *out, uint8_t *zero, uint64_t *bad,
+		      struct wdt_err *e)
+{
+	uint64_t have = 0;
+
+	while (have < n && bit(kd, first + have))
+		have++;
+	if (have > 0) {
+		uint64_t k = desc_index(kd, first);
+		uint64_t at = kd->h.desc_off + k * WDT_KPD_LEN;
+		bool batch = wdt_in_bounds(img->src->size, at,
+					   have * WDT_KPD_LEN);
+		if (batch && wdt_source_read(img->src, w->desc,
+					     (size_t)have * WDT_KPD_LEN, at,
+					     e) < 0) {
+			*bad = first;
+			return wdt_err_prefix(e, "PFN 0x%" PRIx64
+					      ": descriptors", first);
+		}
+		w->win_off = w->win_len = 0;
+		for (uint64_t i = 0; i < have; i++) {
+			uint64_t pfn = first + i;
+			uint8_t *page = out + i * kd->bs;
+			struct desc d;
+			*bad = pfn;
+			int rc = batch ? parse_desc(img, kd, pfn,
+						    w->desc + i * WDT_KPD_LEN,
+						    &d, e)
+				       : read_desc(img, kd, pfn, k + i, &d, e);
+			if (rc < 0)
+				return -1;
+			if (w->zero_known && same_desc(&d, &w->zero)) {
+				if (zero)
+					zero[i] = 1;
+				else
+					memset(page, 0, kd->bs);
+				continue;
+			}
+			rc = batch ? bulk_page(img, kd, w, pfn, &d, have - i,
+					       page, e)
+				   : load_data(img, kd, pfn, &d, page, w->cbuf,
+					       e);
+			if (rc < 0)
+				return -1;
+			bool z = wdt_all_zero(page, kd->bs);
+			if (z) {
+				w->zero = d;
+				w->zero_known = true;
+			}
+			if (zero)
+				zero[i] = z;
+		}
+	}
+	if (have < n) {
+		*bad = first + have;
+		return wdt_err_set(e, WDT_NO_DATA,
+				   "PFN 0x%" PRIx64 " is not in the dump",
+				   first + have);
+	}
+	return 0;
+}
+
 /* PFNs [lo, hi) of the request (indices into it); returns false after a
  * failure was recorded. */
 static bool bulk_unit(struct bulk *b, struct worker *w, uint64_t lo,
 		      uint64_t hi)
 {
-	struct kdump *kd = b->kd;
-	struct wdt_image *img = b->img;
 	struct wdt_err e;
-	uint64_t n = 0, first = b->first + lo;
+	uint64_t bad = 0;
 
 	wdt_err_clear(&e);
-	while (lo + n < hi && bit(kd, first + n))
-		n++;
-	if (n > 0) {
-		uint64_t k = desc_index(kd, first);
-		uint64_t at = kd->h.desc_off + k * WDT_KPD_LEN;
-		bool batch = wdt_in_bounds(img->src->size, at, n * WDT_KPD_LEN);
-		if (batch && wdt_source_read(img->src, w->desc,
-					     (size_t)n * WDT_KPD_LEN, at,
-					     &e) < 0) {
-			wdt_err_prefix(&e, "PFN 0x%" PRIx64 ": descriptors",
-				       first);
-			bulk_fail(b, first, &e);
-			return false;
-		}
-		w->win_off = w->win_len = 0;
-		for (uint64_t i = 0; i < n; i++) {
-			uint64_t pfn = first + i;
-			uint8_t *out = b->buf + (lo + i) * kd->bs;
-			struct desc d;
-			int rc = batch ? parse_desc(img, kd, pfn,
-						    w->desc + i * WDT_KPD_LEN,
-						    &d, &e)
-				       : read_desc(img, kd, pfn, k + i, &d, &e);
-			if (rc == 0)
-				rc = batch ? bulk_page(b, w, pfn, &d, n - i,
-						       out, &e)
-					   : load_data(img, kd, pfn, &d, out,
-						       w->cbuf, &e);
-			if (rc < 0) {
-				bulk_fail(b, pfn, &e);
-				return false;
-			}
-		}
-	}
-	if (lo + n < hi) {
-		wdt_err_set(&e, WDT_NO_DATA,
-			    "PFN 0x%" PRIx64 " is not in the dump", first + n);
-		bulk_fail(b, first + n, &e);
+	if (unit_pages(b->img, b->kd, w, b->first + lo, hi - lo,
+		       b->buf + lo * b->kd->bs, NULL, &bad, &e) < 0) {
+		bulk_fail(b, bad, &e);
 		return false;
 	}
 	return true;
@@ -923,6 +961,59 @@ int wdt_kdump_read_pages(struct wdt_image *img, uint64_t first_pfn, size_t n,
 		return -1;
 	}
 	return 0;
+}
+
+struct wdt_kdump_pager {
+	struct wdt_image *img;
+	struct worker w;
+};
+
+struct wdt_kdump_pager *wdt_kdump_pager_new(struct wdt_image *img,
+					     struct wdt_err *err)
+{
+	struct wdt_kdump_pager *p;
+
+	if (!img || img->fmt != &wdt_format_kdump || !img->priv) {
+		wdt_err_set(err, WDT_INTERNAL,
+			    "wdt_kdump_pager_new: not a kdump image");
+		return NULL;
+	}
+	p = malloc(sizeof(*p));
+	if (!p || worker_init(&p->w, ((struct kdump *)img->priv)->bs) < 0) {
+		if (p)
+			worker_free(&p->w);
+		free(p);
+		wdt_err_nomem(err);
+		return NULL;
+	}
+	p->img = img;
+	return p;
+}
+
+int wdt_kdump_pager_read(struct wdt_kdump_pager *p, uint64_t first_pfn,
+			 size_t n, void *buf, uint8_t *zero,
+			 struct wdt_err *err)
+{
+	struct kdump *kd = p->img->priv;
+	uint8_t *out = buf;
+	uint64_t bad;
+
+	for (size_t at = 0; at < n; at += BULK_CHUNK) {
+		size_t k = n - at < BULK_CHUNK ? n - at : BULK_CHUNK;
+		if (unit_pages(p->img, kd, &p->w, first_pfn + at, k,
+			       out + at * kd->bs, zero ? zero + at : NULL, &bad,
+			       err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void wdt_kdump_pager_free(struct wdt_kdump_pager *p)
+{
+	if (!p)
+		return;
+	worker_free(&p->w);
+	free(p);
 }
 
 uint32_t wdt_kdump_block_size(const struct wdt_image *img)

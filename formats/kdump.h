@@ -134,6 +134,23 @@ const char *wdt_kdump_comp_name(uint32_t flags);
 int wdt_kdump_read_pages(struct wdt_image *img, uint64_t first_pfn, size_t n,
 			 void *buf, unsigned nthreads, struct wdt_err *err);
 
+/*
+ * A single-threaded page reader with its own buffers and decompression
+ * contexts; several pagers of one image may run on different threads.
+ * wdt_kdump_pager_read() reads n page frames from first_pfn into buf as
+ * wdt_kdump_read_pages() does, except that with zero (n flags) non-NULL
+ * zero[i] is set to 1 when page i is all zero, and then page i of buf is
+ * left as it was, else to 0. Data found to decode to zeros (QEMU points
+ * every zero page at one shared copy) is not read or decoded again.
+ */
+struct wdt_kdump_pager;
+struct wdt_kdump_pager *wdt_kdump_pager_new(struct wdt_image *img,
+					     struct wdt_err *err);
+int wdt_kdump_pager_read(struct wdt_kdump_pager *p, uint64_t first_pfn,
+			 size_t n, void *buf, uint8_t *zero,
+			 struct wdt_err *err);
+void wdt_kdump_pager_free(struct wdt_kdump_pager *p);
+
 /* Block (page) size of an opened kdump image, 0 if img is not kdump. */
 uint32_t wdt_kdump_block_size(const struct wdt_image *img);
 

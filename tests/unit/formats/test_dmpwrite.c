@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "core/bytes.h"
 #include "core/outfile.h"
 #include "core/source.h"
 #include "formats/dmp_layout.h"
 #include "formats/dmpwrite.h"
+#include "formats/kdump.h"
 #include "formats/rawwrite.h"
 #include "formats/registry.h"
 
@@ -125,21 +127,29 @@ static void hdr_init(uint8_t *hdr)
 }
 
 /* Write a DMP of t; returns 0 or -1 (err set); output committed on 0. */
-static int write_dmp(struct timg *t, enum wdt_dmp_kind kind, bool sparse,
-		     const struct wdt_dmp_patch *p, size_t np,
-		     struct wdt_dmp_write_result *r, struct wdt_err *e)
+static int write_dmp_on(struct wdt_image *img, enum wdt_dmp_kind kind,
+			bool sparse, unsigned threads,
+			const struct wdt_dmp_patch *p, size_t np,
+			struct wdt_dmp_write_result *r, struct wdt_err *e)
 {
 	static uint8_t hdr[WDT_DMP64_HDR_SIZE];
-	struct wdt_dmp_write_opts o = { kind, sparse, 2, NULL };
+	struct wdt_dmp_write_opts o = { kind, sparse, threads, NULL };
 	struct wdt_outfile *of;
 
 	hdr_init(hdr);
 	assert_int_equal(wdt_outfile_open(&of, out, NULL, 0, true, e), 0);
-	if (wdt_dmp_write(t->img, hdr, p, np, &o, of, r, e) < 0) {
+	if (wdt_dmp_write(img, hdr, p, np, &o, of, r, e) < 0) {
 		wdt_outfile_abort(of);
 		return -1;
 	}
 	return wdt_outfile_commit(of, e);
+}
+
+static int write_dmp(struct timg *t, enum wdt_dmp_kind kind, bool sparse,
+		     const struct wdt_dmp_patch *p, size_t np,
+		     struct wdt_dmp_write_result *r, struct wdt_err *e)
+{
+	return write_dmp_on(t->img, kind, sparse, 2, p, np, r, e);
 }
 
 /*
@@ -576,6 +586,183 @@ static void read_errors_name_pa_and_output(void **state)
 	freeimg(&t);
 }
 
+/*
+ * The model of t as a kdump file the way QEMU writes one (kdump.md): every
+ * page of t's runs present, all-zero pages pointing at one shared raw
+ * zero page, the others zlib compressed when that is smaller, else raw.
+ * at (if not NULL) receives the file offset of each page's data.
+ */
+static uint8_t *mkkdump(const struct timg *t, size_t *len, uint64_t *at)
+{
+	uint64_t npfn = t->top / PG, nbm = (npfn + 8 * PG - 1) / (8 * PG);
+	uint64_t ndesc = 0;
+	uint8_t *present = calloc(1, npfn);
+
+	assert_non_null(present);
+	for (size_t i = 0; i < t->img->nruns; i++) {
+		const struct wdt_run *r = &t->img->runs[i];
+		assert_int_equal((r->pa | r->len) % PG, 0);
+		for (uint64_t f = r->pa / PG; f < (r->pa + r->len) / PG; f++)
+			present[f] = 1;
+	}
+	for (uint64_t f = 0; f < npfn; f++)
+		ndesc += present[f];
+	uint64_t desc = (2 + 2 * nbm) * PG, data = desc + ndesc * WDT_KPD_LEN;
+	size_t cap = data + PG + ndesc * (PG + 64);
+	uint8_t *p = calloc(1, cap);
+	assert_non_null(p);
+	memcpy(p, WDT_KDUMP_SIG, 8);
+	wdt_put_le32(p + WDT_KDH_VERSION, 6);
+	memcpy(p + WDT_KDH_UTS_MACHINE, "x86_64", 6);
+	wdt_put_le32(p + WDT_KDH_STATUS, WDT_KDUMP_ZLIB);
+	wdt_put_le32(p + WDT_KDH_BLOCK_SIZE, PG);
+	wdt_put_le32(p + WDT_KDH_SUB_HDR_SIZE, 1);
+	wdt_put_le32(p + WDT_KDH_BITMAP_BLOCKS, (uint32_t)(2 * nbm));
+	wdt_put_le32(p + WDT_KDH_MAX_MAPNR, (uint32_t)npfn);
+	wdt_put_le32(p + WDT_KDH_NR_CPUS, 1);
+	wdt_put_le64(p + PG + WDT_KSH_MAX_MAPNR_64, npfn);
+	uint64_t zero_at = data; /* the shared zero page comes first */
+	data += PG;
+	for (uint64_t f = 0, k = 0; f < npfn; f++) {
+		if (!present[f])
+			continue;
+		p[2 * PG + f / 8] |= (uint8_t)(1u << (f % 8));
+		p[(2 + nbm) * PG + f / 8] |= (uint8_t)(1u << (f % 8));
+		const uint8_t *pg = t->flat + f * PG;
+		uint8_t *d = p + desc + k++ * WDT_KPD_LEN;
+		uint64_t off = data;
+		uint32_t size = PG, flags = 0;
+		uLongf cl = PG + 64;
+		if (wdt_all_zero(pg, PG)) {
+			off = zero_at;
+		} else if (compress2(p + data, &cl, pg, PG, 1) == Z_OK &&
+			   cl < PG) {
+			size = (uint32_t)cl;
+			flags = WDT_KDUMP_ZLIB;
+		} else {
+			memcpy(p + data, pg, PG);
+		}
+		if (off == data)
+			data += size;
+		if (at)
+			at[f] = off;
+		wdt_put_le64(d + WDT_KPD_OFFSET, off);
+		wdt_put_le32(d + WDT_KPD_SIZE, size);
+		wdt_put_le32(d + WDT_KPD_FLAGS, flags);
+	}
+	free(present);
+	*len = data;
+	return p;
+}
+
+/*
+ * kdump input takes the per-thread pipeline (pager zero flags, workers
+ * writing their own units): the DMP must equal the one written from the
+ * same memory in a raw image, for 1 and 3 threads, sparse or not, with
+ * patches turning a zero page into data, data into a zero page, and
+ * crossing the 256-page unit boundary; zero pages counted exactly.
+ */
+static void kdump_input_same_dmp(void **state)
+{
+	struct trun r[] = { { 0, 300 * PG }, { 320 * PG, 500 * PG },
+			    { 900 * PG, 2 * PG } };
+	static uint8_t one[PG + 64], zero[PG];
+	struct wdt_dmp_patch p[] = {
+		{ 257 * PG + 8, 16, one }, /* a zero page gets data (2nd unit) */
+		{ 3 * PG, PG, zero },		     /* data page becomes zero */
+		{ 256 * PG - 32, 64, one },	     /* across units */
+		{ 320 * PG + 255 * PG + 100, PG, one }, /* across units */
+	};
+	struct timg t;
+	struct wdt_err e;
+	struct wdt_dmp_write_result want_r, r2;
+	size_t klen, alen, blen;
+	struct stat st;
+
+	(void)state;
+	memset(one, 0x5c, sizeof(one));
+	mkimg(&t, r, 3);
+	uint8_t *k = mkkdump(&t, &klen, NULL);
+	wdt_err_clear(&e);
+	struct wdt_image *ki = wdt_test_open_mem(k, klen, "kdump", &e);
+	if (!ki)
+		fail_msg("%s", e.msg);
+	for (int sparse = 0; sparse < 2; sparse++) {
+		assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, sparse, p, 4,
+					   &want_r, &e), 0);
+		uint8_t *a = slurp(out, &alen, &st);
+		for (unsigned th = 1; th <= 3; th += 2) {
+			if (write_dmp_on(ki, WDT_DMP_AUTO, sparse, th, p, 4,
+					 &r2, &e) < 0)
+				fail_msg("%s", e.msg);
+			uint8_t *b = slurp(out, &blen, &st);
+			assert_int_equal(alen, blen);
+			assert_memory_equal(a, b, alen);
+			assert_int_equal(r2.zero_pages, want_r.zero_pages);
+			assert_int_equal(r2.pages, want_r.pages);
+			if (sparse && sparse_fs())
+				assert_true((uint64_t)st.st_blocks * 512 <=
+					    WDT_DMP64_HDR_SIZE +
+						    (r2.pages - r2.zero_pages) *
+							    PG +
+						    64 * 1024);
+			free(b);
+		}
+		free(a);
+	}
+	/* independent of the raw writer: the model, patched, page by page */
+	patch_model(&t, p, 4);
+	uint8_t *w = want_of(&t);
+	check_dmp(&t, w, WDT_DUMP_TYPE_FULL, 3);
+	/* page 257 was zero and page 3 data before the patches */
+	assert_false(wdt_all_zero(t.flat + 257 * PG, PG));
+	assert_true(wdt_all_zero(t.flat + 3 * PG, PG));
+	assert_true(want_r.zero_pages > 0);
+	free(w);
+	wdt_image_close(ki);
+	free(k);
+	freeimg(&t);
+}
+
+/*
+ * A corrupt page in the kdump input: the write fails naming the first bad
+ * PFN whichever thread meets which bad page first, and leaves no output.
+ */
+static void kdump_input_corrupt(void **state)
+{
+	struct trun r[] = { { 0, 1000 * PG } };
+	struct timg t;
+	struct wdt_err e;
+	size_t klen;
+	uint64_t *at = calloc(1000, sizeof(*at));
+	char want[64];
+
+	(void)state;
+	mkimg(&t, r, 1);
+	uint8_t *k = mkkdump(&t, &klen, at);
+	/* pages 700 and 10 hold zlib data (k % 3 != 2): break both */
+	memset(k + at[700] + 2, 0xee, 8);
+	memset(k + at[10] + 2, 0xee, 8);
+	wdt_err_clear(&e);
+	struct wdt_image *ki = wdt_test_open_mem(k, klen, "kdump", &e);
+	assert_non_null(ki);
+	unlink(out);
+	for (unsigned th = 1; th <= 4; th++) {
+		assert_int_equal(write_dmp_on(ki, WDT_DMP_AUTO, true, th, NULL,
+					      0, NULL, &e),
+				 -1);
+		assert_int_equal(e.status, WDT_CORRUPT);
+		snprintf(want, sizeof(want), "PFN 0xa: zlib data");
+		if (!strstr(e.msg, want))
+			fail_msg("%u threads: %s", th, e.msg);
+		assert_int_equal(access(out, F_OK), -1);
+	}
+	wdt_image_close(ki);
+	free(k);
+	free(at);
+	freeimg(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -589,6 +776,8 @@ int main(void)
 		cmocka_unit_test(bitmap_spans_many_pieces),
 		cmocka_unit_test(raw_and_elf_outputs),
 		cmocka_unit_test(read_errors_name_pa_and_output),
+		cmocka_unit_test(kdump_input_same_dmp),
+		cmocka_unit_test(kdump_input_corrupt),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

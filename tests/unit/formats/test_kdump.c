@@ -537,12 +537,84 @@ static void test_lz4_checksums(void **state)
 	free(back);
 }
 
+/*
+ * The single-threaded pager: zero flags say which pages are all zero and
+ * leave those pages of the buffer alone; without flags the shared zero
+ * page, once known, is stored as zeros; gaps and corruption fail as bulk
+ * reads do; only kdump images have pagers.
+ */
+static void test_pager(void **state)
+{
+	(void)state;
+	struct kd k;
+	struct wdt_err err;
+	uint8_t *buf = malloc(4 * BS), want[BS], zero[4];
+	char msg[128];
+	build(&k, NPFN);
+	struct wdt_image *img = open_buf(k.p, k.len, &err);
+	assert_non_null(img);
+	struct wdt_kdump_pager *pg = wdt_kdump_pager_new(img, &err);
+	assert_non_null(pg);
+
+	/* PFNs 4-7: 5 is the shared zero page, met first here */
+	memset(buf, 0xaa, 4 * BS);
+	memset(zero, 7, sizeof(zero));
+	assert_int_equal(wdt_kdump_pager_read(pg, 4, 4, buf, zero, &err), 0);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(zero[i], i == 1);
+		page_of(4 + i, want);
+		if (i != 1)
+			assert_memory_equal(buf + i * BS, want, BS);
+	}
+	/* PFN 0 shares 5's data: flagged without being stored */
+	memset(buf, 0xaa, 4 * BS);
+	assert_int_equal(wdt_kdump_pager_read(pg, 0, 3, buf, zero, &err), 0);
+	assert_int_equal(zero[0], 1);
+	assert_int_equal(zero[1], 0);
+	assert_int_equal(zero[2], 0);
+	assert_int_equal(buf[0], 0xaa);
+	assert_int_equal(buf[BS - 1], 0xaa);
+	/* without flags the known zero page is written as zeros */
+	memset(buf, 0xaa, 4 * BS);
+	assert_int_equal(wdt_kdump_pager_read(pg, 4, 4, buf, NULL, &err), 0);
+	for (unsigned i = 0; i < 4; i++) {
+		page_of(4 + i, want);
+		assert_memory_equal(buf + i * BS, want, BS);
+	}
+	/* PFN 3 is excluded */
+	assert_int_equal(wdt_kdump_pager_read(pg, 2, 3, buf, zero, &err), -1);
+	expect_msg(&err, WDT_NO_DATA, "PFN 0x3 is not in the dump");
+	wdt_kdump_pager_free(pg);
+
+	/* corrupt zlib data names the page */
+	memset(k.p + k.data_off[6] + 2, 0xee, 16);
+	pg = wdt_kdump_pager_new(img, &err);
+	assert_non_null(pg);
+	assert_int_equal(wdt_kdump_pager_read(pg, 4, 4, buf, zero, &err), -1);
+	snprintf(msg, sizeof(msg), "PFN 0x6: zlib data at file offset 0x%" PRIx64,
+		 k.data_off[6]);
+	expect_msg(&err, WDT_CORRUPT, msg);
+	wdt_kdump_pager_free(pg);
+	wdt_image_close(img);
+
+	struct wdt_source *s = wdt_source_open_mem(k.p, 8 * BS, "t.raw", &err);
+	assert_non_null(s);
+	img = wdt_image_open_source(s, "raw", &err);
+	assert_non_null(img);
+	assert_null(wdt_kdump_pager_new(img, &err));
+	expect_msg(&err, WDT_INTERNAL, "not a kdump image");
+	wdt_image_close(img);
+	free(buf);
+	free(k.p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_flattened),
 		cmocka_unit_test(test_corrupt_page),
+		cmocka_unit_test(test_pager),
 		cmocka_unit_test(test_desc_outside),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_header_values),
