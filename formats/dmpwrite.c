@@ -451,6 +451,36 @@ static int par_emit(struct par_worker *w, uint64_t off, size_t npg,
 	return 0;
 }
 
+/* Unit u (numbered across all spans): read, patch, write. */
+static int par_unit(struct par_worker *w, uint64_t u, struct wdt_err *e)
+{
+	struct par *q = w->q;
+	size_t lo = 0, hi = q->n; /* the span holding unit u */
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (q->units[mid] <= u)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	const struct wdt_span *sp = &q->s[lo];
+	uint64_t at = (u - q->units[lo]) * UNIT_PAGES * PG;
+	uint64_t left = sp->len - at, zeros = 0;
+	size_t npg = (size_t)((left < UNIT_PAGES * PG ? left : UNIT_PAGES * PG) /
+			      PG);
+	if (par_fill(w, sp->pa + at, npg, e) < 0)
+		return -1;
+	par_patch(w, sp->pa + at, npg);
+	if (par_emit(w, sp->off + at, npg, &zeros, e) < 0)
+		return -1;
+	atomic_fetch_add(&q->zero_pages, zeros);
+	uint64_t d = atomic_fetch_add(&q->done, npg * PG) + npg * PG;
+	if (w->main)
+		wdt_progress_update(q->o->progress, q->base + d);
+	return 0;
+}
+
 static void *par_worker(void *arg)
 {
 	struct par_worker *w = arg;
@@ -462,30 +492,10 @@ static void *par_worker(void *arg)
 		uint64_t u = atomic_fetch_add(&q->next, 1);
 		if (u >= q->units[q->n] || atomic_load(&q->failed))
 			break;
-		size_t lo = 0, hi = q->n; /* the span holding unit u */
-		while (hi - lo > 1) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (q->units[mid] <= u)
-				lo = mid;
-			else
-				hi = mid;
-		}
-		const struct wdt_span *sp = &q->s[lo];
-		uint64_t at = (u - q->units[lo]) * UNIT_PAGES * PG;
-		uint64_t left = sp->len - at, zeros = 0;
-		size_t npg = (size_t)((left < UNIT_PAGES * PG ? left
-							    : UNIT_PAGES * PG) /
-				      PG);
-		if (par_fill(w, sp->pa + at, npg, &e) < 0 ||
-		    (par_patch(w, sp->pa + at, npg),
-		     par_emit(w, sp->off + at, npg, &zeros, &e) < 0)) {
+		if (par_unit(w, u, &e) < 0) {
 			par_fail(q, u, &e);
 			break;
 		}
-		atomic_fetch_add(&q->zero_pages, zeros);
-		uint64_t d = atomic_fetch_add(&q->done, npg * PG) + npg * PG;
-		if (w->main)
-			wdt_progress_update(q->o->progress, q->base + d);
 	}
 	return NULL;
 }

@@ -19,9 +19,13 @@ mkdir -p "$work"
 N=${BENCH_RUNS:-3}
 sizes=${BENCH_CONVERT_SIZES:-conv4g conv16g}
 
-best() { # best-of-N wall seconds (ns clock) and peak RSS KiB of the runs
-	local b=999999 rss=0 t0 t1 r
+best() { # [--rm FILE] CMD...: best-of-N wall seconds (ns clock) and peak
+	# RSS KiB of the runs; FILE is removed before each run (not timed), so
+	# no run pays for freeing the previous run's output.
+	local b=999999 rss=0 t0 t1 r rmf=
+	if [ "$1" = --rm ]; then rmf=$2; shift 2; fi
 	for _ in $(seq "$N"); do
+		[ -z "$rmf" ] || rm -f "$rmf"
 		t0=$(date +%s.%N)
 		/usr/bin/time -f '%M' -o "$work/rss" "$@" >/dev/null 2>"$work/err" ||
 			{ cat "$work/err" >&2; return 1; }
@@ -50,15 +54,15 @@ for s in $sizes; do
 	sp=(--offline --symbol-path "$fx/symbols" -q --force --no-sync)
 	# dd writes sparse too (conv=sparse), like convert: both read every
 	# byte, neither writes the zero blocks, and the copy fits on the disk.
-	read -r t_dd _ < <(best dd if="$fx/dump.elf" of="$work/$s.copy" bs=1M conv=sparse)
+	read -r t_dd _ < <(best --rm "$work/$s.copy" dd if="$fx/dump.elf" of="$work/$s.copy" bs=1M conv=sparse)
 	rm -f "$work/$s.copy"
-	read -r t_elf rss_elf < <(best "$WDT" convert "${sp[@]}" "$fx/dump.elf" -o "$out")
+	read -r t_elf rss_elf < <(best --rm "$out" "$WDT" convert "${sp[@]}" "$fx/dump.elf" -o "$out")
 	"$WDT" convert --json "${sp[@]}" "$fx/dump.elf" -o "$out" >"$work/$s.json"
 	read -r pages zero disk < <(python3 -c "
 import json; d = json.load(open('$work/$s.json')); print(d['pages'], d['zero_pages'], d['disk_usage'])")
 	nonzero=$(( (pages - zero) * 4096 ))
-	read -r t_k1 rss_k1 < <(best "$WDT" convert "${sp[@]}" --threads 1 "$fx/dump.kdump-zlib.flat" -o "$out")
-	read -r t_k2 rss_k2 < <(best "$WDT" convert "${sp[@]}" --threads 2 "$fx/dump.kdump-zlib.flat" -o "$out")
+	read -r t_k1 rss_k1 < <(best --rm "$out" "$WDT" convert "${sp[@]}" --threads 1 "$fx/dump.kdump-zlib.flat" -o "$out")
+	read -r t_k2 rss_k2 < <(best --rm "$out" "$WDT" convert "${sp[@]}" --threads 2 "$fx/dump.kdump-zlib.flat" -o "$out")
 	rm -f "$out"
 	r_dd=$(ratio "$t_elf" "$t_dd"); r_thr=$(ratio "$t_k1" "$t_k2")
 	rss_max=$(( (rss_elf > rss_k2 ? rss_elf : rss_k2) > rss_k1 ? (rss_elf > rss_k2 ? rss_elf : rss_k2) : rss_k1 ))
@@ -90,11 +94,14 @@ is missing as well) reads every page once, at the speed of \`wdt read\`.
 
 Guests from \`mkguest --fill zero=85,code=5,text=5,random=5\` (85 % zero pages,
 5 % each of code-like, text-like and random pages), dumped by QEMU. Best of
-$N, page cache warm, output on the same file system, no fsync on either side
+$N, page cache warm, output on the same file system and removed before each
+run, no fsync on either side
 (\`--no-sync\`; dd without conv=fsync). ELF -> DMP is compared with
 \`dd bs=1M conv=sparse\` copying the same ELF in the same run (target ratio
 <= 1.1; both read every byte and leave zero blocks as holes); kdump-zlib -> DMP
-with 2 threads against 1 (target >= 1.8 on 2 cores); peak RSS over all
+with 2 threads against 1 (target >= 1.8 on 2 cores; with \`--threads 1\` one
+thread reads, decompresses and writes, with 2 each of two threads does all
+three for its own 1 MiB pieces); peak RSS over all
 convert runs (target <= 64 MiB); bytes on disk of the DMP against the guest's
 non-zero bytes (target <= +1 %). Machine: $(nproc) CPUs, $(free -g | awk '/Mem/ {print $2}') GiB RAM.
 
