@@ -611,16 +611,7 @@ static uint8_t *mkkdump(const struct timg *t, size_t *len, uint64_t *at)
 	size_t cap = data + PG + ndesc * (PG + 64);
 	uint8_t *p = calloc(1, cap);
 	assert_non_null(p);
-	memcpy(p, WDT_KDUMP_SIG, 8);
-	wdt_put_le32(p + WDT_KDH_VERSION, 6);
-	memcpy(p + WDT_KDH_UTS_MACHINE, "x86_64", 6);
-	wdt_put_le32(p + WDT_KDH_STATUS, WDT_KDUMP_ZLIB);
-	wdt_put_le32(p + WDT_KDH_BLOCK_SIZE, PG);
-	wdt_put_le32(p + WDT_KDH_SUB_HDR_SIZE, 1);
-	wdt_put_le32(p + WDT_KDH_BITMAP_BLOCKS, (uint32_t)(2 * nbm));
-	wdt_put_le32(p + WDT_KDH_MAX_MAPNR, (uint32_t)npfn);
-	wdt_put_le32(p + WDT_KDH_NR_CPUS, 1);
-	wdt_put_le64(p + PG + WDT_KSH_MAX_MAPNR_64, npfn);
+	wdt_test_kdump_header(p, PG, WDT_KDUMP_ZLIB, (uint32_t)(2 * nbm), npfn);
 	uint64_t zero_at = data; /* the shared zero page comes first */
 	data += PG;
 	for (uint64_t f = 0, k = 0; f < npfn; f++) {

@@ -16,6 +16,7 @@
 #include "formats/compressed.h"
 #include "formats/kdump.h"
 #include "formats/registry.h"
+#include "testutil.h"
 
 #define BS 4096u
 #define NPFN 16u
@@ -54,18 +55,7 @@ static void build(struct kd *k, uint32_t max_mapnr)
 	size_t cap = 64 * BS;
 	uint8_t *p = calloc(1, cap);
 	assert_non_null(p);
-	memcpy(p, WDT_KDUMP_SIG, 8);
-	wdt_put_le32(p + WDT_KDH_VERSION, 6);
-	memcpy(p + WDT_KDH_UTS_MACHINE, "x86_64", 6);
-	wdt_put_le32(p + WDT_KDH_STATUS, WDT_KDUMP_ZLIB);
-	wdt_put_le32(p + WDT_KDH_BLOCK_SIZE, BS);
-	wdt_put_le32(p + WDT_KDH_SUB_HDR_SIZE, 1);
-	wdt_put_le32(p + WDT_KDH_BITMAP_BLOCKS, 2);
-	wdt_put_le32(p + WDT_KDH_MAX_MAPNR, max_mapnr);
-	wdt_put_le32(p + WDT_KDH_NR_CPUS, 1);
-	uint8_t *s = p + BS;
-	wdt_put_le32(s + WDT_KSH_DUMP_LEVEL, 1);
-	wdt_put_le64(s + WDT_KSH_MAX_MAPNR_64, max_mapnr);
+	wdt_test_kdump_header(p, BS, WDT_KDUMP_ZLIB, 2, max_mapnr);
 	/* 1st bitmap: all RAM; 2nd: what is dumped */
 	p[2 * BS] = 0xff;
 	for (size_t i = 0; i < NPRESENT; i++)

@@ -18,6 +18,14 @@
 struct wdt_image *wdt_test_open_mem(const void *buf, size_t len,
 				    const char *format, struct wdt_err *err);
 
+/*
+ * A kdump disk_dump_header (version 6, x86_64, one CPU, a one-block
+ * sub-header) and the sub-header's dump_level 1 and max_mapnr_64, at p
+ * (at least 2 * bs zeroed bytes).
+ */
+void wdt_test_kdump_header(uint8_t *p, uint32_t bs, uint32_t status,
+			   uint32_t bitmap_blocks, uint64_t max_mapnr);
+
 /* assert that err has status st and its message contains needle */
 #define assert_err(err, st, needle)                                           \
 	do {                                                                  \
