@@ -4,9 +4,11 @@
  * (DumpType 1 full or 5 bitmap, dmp64.md §2–§7, §14) here, the flat raw
  * image and ELF core in rawwrite.h. All of them run the one body loop
  * below: page-granular spans copied in large chunks through the image
- * reader (parallel decompression for kdump), caller patches laid over the
- * chunk, all-zero pages left as holes, filling the next chunk while a
- * writer thread writes the last. Memory is two chunk buffers plus the span
+ * reader, caller patches laid over the chunk, all-zero pages left as
+ * holes, filling the next chunk while a writer thread writes the last.
+ * kdump input instead runs o->threads workers that each read (own pager,
+ * zero pages flagged by the reader), patch and write 1 MiB units. Memory
+ * is two chunk buffers (or two 1 MiB buffers per worker) plus the span
  * list, whatever the image size; no per-page system calls.
  */
 #ifndef WDT_FORMATS_DMPWRITE_H

@@ -183,6 +183,9 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 		echo "zlib is QEMU's own kdump-zlib (\`makedumpfile -R\` rebuild; \`zlib-flat\`:"
 		echo "QEMU's flattened file read directly); the other codecs are written by"
 		echo "\`tools/mkkdump\` from QEMU's ELF (level 1 / LZO1X-1 / raw snappy)."
+		echo "\`none\` (stored pages) decompresses nothing: its pages are copied and"
+		echo "its shared zero page is stored with memset, so both threads wait on one"
+		echo "memory bus and the ratio says little; its MB/s are the reader's ceiling."
 		echo "Machine: $ncpu cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')."
 		echo
 		echo "| codec | file | 1 thread MB/s | $ncpu threads MB/s | ratio | CPU use | CPU s 1 / $ncpu threads | peak RSS 2 GiB | peak RSS 512 MiB |"
