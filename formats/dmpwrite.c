@@ -7,9 +7,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/bytes.h"
+#include "core/workers.h"
 #include "formats/dmp_layout.h"
 #include "formats/kdump.h"
 
@@ -344,10 +344,7 @@ struct par {
 	struct wdt_outfile *of;
 	uint64_t base; /* progress before the body */
 	atomic_uint_fast64_t next, done, zero_pages;
-	atomic_bool failed;
-	pthread_mutex_t lock;
-	uint64_t err_unit; /* lowest failing unit so far */
-	struct wdt_err err;
+	struct wdt_first_err fail;
 };
 
 struct par_worker {
@@ -357,17 +354,6 @@ struct par_worker {
 	uint8_t *buf;
 	uint8_t zero[UNIT_PAGES];
 };
-
-static void par_fail(struct par *q, uint64_t unit, const struct wdt_err *e)
-{
-	pthread_mutex_lock(&q->lock);
-	if (!atomic_load(&q->failed) || unit < q->err_unit) {
-		q->err_unit = unit;
-		q->err = *e;
-	}
-	atomic_store(&q->failed, true);
-	pthread_mutex_unlock(&q->lock);
-}
 
 /* Pages [pa, pa + npg * PG) into w->buf and w->zero. */
 static int par_fill(struct par_worker *w, uint64_t pa, size_t npg,
@@ -490,10 +476,10 @@ static void *par_worker(void *arg)
 	wdt_err_clear(&e);
 	for (;;) {
 		uint64_t u = atomic_fetch_add(&q->next, 1);
-		if (u >= q->units[q->n] || atomic_load(&q->failed))
+		if (u >= q->units[q->n] || wdt_first_err_any(&q->fail))
 			break;
 		if (par_unit(w, u, &e) < 0) {
-			par_fail(q, u, &e);
+			wdt_first_err_set(&q->fail, u, &e);
 			break;
 		}
 	}
@@ -538,17 +524,11 @@ static int par_body(struct wdt_image *img, const struct wdt_span *s, size_t n,
 	for (size_t i = 0; i < n; i++)
 		q.units[i + 1] = q.units[i] + (s[i].len / PG + UNIT_PAGES - 1) /
 						      UNIT_PAGES;
-	if (nt == 0) {
-		long c = sysconf(_SC_NPROCESSORS_ONLN);
-		nt = c > 0 ? (unsigned)c : 1;
-	}
-	if (nt > q.units[n])
-		nt = q.units[n] ? (unsigned)q.units[n] : 1;
+	nt = wdt_workers_count(nt, q.units[n]);
 	atomic_init(&q.next, 0);
 	atomic_init(&q.done, 0);
 	atomic_init(&q.zero_pages, 0);
-	atomic_init(&q.failed, false);
-	pthread_mutex_init(&q.lock, NULL);
+	wdt_first_err_init(&q.fail);
 	w = calloc(nt, sizeof(*w));
 	th = calloc(nt, sizeof(*th));
 	for (unsigned i = 0; w && i < nt; i++) {
@@ -560,6 +540,7 @@ static int par_body(struct wdt_image *img, const struct wdt_span *s, size_t n,
 			rc = -1;
 	}
 	if (!w || !th || rc < 0) {
+		wdt_first_err_finish(&q.fail, NULL);
 		rc = wdt_err_nomem(err);
 		goto out;
 	}
@@ -572,15 +553,10 @@ static int par_body(struct wdt_image *img, const struct wdt_span *s, size_t n,
 	par_worker(&w[0]);
 	for (unsigned i = 1; i <= started; i++)
 		pthread_join(th[i], NULL);
-	if (atomic_load(&q.failed)) {
-		if (err)
-			*err = q.err;
-		rc = -1;
-	} else {
-		/* The zero pages at the end are holes the file must span. */
+	rc = wdt_first_err_finish(&q.fail, err);
+	if (rc == 0) /* the zero pages at the end are holes the file spans */
 		for (size_t i = 0; i < n; i++)
 			wdt_outfile_hole(of, s[i].off, s[i].len);
-	}
 	*done += atomic_load(&q.done);
 	*zero_pages += atomic_load(&q.zero_pages);
 out:
@@ -591,7 +567,6 @@ out:
 	free(w);
 	free(th);
 	free(q.units);
-	pthread_mutex_destroy(&q.lock);
 	return rc;
 }
 

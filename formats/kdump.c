@@ -19,11 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include "core/out.h"
+#include "core/workers.h"
 #include "formats/elf.h"
 #include "formats/flat.h"
 
@@ -637,10 +637,7 @@ struct bulk {
 	uint64_t first, n;
 	uint8_t *buf;
 	atomic_uint_fast64_t next; /* next chunk */
-	atomic_bool failed;
-	pthread_mutex_t lock;
-	uint64_t err_pfn; /* lowest failing PFN so far */
-	struct wdt_err err;
+	struct wdt_first_err fail; /* by PFN */
 };
 
 struct worker {
@@ -656,17 +653,6 @@ struct worker {
 	bool z_ok;
 	ZSTD_DCtx *zd;
 };
-
-static void bulk_fail(struct bulk *b, uint64_t pfn, const struct wdt_err *e)
-{
-	pthread_mutex_lock(&b->lock);
-	if (!atomic_load(&b->failed) || pfn < b->err_pfn) {
-		b->err_pfn = pfn;
-		b->err = *e;
-	}
-	atomic_store(&b->failed, true);
-	pthread_mutex_unlock(&b->lock);
-}
 
 static int worker_init(struct worker *w, uint32_t bs)
 {
@@ -881,7 +867,7 @@ static bool bulk_unit(struct bulk *b, struct worker *w, uint64_t lo,
 	wdt_err_clear(&e);
 	if (unit_pages(b->img, b->kd, w, b->first + lo, hi - lo,
 		       b->buf + lo * b->kd->bs, NULL, &bad, &e) < 0) {
-		bulk_fail(b, bad, &e);
+		wdt_first_err_set(&b->fail, bad, &e);
 		return false;
 	}
 	return true;
@@ -896,14 +882,14 @@ static void *bulk_worker(void *arg)
 	if (worker_init(&w, b->kd->bs) < 0) {
 		wdt_err_clear(&e);
 		wdt_err_nomem(&e);
-		bulk_fail(b, b->first, &e);
+		wdt_first_err_set(&b->fail, b->first, &e);
 		worker_free(&w);
 		return NULL;
 	}
 	for (;;) {
 		uint64_t c = atomic_fetch_add(&b->next, 1);
 		uint64_t lo = c * BULK_CHUNK;
-		if (lo >= b->n || atomic_load(&b->failed))
+		if (lo >= b->n || wdt_first_err_any(&b->fail))
 			break;
 		uint64_t hi = lo + BULK_CHUNK < b->n ? lo + BULK_CHUNK : b->n;
 		if (!bulk_unit(b, &w, lo, hi))
@@ -923,13 +909,8 @@ int wdt_kdump_read_pages(struct wdt_image *img, uint64_t first_pfn, size_t n,
 	if (!img || img->fmt != &wdt_format_kdump || !img->priv)
 		return wdt_err_set(err, WDT_INTERNAL,
 				   "wdt_kdump_read_pages: not a kdump image");
-	if (nthreads == 0) {
-		long c = sysconf(_SC_NPROCESSORS_ONLN);
-		nthreads = c > 0 ? (unsigned)c : 1;
-	}
-	uint64_t chunks = (n + BULK_CHUNK - 1) / BULK_CHUNK;
-	if (nthreads > chunks)
-		nthreads = chunks ? (unsigned)chunks : 1;
+	nthreads = wdt_workers_count(nthreads,
+				     (n + BULK_CHUNK - 1) / BULK_CHUNK);
 	memset(&b, 0, sizeof(b));
 	b.img = img;
 	b.kd = img->priv;
@@ -937,13 +918,10 @@ int wdt_kdump_read_pages(struct wdt_image *img, uint64_t first_pfn, size_t n,
 	b.n = n;
 	b.buf = buf;
 	atomic_init(&b.next, 0);
-	atomic_init(&b.failed, false);
-	pthread_mutex_init(&b.lock, NULL);
 	th = calloc(nthreads, sizeof(*th));
-	if (!th) {
-		pthread_mutex_destroy(&b.lock);
+	if (!th)
 		return wdt_err_nomem(err);
-	}
+	wdt_first_err_init(&b.fail);
 	/* The calling thread works too; extra threads only if they start. */
 	for (unsigned i = 1; i < nthreads; i++) {
 		if (pthread_create(&th[i], NULL, bulk_worker, &b) != 0)
@@ -954,13 +932,7 @@ int wdt_kdump_read_pages(struct wdt_image *img, uint64_t first_pfn, size_t n,
 	for (unsigned i = 1; i <= started; i++)
 		pthread_join(th[i], NULL);
 	free(th);
-	pthread_mutex_destroy(&b.lock);
-	if (atomic_load(&b.failed)) {
-		if (err)
-			*err = b.err;
-		return -1;
-	}
-	return 0;
+	return wdt_first_err_finish(&b.fail, err);
 }
 
 struct wdt_kdump_pager {
