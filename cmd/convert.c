@@ -27,6 +27,7 @@ enum {
 	OPT_NO_SPARSE,
 	OPT_THREADS,
 	OPT_NO_SYNC,
+	OPT_CONTEXTS,
 };
 
 static const struct wdt_opt convert_opts[] = {
@@ -50,17 +51,31 @@ static const struct wdt_opt convert_opts[] = {
 	  OPT_THREADS },
 	{ "no-sync", 0, NULL, "do not fsync FILE before renaming it into place",
 	  OPT_NO_SYNC },
+	{ "contexts", 0, "WHICH",
+	  "other CPUs' KPRCB contexts: live (default: the image's CPU "
+	  "state) or saved (as the guest left them)",
+	  OPT_CONTEXTS },
 	WDT_OPT_FORMAT_ENTRY(OPT_FORMAT),
 	WDT_KERNEL_OPT_ENTRIES,
 	{ 0 },
 };
 
 static int parse_opts(struct wdt_ctx *ctx, struct wdt_dmp_write_opts *wo,
-		      int *out_fmt)
+		      struct wdt_crash_opts *co, int *out_fmt)
 {
 	const char *v;
 
 	memset(wo, 0, sizeof(*wo));
+	memset(co, 0, sizeof(*co));
+	*out_fmt = 0;
+	if ((v = wdt_ctx_opt(ctx, OPT_CONTEXTS))) {
+		if (!strcmp(v, "saved"))
+			co->saved_contexts = true;
+		else if (strcmp(v, "live"))
+			return wdt_err_set(&ctx->err, WDT_USAGE,
+					   "--contexts '%s': use live or saved",
+					   v);
+	}
 	wo->sparse = !wdt_ctx_flag(ctx, OPT_NO_SPARSE);
 	*out_fmt = 0;
 	if ((v = wdt_ctx_opt(ctx, OPT_OUT_FORMAT))) {
@@ -114,6 +129,8 @@ static int convert_run(struct wdt_ctx *ctx)
 	struct wdt_kernel k = { 0 };
 	struct wdt_kdbg d = { 0 };
 	struct wdt_crash c = { 0 };
+	struct wdt_crash_opts co;
+	struct wdt_bugcheck bc = { 0 };
 	struct wdt_outfile *of = NULL;
 	struct wdt_image *img = NULL;
 	const char *out = wdt_ctx_opt(ctx, OPT_OUTPUT);
@@ -121,7 +138,7 @@ static int convert_run(struct wdt_ctx *ctx)
 	bool want_pdb, quiet = wdt_ctx_flag(ctx, OPT_QUIET);
 	int out_fmt, rc = -1;
 
-	if (parse_opts(ctx, &wo, &out_fmt) < 0 ||
+	if (parse_opts(ctx, &wo, &co, &out_fmt) < 0 ||
 	    wdt_cmd_kernel_opts(ctx, &ko, &so, &want_pdb) < 0)
 		return -1;
 	/* Refuse a bad output before any work. */
@@ -137,13 +154,15 @@ static int convert_run(struct wdt_ctx *ctx)
 	if (out_fmt == 0) {
 		char comment[WDT_DMP64_COMMENT_SIZE];
 		if (wdt_cmd_locate_kernel(ctx, img, &ko, &k) < 0 ||
-		    wdt_cmd_locate_kdbg(ctx, &k, want_pdb ? &so : NULL, &d) < 0)
+		    wdt_cmd_locate_kdbg(ctx, &k, want_pdb ? &so : NULL, &d) < 0 ||
+		    wdt_cmd_bugcheck(ctx, &k, &d, &bc) < 0)
 			goto out;
 		snprintf(comment, sizeof(comment),
 			 "Converted by wdt %s from a memory image of a live or "
 			 "crashed VM",
 			 WDT_VERSION);
-		if (wdt_crash_build(&k, &d, comment, &c, &ctx->err) < 0) {
+		co.comment = comment;
+		if (wdt_crash_build(&k, &d, &bc, &co, &c, &ctx->err) < 0) {
 			wdt_ctx_fail(ctx, input);
 			goto out;
 		}
@@ -207,6 +226,14 @@ static int convert_run(struct wdt_ctx *ctx)
 			    c.contexts_patched);
 		wdt_out_str(o, "header_context_from", "Header context from",
 			    c.context_from);
+		if (c.context_cpu >= 0)
+			wdt_out_u64(o, "header_context_cpu",
+				    "Header context CPU",
+				    (uint64_t)c.context_cpu);
+		else
+			wdt_out_null(o, "header_context_cpu",
+				     "Header context CPU");
+		wdt_cmd_out_bugcheck(o, &bc);
 		wdt_out_arr_begin(o, "notes", "Notes");
 		for (size_t i = 0; i < c.nnotes; i++) {
 			wdt_out_obj_begin(o, NULL, NULL);
@@ -230,6 +257,7 @@ static int convert_run(struct wdt_ctx *ctx)
 out:
 	wdt_outfile_abort(of);
 	wdt_crash_free(&c);
+	wdt_bugcheck_free(&bc);
 	wdt_kdbg_free(&d);
 	wdt_kernel_free(&k);
 	if (img)
@@ -251,7 +279,11 @@ const struct wdt_cmd wdt_cmd_convert = {
 		"(else LIVE_SYSTEM_DUMP 0x161), times, product type and suite "
 		"from\nKUSER_SHARED_DATA, a CPU CONTEXT. In the body the decoded "
 		"KDBG replaces the\nencoded one and each CPU's registers are "
-		"written where its KPRCB's Context\npoints. A full dump "
+		"written where its KPRCB's Context\npoints. A crashed guest gets "
+		"what Windows writes: the crashing CPU's own\nsaved bugcheck "
+		"CONTEXT as the header context, byte for byte, and that buffer\n"
+		"is never overwritten (--contexts saved keeps the other CPUs' "
+		"too). A full dump "
 		"(DumpType 1) is written when the physical runs fit in\nthe "
 		"header (42), else a bitmap dump (5) -- never a truncated run "
 		"list.\nThe input is only read. FILE appears only when complete "

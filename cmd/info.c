@@ -5,6 +5,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/image_opts.h"
+#include "cmd/kernel_opts.h"
 #include "core/bytes.h"
 #include "core/image.h"
 #include "symbols/kernel.h"
@@ -186,6 +187,20 @@ static void out_windows(struct wdt_out *o, struct wdt_image *img)
 		wdt_out_str(o, "pdb_name", "Kernel PDB", k.cv.pdb_name);
 		wdt_out_str(o, "pdb_key", "PDB store key", k.pdb_key);
 	}
+	/* Crashed? KDBG and the bugcheck without a PDB (info is offline). */
+	struct wdt_kdbg d;
+	struct wdt_bugcheck bc = { 0 };
+	if (wdt_kdbg_find(&k, NULL, &d, &e) == 0 &&
+	    wdt_bugcheck_find(&k, &d, NULL, &bc, &e) == 0) {
+		wdt_cmd_out_bugcheck(o, &bc);
+	} else {
+		wdt_out_obj_begin(o, "crash", "Crash");
+		wdt_out_null(o, "crashed", "Crashed");
+		wdt_out_str(o, "why", "Unknown because", e.msg);
+		wdt_out_obj_end(o);
+	}
+	wdt_bugcheck_free(&bc);
+	wdt_kdbg_free(&d);
 	wdt_out_obj_end(o);
 	wdt_kernel_free(&k);
 }
@@ -237,7 +252,9 @@ const struct wdt_cmd wdt_cmd_info = {
 		"(RIP, RSP, CR0/CR3/CR4, GS bases, IDTR,\nGDTR, segments) and "
 		"the notes, and which Windows kernel is inside (version, build, "
 		"page tables,\nkernel base, PDB identity; 'wdt find-kernel' "
-		"explains how). The format is\ndetected from the content, "
+		"explains how) and whether it\ncrashed: bugcheck code and the "
+		"crashing CPU, found without a PDB ('wdt\ntriage' says more). "
+		"The format is\ndetected from the content, "
 		"never from the file name; --format forces one.",
 	.opts = info_opts,
 	.examples = "  $ wdt info guest.elf\n"

@@ -114,6 +114,7 @@ static int kdbg_run(struct wdt_ctx *ctx)
 	struct wdt_symopts so;
 	struct wdt_kernel k = { 0 };
 	struct wdt_kdbg d = { 0 };
+	struct wdt_bugcheck bc = { 0 };
 	struct wdt_image *img;
 	bool want_pdb, raw = wdt_ctx_flag(ctx, OPT_RAW);
 	int rc = -1;
@@ -148,9 +149,13 @@ static int kdbg_run(struct wdt_ctx *ctx)
 	wdt_out_addr(ctx->out, "kernel_base", "Kernel base", k.base_va);
 	wdt_out_addr(ctx->out, "dtb", "Directory table base", k.vas.dtb);
 	out_kdbg(ctx->out, &d, &k);
+	if (wdt_cmd_bugcheck(ctx, &k, &d, &bc) < 0)
+		goto out;
+	wdt_cmd_out_bugcheck(ctx->out, &bc);
 	wdt_cmd_out_attempts(ctx, &k);
 	rc = 0;
 out:
+	wdt_bugcheck_free(&bc);
 	wdt_kdbg_free(&d);
 	wdt_kernel_free(&k);
 	wdt_image_close(img);
@@ -174,7 +179,9 @@ const struct wdt_cmd wdt_cmd_kdbg = {
 		"decoded block is checked against memory (list heads link back, "
 		"KernBase is\nthe kernel, KiProcessorBlock holds KPRCBs) and the "
 		"output says whether a PDB\nwas used. KdVersionBlock "
-		"(DBGKD_GET_VERSION64) is printed too.",
+		"(DBGKD_GET_VERSION64) is printed too, and\nwhether the guest "
+		"crashed: the bugcheck in KiBugcheckData and the processor\n"
+		"that raised it (see 'wdt triage').",
 	.opts = kdbg_opts,
 	.examples =
 		"  $ wdt kdbg guest.elf\n"

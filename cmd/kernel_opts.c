@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd/image_opts.h"
+#include "symbols/bugcodes.h"
 
 int wdt_cmd_kernel_opts(struct wdt_ctx *ctx, struct wdt_kernel_opts *ko,
 			struct wdt_symopts *so, bool *want_pdb)
@@ -57,6 +58,62 @@ int wdt_cmd_locate_kdbg(struct wdt_ctx *ctx, struct wdt_kernel *k,
 		return wdt_ctx_fail(ctx, ctx->args[0]);
 	}
 	return 0;
+}
+
+int wdt_cmd_bugcheck(struct wdt_ctx *ctx, const struct wdt_kernel *k,
+		     const struct wdt_kdbg *d, struct wdt_bugcheck *bc)
+{
+	struct wdt_pdb *pdb = NULL;
+	struct wdt_err e;
+	int rc;
+
+	/* The PDB kdbg used matched the image; a failure here only costs
+	 * the KiBugCheckActive method. */
+	if (d->pdb_used && d->pdb_path)
+		pdb = wdt_pdb_open_file(d->pdb_path, &e);
+	rc = wdt_bugcheck_find(k, d, pdb, bc, &ctx->err);
+	wdt_pdb_close(pdb);
+	if (rc < 0)
+		return wdt_ctx_fail(ctx, ctx->args[0]);
+	return 0;
+}
+
+void wdt_cmd_out_bugcheck(struct wdt_out *o, const struct wdt_bugcheck *bc)
+{
+	const struct wdt_bugcode *bcode = wdt_bugcode_find(bc->code);
+
+	wdt_out_obj_begin(o, "crash", "Crash");
+	wdt_out_bool(o, "crashed", "Crashed", bc->crashed);
+	if (bc->crashed) {
+		wdt_out_hex(o, "code", "Bugcheck code", bc->code);
+		if (bcode)
+			wdt_out_str(o, "name", "Name", bcode->name);
+		else
+			wdt_out_null(o, "name", "Name");
+		wdt_out_arr_begin(o, "parameters", "Parameters");
+		for (int i = 0; i < 4; i++)
+			wdt_out_hex(o, NULL, NULL, bc->params[i]);
+		wdt_out_arr_end(o);
+		if (bc->cpu >= 0)
+			wdt_out_u64(o, "cpu", "Crashing CPU", (uint64_t)bc->cpu);
+		else
+			wdt_out_null(o, "cpu", "Crashing CPU");
+		wdt_out_str(o, "cpu_method", "CPU found by", bc->cpu_method);
+		if (bc->have_context) {
+			wdt_out_addr(o, "context_va", "Saved context",
+				     bc->context_va);
+			wdt_out_bool(o, "context_consistent",
+				     "Context is KeBugCheckEx's",
+				     bc->context_consistent);
+		}
+	}
+	if (bc->have_active)
+		wdt_out_hex(o, "ki_bugcheck_active", "KiBugCheckActive",
+			    bc->active_value);
+	wdt_out_addr(o, "ki_bugcheck_data", "KiBugcheckData", bc->data_va);
+	if (bc->note[0])
+		wdt_out_str(o, "note", "Note", bc->note);
+	wdt_out_obj_end(o);
 }
 
 void wdt_cmd_out_kernel(struct wdt_out *o, const struct wdt_kernel *k)

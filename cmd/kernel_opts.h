@@ -9,6 +9,7 @@
 
 #include "cmd/cmd.h"
 #include "core/image.h"
+#include "symbols/bugcheck.h"
 #include "symbols/kdbg.h"
 #include "symbols/kernel.h"
 #include "symbols/symstore.h"
@@ -66,6 +67,16 @@ int wdt_cmd_locate_kernel(struct wdt_ctx *ctx, struct wdt_image *img,
  */
 int wdt_cmd_locate_kdbg(struct wdt_ctx *ctx, struct wdt_kernel *k,
 			const struct wdt_symopts *sym, struct wdt_kdbg *d);
+
+/*
+ * Bugcheck state (symbols/bugcheck.h) with the PDB kdbg used, if any. On
+ * failure ctx->err names the image. bc must be freed in every case.
+ */
+int wdt_cmd_bugcheck(struct wdt_ctx *ctx, const struct wdt_kernel *k,
+		     const struct wdt_kdbg *d, struct wdt_bugcheck *bc);
+
+/* The "crash" object: crashed, code, name, parameters, CPU, method. */
+void wdt_cmd_out_bugcheck(struct wdt_out *o, const struct wdt_bugcheck *bc);
 
 /* "dtb" and "kernel" objects. */
 void wdt_cmd_out_kernel(struct wdt_out *o, const struct wdt_kernel *k);

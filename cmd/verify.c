@@ -19,6 +19,8 @@
 #include "core/paging.h"
 #include "formats/dmp.h"
 #include "formats/registry.h"
+#include "symbols/bugcheck.h"
+#include "symbols/kernel.h"
 
 enum { OPT_STRICT = 1 };
 
@@ -537,6 +539,66 @@ static void check_cpus(struct verify *v)
 	}
 }
 
+/*
+ * A crashed guest (KiBugcheckData holds a code): the header must carry
+ * that bugcheck and, as Windows writes it, the crashing processor's saved
+ * bugcheck CONTEXT (symbols/bugcheck.h, no-PDB method).
+ */
+static void check_crash(struct verify *v)
+{
+	struct wdt_kernel_opts ko = { .dtb = v->vas.dtb, .have_dtb = true,
+				      .base = kdbg64(v, KDBG_KERN_BASE),
+				      .have_base = true, .quick = true };
+	struct wdt_kdbg d = { .va = v->h.kdbg, .plain = v->kdbg };
+	struct wdt_kernel k;
+	struct wdt_bugcheck bc;
+	struct wdt_err e;
+
+	d.size = wdt_le32(v->kdbg + KDBG_SIZE);
+	if (d.size > sizeof(v->kdbg))
+		d.size = sizeof(v->kdbg);
+	if (wdt_kernel_find(v->img, &ko, &k, &e) < 0) {
+		wdt_kernel_free(&k);
+		return; /* KernBase was judged by check_kernbase */
+	}
+	if (wdt_bugcheck_find(&k, &d, NULL, &bc, &e) < 0 || !bc.crashed)
+		goto out;
+	if (v->h.bugcheck_code != bc.code ||
+	    memcmp(v->h.bugcheck_params, bc.params, sizeof(bc.params)))
+		values(add(v, "bugcheck-code", true,
+			   "the header says bugcheck 0x%" PRIx32 " (0x%" PRIx64
+			   ", 0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64
+			   ") but KiBugcheckData holds 0x%" PRIx32
+			   " (0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64
+			   ", 0x%" PRIx64 "): debuggers report the wrong crash",
+			   v->h.bugcheck_code, v->h.bugcheck_params[0],
+			   v->h.bugcheck_params[1], v->h.bugcheck_params[2],
+			   v->h.bugcheck_params[3], bc.code, bc.params[0],
+			   bc.params[1], bc.params[2], bc.params[3]),
+		       bc.code, v->h.bugcheck_code);
+	if (bc.cpu < 0 || !bc.have_context) {
+		add(v, "crash-context-lost", false,
+		    "the guest crashed (bugcheck 0x%" PRIx32 ") but %s: the "
+		    "state at the bugcheck was overwritten (QEMU's and "
+		    "elf2dmp's writers do this), so k and !analyze start from "
+		    "the wrong registers",
+		    bc.code, bc.note[0] ? bc.note : "no saved context found");
+	} else if (memcmp(v->h.context, bc.context, WDT_CTX_SIZE) != 0) {
+		values(add(v, "crash-context", true,
+			   "the header ContextRecord (Rip 0x%" PRIx64
+			   ") is not CPU %d's saved bugcheck CONTEXT at 0x%016"
+			   PRIx64 " (Rip 0x%" PRIx64 "): WinDbg's .ecxr, k and "
+			   "!analyze start from the wrong registers",
+			   wdt_le64(v->h.context + WDT_CTX_RIP), bc.cpu,
+			   bc.context_va, wdt_le64(bc.context + WDT_CTX_RIP)),
+		       wdt_le64(bc.context + WDT_CTX_RIP),
+		       wdt_le64(v->h.context + WDT_CTX_RIP));
+	}
+out:
+	wdt_bugcheck_free(&bc);
+	wdt_kernel_free(&k);
+}
+
 static void check_memory(struct verify *v)
 {
 	v->vas.img = v->img;
@@ -551,6 +613,7 @@ static void check_memory(struct verify *v)
 	check_list(v, "PsActiveProcessHead",
 		   kdbg64(v, KDBG_PS_ACTIVE_PROCESS_HEAD));
 	check_cpus(v);
+	check_crash(v);
 }
 
 /* ---- driver ---- */
@@ -719,7 +782,9 @@ const struct wdt_cmd wdt_cmd_verify = {
 		"DirectoryTableBase, a cleartext KdDebuggerDataBlock, KernBase,"
 		"\nthe header's list heads and PfnDataBase against KDBG, "
 		"NumberProcessors\nagainst KiProcessorBlock and every CPU's "
-		"CONTEXT. Each finding has a code,\na severity and what a "
+		"CONTEXT; for a crashed guest, that\nthe header holds "
+		"KiBugcheckData's bugcheck and the crashing CPU's saved\n"
+		"bugcheck CONTEXT. Each finding has a code,\na severity and what a "
 		"debugger will do because of it. Exit 0: sound\n(warnings "
 		"allowed unless --strict), 1: errors found, 3: not a readable "
 		"DMP.",

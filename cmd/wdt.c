@@ -22,6 +22,7 @@ static const struct wdt_cmd *const commands[] = {
 	&wdt_cmd_kdbg,
 	&wdt_cmd_convert,
 	&wdt_cmd_verify,
+	&wdt_cmd_triage,
 	NULL,
 };
 

@@ -60,6 +60,9 @@ enum {
 	WDT_CPU_HAVE_KGSBASE = 1u << 3,	 /* MSR KERNEL_GS_BASE */
 	WDT_CPU_HAVE_EFER = 1u << 4,	 /* MSR EFER */
 	WDT_CPU_HAVE_FSGSBASE = 1u << 5, /* fs_base/gs_base (prstatus) */
+	/* A saved CONTEXT (a DMP's ContextRecord), not a processor's live
+	 * state: index is not a processor number. */
+	WDT_CPU_SAVED_CONTEXT = 1u << 6,
 };
 
 struct wdt_cpu {

@@ -546,6 +546,7 @@ static int dmp_open(struct wdt_image *img, struct wdt_err *err)
 	if (d->h.is64 && !wdt_dmp_context_unset(d->h.context)) {
 		struct wdt_cpu cpu;
 		wdt_dmp_context_to_cpu(d->h.context, "DMP ContextRecord", &cpu);
+		cpu.have |= WDT_CPU_SAVED_CONTEXT;
 		if (wdt_image_add_cpu(img, &cpu, err) < 0) {
 			img->priv = NULL;
 			goto fail;
@@ -576,37 +577,51 @@ const struct wdt_dmp_hdr *wdt_dmp_header(const struct wdt_image *img)
 
 /* ---- describe ---- */
 
-static void out_time(struct wdt_out *o, const char *key, const char *label,
-		     int64_t ft)
+void wdt_dmp_time_str(int64_t ft, char *buf, size_t len)
 {
-	char buf[64] = "unset";
 	/* FILETIME: 100 ns since 1601-01-01; 11644473600 s before 1970. */
 	int64_t secs = ft / 10000000 - 11644473600LL;
 	time_t t = (time_t)secs;
 	struct tm tm;
 
+	snprintf(buf, len, "unset");
 	if (ft > 0 && !wdt_dmp_unset64((uint64_t)ft) && gmtime_r(&t, &tm))
-		snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%07dZ",
+		snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%07dZ",
 			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
 			 tm.tm_hour, tm.tm_min, tm.tm_sec,
 			 (int)(ft % 10000000));
+}
+
+void wdt_dmp_uptime_str(int64_t v, char *buf, size_t len)
+{
+	snprintf(buf, len, "unset");
+	if (v >= 0 && !wdt_dmp_unset64((uint64_t)v)) {
+		uint64_t s = (uint64_t)v / 10000000;
+		snprintf(buf, len, "%" PRIu64 "d %02" PRIu64 ":%02" PRIu64
+			 ":%02" PRIu64,
+			 s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
+	}
+}
+
+void wdt_dmp_out_time(struct wdt_out *o, const char *key, const char *label,
+		      int64_t ft)
+{
+	char buf[64];
+
+	wdt_dmp_time_str(ft, buf, sizeof(buf));
 	wdt_out_obj_begin(o, key, label);
 	wdt_out_str(o, "utc", "UTC", buf);
 	wdt_out_hex(o, "raw", "Raw", (uint64_t)ft);
 	wdt_out_obj_end(o);
 }
 
-static void out_uptime(struct wdt_out *o, int64_t v)
+void wdt_dmp_out_uptime(struct wdt_out *o, const char *key,
+			const char *label, int64_t v)
 {
-	char buf[64] = "unset";
+	char buf[64];
 
-	if (v >= 0 && !wdt_dmp_unset64((uint64_t)v)) {
-		uint64_t s = (uint64_t)v / 10000000;
-		snprintf(buf, sizeof(buf), "%" PRIu64 "d %02" PRIu64
-			 ":%02" PRIu64 ":%02" PRIu64,
-			 s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
-	}
-	wdt_out_obj_begin(o, "system_uptime", "SystemUpTime");
+	wdt_dmp_uptime_str(v, buf, sizeof(buf));
+	wdt_out_obj_begin(o, key, label);
 	wdt_out_str(o, "text", "Uptime", buf);
 	wdt_out_hex(o, "raw", "Raw", (uint64_t)v);
 	wdt_out_obj_end(o);
@@ -729,8 +744,9 @@ void wdt_dmp_out_header(struct wdt_out *o, const struct wdt_dmp_hdr *h)
 		    wdt_dmp_type_name(h->dump_type));
 	wdt_out_i64(o, "required_dump_space", "RequiredDumpSpace",
 		    h->required_space);
-	out_time(o, "system_time", "SystemTime", h->system_time);
-	out_uptime(o, h->system_uptime);
+	wdt_dmp_out_time(o, "system_time", "SystemTime", h->system_time);
+	wdt_dmp_out_uptime(o, "system_uptime", "SystemUpTime",
+			   h->system_uptime);
 	wdt_out_str(o, "comment", "Comment", h->comment);
 	wdt_out_hex(o, "minidump_fields", "MiniDumpFields", h->minidump_fields);
 	wdt_out_hex(o, "secondary_data_state", "SecondaryDataState",

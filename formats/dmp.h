@@ -188,4 +188,16 @@ const struct wdt_dmp_hdr *wdt_dmp_header(const struct wdt_image *img);
 
 extern const struct wdt_format wdt_format_dmp;
 
+/*
+ * A FILETIME as {"utc": "YYYY-MM-DDTHH:MM:SS.fffffffZ", "raw"} and a 100 ns
+ * duration as {"text": "Nd HH:MM:SS", "raw"} ("unset" for 'PAGE' fill).
+ */
+void wdt_dmp_out_time(struct wdt_out *o, const char *key, const char *label,
+		      int64_t ft);
+/* The same texts into buf. */
+void wdt_dmp_time_str(int64_t ft, char *buf, size_t len);
+void wdt_dmp_uptime_str(int64_t v, char *buf, size_t len);
+void wdt_dmp_out_uptime(struct wdt_out *o, const char *key,
+			const char *label, int64_t v);
+
 #endif

@@ -92,41 +92,20 @@ static int add_virt_patch(struct wdt_crash *c, const struct wdt_kernel *k,
 	return 0;
 }
 
-static uint64_t kusd_time(const uint8_t *p)
-{
-	/* KSYSTEM_TIME: LowPart, High1Time, High2Time. */
-	return (uint64_t)wdt_le32(p + 4) << 32 | wdt_le32(p);
-}
-
-/* The CONTEXT pointer in a KPRCB, or the embedded ContextFrame. */
-static int prcb_context_va(const struct wdt_kernel *k, const struct wdt_kdbg *d,
-			   uint64_t prcb, uint64_t *va, struct wdt_err *err)
-{
-	uint32_t off = (uint32_t)wdt_kdbg_get(d, WDT_KDBG_OFFSET_PRCB_CONTEXT, 2);
-
-	if (off)
-		return wdt_kernel_read_u64(k, prcb + off, va, err);
-	off = (uint32_t)wdt_kdbg_get(d, WDT_KDBG_OFFSET_PRCB_PROC_STATE_CONTEXT,
-				     2);
-	if (!off)
-		return wdt_err_set(err, WDT_NOT_FOUND,
-				   "KDBG gives no KPRCB context offset");
-	*va = prcb + off;
-	return 0;
-}
-
 int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
-		    const char *comment, struct wdt_crash *c,
+		    const struct wdt_bugcheck *bc,
+		    const struct wdt_crash_opts *o, struct wdt_crash *c,
 		    struct wdt_err *err)
 {
 	struct wdt_image *img = k->img;
-	uint8_t *h = c->hdr, kusd[WDT_KUSD_READ], bug[40];
-	uint64_t kpb, prcbs[WDT_CRASH_MAX_CPUS];
+	uint8_t *h = c->hdr, kusd[WDT_KUSD_READ];
 	size_t cap = 0;
 	struct wdt_err e;
+	bool crashed = bc->crashed;
 
 	memset(c, 0, sizeof(*c));
 	c->context_cpu = -1;
+	c->crash_cpu = crashed ? bc->cpu : -1;
 	c->context_from = "none";
 
 	/* 'PAGE' everywhere, as the kernel initialises it (dmp64.md §9). */
@@ -174,48 +153,55 @@ int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
 	wdt_put_le64(h + WDT_DMP64_KDBG, d->va);
 
 	/* Processors: the KPRCBs KiProcessorBlock lists. */
-	kpb = wdt_kdbg_get(d, WDT_KDBG_KI_PROCESSOR_BLOCK, 8);
-	for (uint32_t i = 0; i < WDT_CRASH_MAX_CPUS; i++) {
-		if (wdt_kernel_read_u64(k, kpb + 8ull * i, &prcbs[i], &e) < 0 ||
-		    !prcbs[i])
-			break;
-		c->nprocs++;
-	}
-	if (!c->nprocs)
-		return wdt_err_set(err, WDT_CORRUPT,
-				   "KiProcessorBlock at 0x%" PRIx64
-				   " lists no processor",
-				   kpb);
+	c->nprocs = bc->nprocs;
 	wdt_put_le32(h + WDT_DMP64_NUMBER_PROCESSORS, c->nprocs);
 	if (img->ncpus > c->nprocs)
 		note(c, "the image has %zu CPUs but KiProcessorBlock lists %u",
 		     img->ncpus, c->nprocs);
 
 	/* Bugcheck: KiBugcheckData, else LIVE_SYSTEM_DUMP. */
-	uint64_t bva = wdt_kdbg_get(d, WDT_KDBG_KI_BUGCHECK_DATA, 8);
-	if (wdt_kernel_read(k, bva, bug, sizeof(bug), &e) == 0 &&
-	    wdt_le32(bug) != 0) {
+	if (crashed) {
 		c->crashed = true;
-		wdt_put_le32(h + WDT_DMP64_BUGCHECK_CODE, wdt_le32(bug));
-		memcpy(h + WDT_DMP64_BUGCHECK_PARAM, bug + 8, 32);
+		wdt_put_le32(h + WDT_DMP64_BUGCHECK_CODE, bc->code);
+		for (int i = 0; i < 4; i++)
+			wdt_put_le64(h + WDT_DMP64_BUGCHECK_PARAM + 8 * i,
+				     bc->params[i]);
 	} else {
 		wdt_put_le32(h + WDT_DMP64_BUGCHECK_CODE,
 			     WDT_BUGCHECK_LIVE_SYSTEM_DUMP);
 		memset(h + WDT_DMP64_BUGCHECK_PARAM, 0, 32);
 	}
 
-	/* Each CPU's registers where its KPRCB's Context points. */
+	/* A crash: the context Windows would have written, byte for byte. */
+	if (crashed && bc->have_context) {
+		memcpy(h + WDT_DMP64_CONTEXT, bc->context, WDT_CTX_SIZE);
+		c->context_cpu = bc->cpu;
+		c->context_from = "bugcheck";
+		if (!bc->context_consistent)
+			note(c, "%.190s", bc->note);
+	} else if (crashed) {
+		note(c, "crashing processor unknown (%.150s): header context "
+			"from processor 0", bc->note);
+	}
+
+	/* Each other CPU's registers where its KPRCB's Context points. */
 	size_t nctx = img->ncpus < c->nprocs ? img->ncpus : c->nprocs;
 	c->ctx_bufs = calloc(nctx ? nctx : 1, WDT_CTX_SIZE);
 	if (!c->ctx_bufs)
 		return wdt_err_nomem(err);
-	for (size_t i = 0; i < nctx; i++) {
+	for (size_t i = 0; i < nctx && !o->saved_contexts; i++) {
 		const struct wdt_cpu *cpu = &img->cpus[i];
 		uint8_t *ctx = c->ctx_bufs + i * WDT_CTX_SIZE;
 		uint64_t va;
 		if (!(cpu->have & WDT_CPU_HAVE_GPRS))
 			continue;
-		if (prcb_context_va(k, d, prcbs[i], &va, &e) < 0 || !va) {
+		/* The crashing processor's saved CONTEXT stays; a DMP's
+		 * ContextRecord is nobody's live state in a crash. */
+		if (crashed && ((int)i == bc->cpu ||
+				(cpu->have & WDT_CPU_SAVED_CONTEXT)))
+			continue;
+		if (wdt_kdbg_prcb_context(k, d, bc->prcbs[i], &va, &e) < 0 ||
+		    !va) {
 			note(c, "CPU %zu: no CONTEXT in its KPRCB (%.120s)", i,
 			     e.msg);
 			continue;
@@ -236,7 +222,7 @@ int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
 	if (c->context_cpu < 0) {
 		/* No CPU state (raw images): the guest's own saved CONTEXT. */
 		uint64_t va;
-		if (prcb_context_va(k, d, prcbs[0], &va, &e) == 0 &&
+		if (wdt_kdbg_prcb_context(k, d, bc->prcbs[0], &va, &e) == 0 &&
 		    wdt_kernel_read(k, va, h + WDT_DMP64_CONTEXT, WDT_CTX_SIZE,
 				    &e) == 0) {
 			c->context_cpu = 0;
@@ -257,9 +243,9 @@ int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
 	wdt_put_le64(x + WDT_EXC_ADDRESS,
 		     wdt_le64(h + WDT_DMP64_CONTEXT + WDT_CTX_RIP));
 
-	wdt_put_le64(h + WDT_DMP64_SYSTEM_TIME, kusd_time(kusd + WDT_KUSD_SYSTEM_TIME));
+	wdt_put_le64(h + WDT_DMP64_SYSTEM_TIME, wdt_kusd_time(kusd + WDT_KUSD_SYSTEM_TIME));
 	wdt_put_le64(h + WDT_DMP64_SYSTEM_UPTIME,
-		     kusd_time(kusd + WDT_KUSD_INTERRUPT_TIME));
+		     wdt_kusd_time(kusd + WDT_KUSD_INTERRUPT_TIME));
 	wdt_put_le32(h + WDT_DMP64_PRODUCT_TYPE,
 		     wdt_le32(kusd + WDT_KUSD_NT_PRODUCT_TYPE));
 	wdt_put_le32(h + WDT_DMP64_SUITE_MASK, wdt_le32(kusd + WDT_KUSD_SUITE_MASK));
@@ -268,9 +254,9 @@ int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
 		     wdt_le32(kusd + WDT_KUSD_NT_MAJOR) >= 10
 			     ? wdt_le32(kusd + WDT_KUSD_BOOT_ID)
 			     : 0);
-	if (comment)
+	if (o->comment)
 		snprintf((char *)h + WDT_DMP64_COMMENT, WDT_DMP64_COMMENT_SIZE,
-			 "%s", comment);
+			 "%s", o->comment);
 	return 0;
 }
 

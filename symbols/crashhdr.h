@@ -16,10 +16,9 @@
 #include "core/err.h"
 #include "formats/dmp_layout.h"
 #include "formats/dmpwrite.h"
+#include "symbols/bugcheck.h"
 #include "symbols/kdbg.h"
 #include "symbols/kernel.h"
-
-#define WDT_CRASH_MAX_CPUS 1024u
 
 struct wdt_crash {
 	uint8_t hdr[WDT_DMP64_HDR_SIZE];
@@ -32,20 +31,36 @@ struct wdt_crash {
 	/* For the report. */
 	uint32_t nprocs;	 /* from KiProcessorBlock */
 	bool crashed;		 /* KiBugcheckData holds a code */
-	int context_cpu;	 /* image CPU whose CONTEXT is in the header */
-	const char *context_from; /* "CPU state", "KPRCB", "none" */
+	int context_cpu;	 /* processor whose CONTEXT is in the header */
+	/* "bugcheck" (the crashing processor's saved CONTEXT), "CPU state",
+	 * "KPRCB" (a saved CONTEXT of a live guest), "none" */
+	const char *context_from;
+	int crash_cpu;		 /* processor that bugchecked, -1 unknown */
 	unsigned contexts_patched;
 	char notes[4][200];	 /* things the user should know */
 	size_t nnotes;
 };
 
+struct wdt_crash_opts {
+	const char *comment; /* header Comment (truncated to 127 bytes) */
+	/*
+	 * Leave every KPRCB Context buffer as the guest wrote it instead of
+	 * writing the image's CPU state into the non-crashing processors'.
+	 */
+	bool saved_contexts;
+};
+
 /*
- * Fill c from the located kernel and decoded block. comment: text for the
- * header's Comment (truncated to 127 bytes). c must be released with
- * wdt_crash_free() in every case.
+ * Fill c from the located kernel, decoded block and bugcheck state (see
+ * docs/crash.md). A crashed guest gets what Windows writes: code and
+ * parameters from KiBugcheckData, the crashing processor's saved CONTEXT
+ * byte for byte as ContextRecord, a breakpoint exception at its Rip, and
+ * that buffer is never patched. c must be released with wdt_crash_free()
+ * in every case.
  */
 int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
-		    const char *comment, struct wdt_crash *c,
+		    const struct wdt_bugcheck *bc,
+		    const struct wdt_crash_opts *o, struct wdt_crash *c,
 		    struct wdt_err *err);
 void wdt_crash_free(struct wdt_crash *c);
 

@@ -784,6 +784,45 @@ int wdt_kdbg_find(struct wdt_kernel *k, const struct wdt_symopts *sym,
 	return 0;
 }
 
+int wdt_kdbg_prcbs(const struct wdt_kernel *k, const struct wdt_kdbg *d,
+		   uint64_t *prcbs, uint32_t max, uint32_t *n,
+		   struct wdt_err *err)
+{
+	uint64_t kpb = wdt_kdbg_get(d, WDT_KDBG_KI_PROCESSOR_BLOCK, 8);
+	struct wdt_err e;
+
+	*n = 0;
+	for (uint32_t i = 0; i < max; i++) {
+		if (wdt_kernel_read_u64(k, kpb + 8ull * i, &prcbs[i], &e) < 0 ||
+		    !prcbs[i])
+			break;
+		(*n)++;
+	}
+	if (!*n)
+		return wdt_err_set(err, WDT_CORRUPT,
+				   "KiProcessorBlock at 0x%" PRIx64
+				   " lists no processor",
+				   kpb);
+	return 0;
+}
+
+int wdt_kdbg_prcb_context(const struct wdt_kernel *k,
+			  const struct wdt_kdbg *d, uint64_t prcb,
+			  uint64_t *va, struct wdt_err *err)
+{
+	uint32_t off = (uint32_t)wdt_kdbg_get(d, WDT_KDBG_OFFSET_PRCB_CONTEXT, 2);
+
+	if (off)
+		return wdt_kernel_read_u64(k, prcb + off, va, err);
+	off = (uint32_t)wdt_kdbg_get(d, WDT_KDBG_OFFSET_PRCB_PROC_STATE_CONTEXT,
+				     2);
+	if (!off)
+		return wdt_err_set(err, WDT_NOT_FOUND,
+				   "KDBG gives no KPRCB context offset");
+	*va = prcb + off;
+	return 0;
+}
+
 void wdt_kdbg_free(struct wdt_kdbg *d)
 {
 	free(d->plain);

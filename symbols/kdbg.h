@@ -36,6 +36,12 @@
 #define WDT_KDBG_KI_PROCESSOR_BLOCK 0x218u
 #define WDT_KDBG_OFFSET_PRCB_PROC_STATE_CONTEXT 0x2BCu
 #define WDT_KDBG_OFFSET_PRCB_CONTEXT 0x338u
+#define WDT_KDBG_OFFSET_KTHREAD_APC_PROCESS 0x2A0u
+#define WDT_KDBG_OFFSET_PRCB_CURRENT_THREAD 0x2B4u
+#define WDT_KDBG_OFFSET_PRCB_NUMBER 0x2BEu
+
+/* Most processors read from KiProcessorBlock. */
+#define WDT_KDBG_MAX_CPUS 1024u
 
 /* DBGKD_GET_VERSION64 (windows-kernel.md §3). */
 #define WDT_KDVER_SIZE 0x28u
@@ -103,6 +109,22 @@ struct wdt_kdbg {
 int wdt_kdbg_find(struct wdt_kernel *k, const struct wdt_symopts *sym,
 		  struct wdt_kdbg *d, struct wdt_err *err);
 void wdt_kdbg_free(struct wdt_kdbg *d);
+
+/*
+ * The KPRCB addresses KiProcessorBlock lists (until the first NULL or
+ * unreadable slot, at most max). CORRUPT when it lists none.
+ */
+int wdt_kdbg_prcbs(const struct wdt_kernel *k, const struct wdt_kdbg *d,
+		   uint64_t *prcbs, uint32_t max, uint32_t *n,
+		   struct wdt_err *err);
+
+/*
+ * VA of a KPRCB's saved CONTEXT: the buffer its Context pointer names
+ * (KDBG.OffsetPrcbContext), else the embedded ProcessorState.ContextFrame.
+ */
+int wdt_kdbg_prcb_context(const struct wdt_kernel *k,
+			  const struct wdt_kdbg *d, uint64_t prcb,
+			  uint64_t *va, struct wdt_err *err);
 
 /* Field value (little-endian) or 0 when beyond Header.Size. */
 uint64_t wdt_kdbg_get(const struct wdt_kdbg *d, uint32_t off, unsigned size);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/bytes.h"
 #include "core/err.h"
 #include "core/image.h"
 #include "core/paging.h"
@@ -34,6 +35,12 @@
 #define WDT_KUSD_BOOT_ID 0x2C4u		/* Windows 10+ */
 #define WDT_KUSD_SUITE_MASK 0x2D0u
 #define WDT_KUSD_READ 0x2D8u		/* bytes covering the fields above */
+
+/* A KSYSTEM_TIME's value: High1Time:LowPart. */
+static inline uint64_t wdt_kusd_time(const uint8_t *p)
+{
+	return (uint64_t)wdt_le32(p + 4) << 32 | wdt_le32(p);
+}
 
 /* One method tried, for -v and for the error when nothing works. */
 struct wdt_attempt {

@@ -318,6 +318,44 @@ int wdt_pe_read_rva(const struct wdt_pe *pe, uint32_t rva, void *buf,
 	return pe->io.read(pe->io.ctx, off, buf, len, err);
 }
 
+int wdt_pe_function_range(const struct wdt_pe *pe, uint32_t rva,
+			  uint32_t *begin, uint32_t *end, struct wdt_err *err)
+{
+	const struct wdt_pe_dir *dir;
+	size_t lo = 0, hi;
+
+	if (pe->hdr.ndirs <= WDT_PE_DIR_EXCEPTION)
+		return 0;
+	dir = &pe->hdr.dirs[WDT_PE_DIR_EXCEPTION];
+	if (!dir->rva || dir->size < WDT_PE_RUNTIME_FUNCTION_SIZE)
+		return 0;
+	hi = dir->size / WDT_PE_RUNTIME_FUNCTION_SIZE;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint8_t e[WDT_PE_RUNTIME_FUNCTION_SIZE];
+		uint32_t b, x;
+
+		if (wdt_pe_read_rva(pe,
+				    dir->rva + (uint32_t)mid *
+						       WDT_PE_RUNTIME_FUNCTION_SIZE,
+				    e, sizeof(e), err) < 0)
+			return wdt_err_prefix(err, "%s: exception directory",
+					      pe->name);
+		b = wdt_le32(e);
+		x = wdt_le32(e + 4);
+		if (rva < b) {
+			hi = mid;
+		} else if (rva >= x) {
+			lo = mid + 1;
+		} else {
+			*begin = b;
+			*end = x;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /*
  * Read a NUL-terminated string at an RVA, page by page so a string that
  * ends before a missing page is still read. Caller frees *out.

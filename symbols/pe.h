@@ -31,6 +31,8 @@
 #define WDT_PE_MACHINE_AMD64 0x8664u
 #define WDT_PE_MAX_DIRS 16
 #define WDT_PE_DIR_EXPORT 0
+#define WDT_PE_DIR_EXCEPTION 3 /* RUNTIME_FUNCTION table (x64 .pdata) */
+#define WDT_PE_RUNTIME_FUNCTION_SIZE 12
 #define WDT_PE_DIR_DEBUG 6
 #define WDT_PE_SECTION_SIZE 40
 #define WDT_PE_DEBUG_ENTRY_SIZE 28
@@ -196,6 +198,15 @@ int wdt_pe_export_rva(const struct wdt_pe *pe, const char *name,
  */
 int wdt_pe_rva_to_off(const struct wdt_pe *pe, uint32_t rva, uint32_t len,
 		      uint64_t *off);
+
+/*
+ * The function holding rva, from the exception directory (x64 .pdata:
+ * RUNTIME_FUNCTION {BeginAddress, EndAddress, UnwindData}, sorted):
+ * 1 found ([*begin, *end) set), 0 no directory or rva not covered, -1 a
+ * read error. At most log2(entries) small reads.
+ */
+int wdt_pe_function_range(const struct wdt_pe *pe, uint32_t rva,
+			  uint32_t *begin, uint32_t *end, struct wdt_err *err);
 
 /* Read len bytes at an RVA through the reader's layout. */
 int wdt_pe_read_rva(const struct wdt_pe *pe, uint32_t rva, void *buf,

@@ -5,6 +5,7 @@
  * start blocks, PE headers and KDBG candidates all come from the input.
  */
 #include "fuzz_image.h"
+#include "symbols/bugcheck.h"
 #include "symbols/crashhdr.h"
 #include "symbols/kdbg.h"
 #include "symbols/kernel.h"
@@ -15,14 +16,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wdt_kernel k;
 	struct wdt_kdbg d;
 	struct wdt_crash c;
+	struct wdt_bugcheck b;
+	struct wdt_crash_opts o = { .comment = "fuzz" };
 	struct wdt_err err;
 
 	if (!img)
 		return 0;
 	if (wdt_kernel_find(img, NULL, &k, &err) == 0) {
 		if (wdt_kdbg_find(&k, NULL, &d, &err) == 0) {
-			wdt_crash_build(&k, &d, "fuzz", &c, &err);
-			wdt_crash_free(&c);
+			if (wdt_bugcheck_find(&k, &d, NULL, &b, &err) == 0) {
+				wdt_crash_build(&k, &d, &b, &o, &c, &err);
+				wdt_crash_free(&c);
+			}
+			wdt_bugcheck_free(&b);
 		}
 		wdt_kdbg_free(&d);
 	}

@@ -144,7 +144,18 @@ def vtop(raw, dtb, va):
     return (e & 0xFFFFFFFFFF000) + (va & 0xFFF)
 
 
-def check(dmp_path, truth_path, raw_path, input_has_cpus):
+def phys(d, pa, n):
+    """n bytes at guest physical pa from a DMP's body, or None."""
+    for pfn, cnt, off in d.runs():
+        if pfn * PAGE <= pa and pa + n <= (pfn + cnt) * PAGE:
+            return d.read(off + pa - pfn * PAGE, n)
+    return None
+
+
+def check(dmp_path, truth_path, raw_path, input_has_cpus, flags=()):
+    """flags: "saved" (--contexts saved), "lost" (the input had already
+    lost the saved bugcheck context, e.g. QEMU's own DMP)."""
+    saved_contexts = "saved" in flags
     """Every claim of issue 7 about one DMP; returns a list of problems."""
     t = json.load(open(truth_path)); raw = open(raw_path, "rb")
     H = lambda v: int(v, 16) if isinstance(v, str) else v
@@ -174,22 +185,41 @@ def check(dmp_path, truth_path, raw_path, input_has_cpus):
     eq("body end", h["end"], os.path.getsize(dmp_path))
     if "wdt" not in h["comment"]: bad.append("comment %r" % h["comment"])
     eq("exception code", h["exception_code"], 0x80000003)
-    # Header CONTEXT: CPU 0's registers (from the CPU state, or the guest's own).
-    c0, ctx = t["cpus"][0], h["context"]
-    if ctx["rip"] not in [H(v) for v in c0.get("rip_possible", [c0["rip"]])]:
-        bad.append("context rip 0x%x" % ctx["rip"])
-    eq("context rsp", ctx["rsp"], H(c0["rsp"]))
-    for r, v in c0["gpr"].items(): eq("context " + r, ctx[r], H(v))
-    for s, v in c0["segments"].items():
-        if s in ctx: eq("context sel " + s, ctx[s], v)
-    eq("context MxCsr pair", ctx["mxcsr"], ctx["flt_mxcsr"])
+    eq("exception address = context rip", h["exception_address"], h["context"]["rip"])
+    crash = t.get("crash")
+    if crash:
+        # A crash: the crashing CPU's saved bugcheck CONTEXT, byte for byte.
+        raw.seek(H(crash["context_pa"])); saved = raw.read(0x4D0)
+        if hashlib.sha256(saved).hexdigest() != crash["context_sha256"]:
+            bad.append("dump.raw does not hold the saved context at context_pa")
+        body = phys(d, H(crash["context_pa"]), 0x4D0)
+        if "lost" in flags:
+            saved = body      # the best the input still has
+        elif body != saved:
+            bad.append("the crashing CPU's saved CONTEXT was changed in the body")
+        if d.h[0x348:0x348 + 0x4D0] != saved:
+            bad.append("header context is not CPU %d's saved bugcheck CONTEXT (rip 0x%x)"
+                       % (crash["cpu"], h["context"]["rip"]))
+    else:
+        # Live: CPU 0's registers (from the CPU state, or the guest's own).
+        c0, ctx = t["cpus"][0], h["context"]
+        if ctx["rip"] not in [H(v) for v in c0.get("rip_possible", [c0["rip"]])]:
+            bad.append("context rip 0x%x" % ctx["rip"])
+        eq("context rsp", ctx["rsp"], H(c0["rsp"]))
+        for r, v in c0["gpr"].items(): eq("context " + r, ctx[r], H(v))
+        for s in ("cs", "ds", "es", "fs", "gs", "ss"):
+            if s in c0["segments"]: eq("context sel " + s, ctx[s], c0["segments"][s])
+        eq("context MxCsr pair", ctx["mxcsr"], ctx["flt_mxcsr"])
     # Body: equal to the guest except the KDBG block and the CONTEXTs.
     kpa, ksz = H(t["kdbg"]["pa"]), t["kdbg"]["size"]
     allowed = [(kpa, kpa + ksz)]
     ctx_at = {}
+    crash_cpu = crash["cpu"] if crash else None
     for c in t["cpus"]:
         pa = vtop(raw, H(t["dtb"]), H(c["context_va"]))
-        ctx_at[c["index"]] = pa; allowed.append((pa, pa + 0x4D0))
+        ctx_at[c["index"]] = pa
+        if (c["index"] != crash_cpu or "lost" in flags) and not saved_contexts:
+            allowed.append((pa, pa + 0x4D0))
     for a, b in diffs:
         if not any(x <= a and b <= y for x, y in allowed):
             bad.append("body differs from the guest at 0x%x-0x%x" % (a, b))
@@ -200,8 +230,9 @@ def check(dmp_path, truth_path, raw_path, input_has_cpus):
             if hashlib.sha256(blk).hexdigest() != t["kdbg"]["plain_sha256"]:
                 bad.append("KDBG in the body is not the decoded block")
     # Each CPU's CONTEXT holds its registers (when the input had CPU state).
-    if input_has_cpus:
+    if input_has_cpus and not saved_contexts:
         for c in t["cpus"]:
+            if c["index"] == crash_cpu: continue
             pa = ctx_at[c["index"]]
             for pfn, cnt, off in d.runs():
                 if pfn * PAGE <= pa < (pfn + cnt) * PAGE:
@@ -217,6 +248,7 @@ def check(dmp_path, truth_path, raw_path, input_has_cpus):
 
 
 if __name__ == "__main__" and sys.argv[1] == "check":
-    problems = check(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] == "1")
+    problems = check(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] == "1",
+                     sys.argv[6].split(",") if len(sys.argv) > 6 else ())
     for p in problems[:20]: print("# " + p)
     sys.exit(1 if problems else 0)

@@ -22,8 +22,9 @@ for name in basic smp4 win7 crashed kpti2; do
 		expect_exit 0 "$name/$img: convert" "$WDT" convert -q --no-sync "${sp[@]}" "$dir/$img" -o "$out"
 		[ -f "$out" ] || continue
 		cpus=1; [ "$img" = dump.raw ] && cpus=0
+		flags=-; [ "$img" = dump.win-dmp ] && flags=lost   # QEMU overwrote the saved contexts
 		check "$name/$img: header = truth, body = guest except decoded KDBG and CONTEXTs" \
-			$CHK check "$out" "$dir/truth.json" "$dir/dump.raw" $cpus
+			$CHK check "$out" "$dir/truth.json" "$dir/dump.raw" $cpus $flags
 		expect_exit 0 "$name/$img: wdt verify accepts it" "$WDT" verify "$out"
 		check "$name/$img: no temporary file left" test -z "$(ls -A "$TMP" | grep '^\.')"
 	done

@@ -116,8 +116,10 @@ static void test_context_cpu(void **state)
 	assert_non_null(img);
 	assert_int_equal(img->ncpus, 1);
 	assert_string_equal(img->cpus[0].source, "DMP ContextRecord");
-	assert_int_equal(img->cpus[0].have,
-			 WDT_CPU_HAVE_GPRS | WDT_CPU_HAVE_SEGS);
+	/* A saved context, not a numbered processor's live state. */
+	assert_int_equal(img->cpus[0].have, WDT_CPU_HAVE_GPRS |
+						    WDT_CPU_HAVE_SEGS |
+						    WDT_CPU_SAVED_CONTEXT);
 	assert_int_equal(img->cpus[0].regs[WDT_RAX], 0x1111);
 	assert_int_equal(img->cpus[0].regs[WDT_RCX], 0x3333);
 	assert_int_equal(img->cpus[0].regs[WDT_RSP], 0xfffff00000001000ull);
