@@ -5,6 +5,8 @@
 # and dumps its memory exactly as `virsh dump --memory-only` would (ELF, and
 # kdump-zlib in the flattened layout); then wdt looks inside, writes a
 # WinDbg-ready DMP and verifies it, offline, with the sample's symbol store.
+# Then the same for a guest that crashed (0xD1 in a driver on CPU 2 of 3):
+# triage names the culprit, convert keeps the saved bugcheck context.
 set -euo pipefail
 : "${WDT:?}"
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,5 +28,19 @@ run "$WDT" find-kernel "${syms[@]}" guest.kdump
 run "$WDT" kdbg --no-pdb guest.kdump
 run "$WDT" convert "${syms[@]}" guest.kdump -o guest.dmp
 run "$WDT" verify guest.dmp
+
 echo
-echo "demo: OK (the sample dumps and guest.dmp are in build/demo/)"
+echo "== a crashed guest: 0xD1 raised in a fake driver on CPU 2 of 3"
+cx=$("$top/tools/fixtures.sh" crashd1 | tail -n 1)
+ln -sf "$cx/dump.kdump-zlib.flat" "$out/crashed.kdump"
+rm -rf "$out/crashed-symbols"; cp -r "$cx/symbols" "$out/crashed-symbols"
+rm -f "$out/crashed.dmp"
+csyms=(--offline --symbol-path "$out/crashed-symbols")
+run "$WDT" triage "${csyms[@]}" crashed.kdump
+run "$WDT" convert -q "${csyms[@]}" crashed.kdump -o crashed.dmp
+run "$WDT" verify crashed.dmp
+printf '\n$ wdt triage --json crashed.dmp   # the bucket: the same from every input\n'
+"$WDT" triage --json "${csyms[@]}" crashed.dmp >crashed.json
+python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["bucket"])' crashed.json
+echo
+echo "demo: OK (the sample dumps, guest.dmp and crashed.dmp are in build/demo/)"

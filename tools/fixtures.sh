@@ -27,7 +27,7 @@ key_of() {
 	{
 		printf '%s\n' "$1"
 		cat "$TOP/tools/mkguest" "$TOP/tools/qemu-dump" "$TOP/tools/boot/stub.S" \
-			"$TOP/tools/fake-kernel/ntoskrnl.c" "$TOP/tools/fake-kernel/layouts.json" \
+			"$TOP/tools/fake-kernel/ntoskrnl.c" "$TOP/tools/fake-kernel/wdtfault.c" "$TOP/tools/fake-kernel/layouts.json" \
 			"$TOP/tools/fixtures.sh"
 		qemu-system-x86_64 --version | head -1
 		clang --version | head -1

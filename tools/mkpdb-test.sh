@@ -48,6 +48,15 @@ __declspec(dllexport) struct _OUTER gOuter;
 __declspec(dllexport) struct _BIG *gBig;
 __declspec(dllexport) struct _HUGE *gHuge;
 __declspec(dllexport) int KeFunction(int x) { return x + gNode.v; }
+/* A function with a frame and a call: its unwind entry (.pdata) gives
+ * its extent to wdt_pe_function_range. */
+int NotExported(int x);
+__declspec(dllexport) int KeBugCheckEx(int x)
+{
+	volatile char buf[64];
+	buf[0] = (char)x;
+	return NotExported(buf[0]) + 1;
+}
 static int helper(int x) { return x * 3; }
 int NotExported(int x) { return helper(x) + 1; }
 
@@ -74,7 +83,7 @@ int __stdcall DllMain(void *a, unsigned b, void *c)
 }
 EOF
 
-clang --target=x86_64-pc-windows-msvc -g -gcodeview -ffreestanding -O0 \
+clang --target=x86_64-pc-windows-msvc -g -gcodeview -ffreestanding -funwind-tables -O0 \
 	-c "$tmp/wdttest.c" -o "$tmp/wdttest.obj"
 lld-link /NOLOGO /DEBUG /PDBALTPATH:wdttest.pdb /NODEFAULTLIB /ENTRY:DllMain \
 	/SUBSYSTEM:NATIVE /DLL /EXPORT:FwdThing=other.RealThing \

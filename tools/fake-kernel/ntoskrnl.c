@@ -542,13 +542,65 @@ typedef struct _KPROCESS {
 } KPROCESS;
 CHECK_OFF(KPROCESS, DirectoryTableBase, 0x28);
 
+/* UniqueProcessId sits right before ActiveProcessLinks in every build. */
+_Static_assert(WDT_EPROC_PID + 8 == WDT_EPROC_LINKS, "EPROCESS UniqueProcessId/links");
+
 typedef struct _EPROCESS {
 	KPROCESS Pcb;
-	UCHAR EprocessPad00[WDT_EPROC_LINKS - sizeof(KPROCESS)];
+	UCHAR EprocessPad00[WDT_EPROC_PID - sizeof(KPROCESS)];
+	void *UniqueProcessId;
 	LIST_ENTRY ActiveProcessLinks;
-	UCHAR EprocessPad01[WDT_EPROC_SIZE - WDT_EPROC_LINKS - sizeof(LIST_ENTRY)];
+	UCHAR EprocessPad01[WDT_EPROC_IMAGE_NAME - WDT_EPROC_LINKS - sizeof(LIST_ENTRY)];
+	UCHAR ImageFileName[15];
+	UCHAR PriorityClass;
+	UCHAR EprocessPad02[WDT_EPROC_SIZE - WDT_EPROC_IMAGE_NAME - 16];
 } EPROCESS;
+CHECK_OFF(EPROCESS, UniqueProcessId, WDT_EPROC_PID);
+CHECK_OFF(EPROCESS, ActiveProcessLinks, WDT_EPROC_LINKS);
+CHECK_OFF(EPROCESS, ImageFileName, WDT_EPROC_IMAGE_NAME);
 _Static_assert(sizeof(EPROCESS) == WDT_EPROC_SIZE, "EPROCESS size");
+
+/* The fields of a thread the toolkit reads (KDBG.OffsetKThread*); the
+ * offsets are the Windows 10 x64 ones, the size is KDBG.SizeEThread. */
+typedef struct _KAPC_STATE {
+	LIST_ENTRY ApcListHead[2];
+	struct _KPROCESS *Process;
+	UCHAR InProgressFlags;
+	UCHAR KernelApcPending;
+	UCHAR UserApcPendingAll;
+} KAPC_STATE;
+CHECK_OFF(KAPC_STATE, Process, 0x20);
+_Static_assert(sizeof(KAPC_STATE) == 0x30, "KAPC_STATE size");
+
+typedef struct _KTHREAD {
+	UCHAR Header[0x18];
+	void *SListFaultAddress;
+	ULONG64 QuantumTarget;
+	void *InitialStack;
+	void *StackLimit;
+	void *StackBase;
+	ULONG64 ThreadLock;
+	ULONG64 CycleTime;
+	ULONG CurrentRunTime;
+	ULONG ExpectedRunTime;
+	void *KernelStack;
+	UCHAR ThreadPad00[0x98 - 0x60];
+	KAPC_STATE ApcState;
+	UCHAR ThreadPad01[0xF0 - 0xC8];
+	void *Teb;
+	UCHAR ThreadPad02[0x184 - 0xF8];
+	UCHAR State;
+	UCHAR ThreadPad03[0x600 - 0x185];
+} KTHREAD;
+CHECK_OFF(KTHREAD, InitialStack, 0x28);
+CHECK_OFF(KTHREAD, StackLimit, 0x30);
+CHECK_OFF(KTHREAD, StackBase, 0x38);
+CHECK_OFF(KTHREAD, KernelStack, 0x58);
+CHECK_OFF(KTHREAD, ApcState, 0x98);
+CHECK_OFF(KTHREAD, ApcState.Process, 0xB8);
+CHECK_OFF(KTHREAD, Teb, 0xF0);
+CHECK_OFF(KTHREAD, State, 0x184);
+_Static_assert(sizeof(KTHREAD) == 0x600, "KTHREAD size");
 
 /*
  * Variables, filled by tools/mkguest. Initialised ones land in .data with
@@ -578,6 +630,8 @@ EPROCESS *KiSystemProcess;
 KUSER_SHARED_DATA *const KiSharedUserData = (KUSER_SHARED_DATA *)0xFFFFF78000000000ull;
 CONTEXT KiBugcheckContext;
 ULONG KiIdleReadyCount;
+/* (KPRCB Number << 4) | 3 while a bugcheck runs (KeIsBugCheckActive). */
+ULONG KiBugCheckActive;
 
 /* Enough initialised data that .data spans several pages. */
 UCHAR KiDataArena[3 * 4096] = {1};
@@ -790,4 +844,108 @@ EXPORT ULONG64 MmGetPhysicalAddress(void *va)
 	ULONG64 v = (ULONG64)va;
 	ULONG64 pte = MmPteBase + ((v >> 9) & 0x7FFFFFFFF8ull);
 	return (*(volatile ULONG64 *)pte & 0xFFFFFFFFFF000ull) | (v & 0xFFF);
+}
+
+/*
+ * The bugcheck paths of a crashed guest (mkguest --crash). mkguest writes
+ * the state KeBugCheckEx leaves (windows-kernel.md, "Bugcheck state left in
+ * memory"): its CONTEXT says RIP = KeBugCheckEx and [RSP] = one of the
+ * return addresses below, each right after a `call` (E8 rel32). The crashing
+ * CPU itself halts in KeBugCheck2Loop, entered through KiBugCheckHaltEntry
+ * with RSP pointing at {target CR3, final RAX} like KiIdleEntry.
+ */
+__attribute__((naked)) void KiBugCheckHaltEntry(void)
+{
+	__asm__ volatile(
+		"movq (%rsp), %rax\n\t"
+		"movq %rax, %cr3\n\t"
+		"movq 8(%rsp), %rax\n\t"
+		"leaq 16(%rsp), %rsp\n\t"
+		".globl KeBugCheck2Loop\n"
+		"KeBugCheck2Loop:\n\t"
+		"hlt\n\t"
+		".globl KeBugCheck2Resume\n"
+		"KeBugCheck2Resume:\n\t"
+		"jmp KeBugCheck2Loop\n\t");
+}
+
+/* nt!KiBugCheckDispatch(code, p1, p2, p3, p4 in r10): what the trap
+ * handlers call for 0xD1, 0x50 and the like. */
+__attribute__((naked)) void KiBugCheckDispatch(void)
+{
+	__asm__ volatile(
+		"subq $0x38, %rsp\n\t"
+		"movq %r10, 0x20(%rsp)\n\t"
+		"call KeBugCheckEx\n\t"
+		".globl KiBugCheckDispatchReturn\n"
+		"KiBugCheckDispatchReturn:\n\t"
+		"nop\n\t"
+		"int3\n\t");
+}
+
+/* hal!HalHandleNMI: an NMI nobody claimed is NMI_HARDWARE_FAILURE. */
+__attribute__((naked)) void HalHandleNMI(void)
+{
+	__asm__ volatile(
+		"subq $0x38, %rsp\n\t"
+		"movl $0x80, %ecx\n\t"
+		"movl $0x4F4454, %edx\n\t"
+		"xorl %r8d, %r8d\n\t"
+		"xorl %r9d, %r9d\n\t"
+		"movq $0, 0x20(%rsp)\n\t"
+		"call KeBugCheckEx\n\t"
+		".globl HalHandleNMIReturn\n"
+		"HalHandleNMIReturn:\n\t"
+		"nop\n\t"
+		"int3\n\t");
+}
+
+/* The clock tick that finds a DPC running too long: DPC_WATCHDOG_VIOLATION
+ * (0, 0x501 ticks, 0x500 limit). Its 0x40-byte frame puts its own return
+ * address at the bugcheck RSP + 0x48. */
+__attribute__((naked)) void KeAccumulateTicks(void)
+{
+	__asm__ volatile(
+		"subq $0x40, %rsp\n\t"
+		"movl $0x133, %ecx\n\t"
+		"xorl %edx, %edx\n\t"
+		"movl $0x501, %r8d\n\t"
+		"movl $0x500, %r9d\n\t"
+		"movq $0, 0x20(%rsp)\n\t"
+		"call KeBugCheckEx\n\t"
+		".globl KeAccumulateTicksReturn\n"
+		"KeAccumulateTicksReturn:\n\t"
+		"nop\n\t"
+		"int3\n\t");
+}
+
+/* Runs one DPC: rcx = KDPC, routine at +0x18, context at +0x20. */
+__attribute__((naked)) void KiExecuteDpc(void)
+{
+	__asm__ volatile(
+		"movq 0x18(%rcx), %rax\n\t"
+		"movq 0x20(%rcx), %rdx\n\t"
+		"jmpq *%rax\n\t");
+}
+
+__attribute__((naked)) void KiRetireDpcList(void)
+{
+	__asm__ volatile(
+		"pushq %rbx\n\t"
+		"subq $0x20, %rsp\n\t"
+		"movq %rcx, %rbx\n\t"
+		"1:\n\t"
+		"movq (%rbx), %rcx\n\t"
+		"testq %rcx, %rcx\n\t"
+		"jz 2f\n\t"
+		"movq (%rcx), %rax\n\t"
+		"movq %rax, (%rbx)\n\t"
+		"call KiExecuteDpc\n\t"
+		".globl KiRetireDpcListReturn\n"
+		"KiRetireDpcListReturn:\n\t"
+		"jmp 1b\n\t"
+		"2:\n\t"
+		"addq $0x20, %rsp\n\t"
+		"popq %rbx\n\t"
+		"ret\n\t");
 }
