@@ -1,7 +1,9 @@
 #!/bin/bash
 # wdt verify on QEMU's own DMP (fixtures crashed and smp4): sound, with the
 # two defects QEMU really writes (header ContextRecord left as 'PAGE' fill,
-# PfnDataBase = the address of nt!MmPfnDatabase instead of its value).
+# PfnDataBase = the address of nt!MmPfnDatabase instead of its value), and
+# for the crashed guest a third: QEMU wrote every CPU's live registers over
+# the saved bugcheck context (crash-context-lost).
 # Then one working copy of crashed's DMP is broken in exactly one way per
 # case (t08-dmp.py, which knows the layout without wdt code), verify must
 # report exactly the expected findings, and the edit is undone.
@@ -14,8 +16,9 @@ for name in smp4 crashed; do
 	expect_exit 0 "$name: QEMU's dump.win-dmp is sound" "$WDT" verify --json "$dir/dump.win-dmp"
 	echo "$OUT" >"$TMP/v.json"
 	codes=$($H codes "$TMP/v.json")
-	check "$name: only QEMU's own defects ($codes)" \
-		test "$codes" = "context-unset:warning pfn-database:warning"
+	want="context-unset:warning pfn-database:warning"
+	[ "$name" = crashed ] && want="context-unset:warning crash-context-lost:warning pfn-database:warning"
+	check "$name: only QEMU's own defects ($codes)" test "$codes" = "$want"
 	check "$name: PfnDataBase message names the real value" \
 		grep -q "$(json_get "$dir/truth.json" "d['mm_pfn_database'][2:]")" "$TMP/v.json"
 	expect_exit 1 "$name: --strict makes the warnings fail" "$WDT" verify --strict "$dir/dump.win-dmp"
@@ -26,7 +29,11 @@ W=$TMP/w.dmp
 U=$TMP/undo
 cp "$DIR/dump.win-dmp" "$W" && chmod u+w "$W"
 : >"$U"
-B="context-unset:warning pfn-database:warning"
+# The working copy is the crashed guest's: the bugcheck context is lost
+# (L) whenever the memory checks can find the kernel.
+L=crash-context-lost:warning
+B0="context-unset:warning pfn-database:warning"
+B="$B0 $L"
 # hx EXPR: 64-bit arithmetic printed as unsigned hex.
 hx() { printf '0x%x' $(($1)); }
 
@@ -83,24 +90,24 @@ brk "RequiredDumpSpace one page more" "required-space:error $B" 1 0xFA0:Q:$((0x1
 
 # --- header ContextRecord ---
 ctx="0x378:I:0x10001F 0x37C:I:0x1F80 0x380:H:0x10 0x38A:H:0x18 0x38C:I:0x202 0x3E0:Q:0xffffe49080018fa8 0x440:Q:0xfffff80295001012 0x460:I:0x1F80"
-brk "a valid header ContextRecord" "pfn-database:warning" 0 $ctx
-brk "header context: non-canonical Rip" "context-rip:error pfn-database:warning" 1 $ctx 0x440:Q:0x0000800000000000
-brk "header context: non-canonical Rsp" "context-rsp:error pfn-database:warning" 1 $ctx 0x3E0:Q:0x1234567812345678
-brk "header context: SegCs 0x23" "context-cs:error pfn-database:warning" 1 $ctx 0x380:H:0x23
-brk "header context: MxCsr != FltSave.MxCsr" "context-mxcsr:error pfn-database:warning" 1 $ctx 0x37C:I:0x1F81
+brk "a valid header ContextRecord" "pfn-database:warning $L" 0 $ctx
+brk "header context: non-canonical Rip" "context-rip:error pfn-database:warning $L" 1 $ctx 0x440:Q:0x0000800000000000
+brk "header context: non-canonical Rsp" "context-rsp:error pfn-database:warning $L" 1 $ctx 0x3E0:Q:0x1234567812345678
+brk "header context: SegCs 0x23" "context-cs:error pfn-database:warning $L" 1 $ctx 0x380:H:0x23
+brk "header context: MxCsr != FltSave.MxCsr" "context-mxcsr:error pfn-database:warning $L" 1 $ctx 0x37C:I:0x1F81
 
 # --- memory ---
 brk "DirectoryTableBase not page aligned" "dtb:error $B" 1 0x10:Q:$(($(json_get "$TRUTH" "int(d['dtb'],16)") | 0x800))
 brk "DirectoryTableBase at an empty page" "dtb:error context-unset:warning" 1 0x10:Q:0x0FFFF000
 brk "KdDebuggerDataBlock unmapped" "kdbg-unreadable:error context-unset:warning" 1 0x80:Q:0xFFFF800000000000
 brk "KdDebuggerDataBlock = the encoded original" "kdbg-encoded:error context-unset:warning" 1 0x80:Q:$enc_kdbg
-brk "KDBG KernBase in user space" "kernbase-range:error $B" 1 $((kdbg_off + 0x18)):Q:0x7ff000000000
-brk "KDBG KernBase one page in (no MZ)" "kernbase-no-image:error $B" 1 $((kdbg_off + 0x18)):Q:$(hx "kernbase + 0x1000")
+brk "KDBG KernBase in user space" "kernbase-range:error $B0" 1 $((kdbg_off + 0x18)):Q:0x7ff000000000
+brk "KDBG KernBase one page in (no MZ)" "kernbase-no-image:error $B0" 1 $((kdbg_off + 0x18)):Q:$(hx "kernbase + 0x1000")
 brk "header PsLoadedModuleList off by 0x10" "ps-loaded-module-list:error $B" 1 \
 	0x20:Q:$(hx "$(json_get "$TRUTH" "d['ps_loaded_module_list']") + 0x10")
 brk "header PsActiveProcessHead off by 0x10" "ps-active-process-head:error $B" 1 0x28:Q:$(hx "procs + 0x10")
-brk "header PfnDataBase the real value" "context-unset:warning" 0 0x18:Q:$pfnval
-brk "header PfnDataBase neither value nor address" "pfn-database:error context-unset:warning" 1 0x18:Q:0xffff123400000000
+brk "header PfnDataBase the real value" "context-unset:warning $L" 0 0x18:Q:$pfnval
+brk "header PfnDataBase neither value nor address" "pfn-database:error context-unset:warning $L" 1 0x18:Q:0xffff123400000000
 brk "PsActiveProcessHead Flink not a kernel pointer" "list-head:error $B" 1 $procs_off:Q:0x1234
 brk "CPU 1 context SegCs 0" "context-cs:error $B" 1 $((ctx1_off + 0x38)):H:0
 brk "CPU 1 context Rip non-canonical" "context-rip:error $B" 1 $((ctx1_off + 0xF8)):Q:0x1234567812345678
@@ -111,11 +118,11 @@ check "  ... message names CPU 1" grep -q "CPU 1" "$TMP/b.json"
 head -c 4096 /dev/zero >>"$W"
 expect_exit 0 "one page appended: sound with a warning" "$WDT" verify --json "$W"
 echo "$OUT" >"$TMP/b.json"
-check "  ... trailing-data" test "$($H codes "$TMP/b.json")" = "context-unset:warning pfn-database:warning trailing-data:warning"
+check "  ... trailing-data" test "$($H codes "$TMP/b.json")" = "context-unset:warning $L pfn-database:warning trailing-data:warning"
 truncate -s $((0x10002000 - 3 * 4096 - 100)) "$W"
 expect_exit 1 "file cut 3 pages and 100 bytes short" "$WDT" verify --json "$W"
 echo "$OUT" >"$TMP/b.json"
-check "  ... truncated" test "$($H codes "$TMP/b.json")" = "context-unset:warning pfn-database:warning truncated:error"
+check "  ... truncated" test "$($H codes "$TMP/b.json")" = "context-unset:warning $L pfn-database:warning truncated:error"
 check "  ... says 4 pages missing" grep -q "4 pages missing" "$TMP/b.json"
 
 # --- not a DMP at all ---
