@@ -3,6 +3,11 @@
 #   crashcheck.py triage OUT.json TRUTH pdb|nopdb   wdt triage --json output
 #   crashcheck.py crash OUT.json TRUTH pdb|nopdb KEY  the "crash" object at KEY
 #                                                     (a dotted path; "" = top)
+#   crashcheck.py input TRUTH pdb|nopdb CONVERT.json TRIAGE.json
+#                       convert --json (its crash object, header context from
+#                       the bugcheck) and triage --json of one input
+#   crashcheck.py same-bucket TRIAGE.json...        one bucket from all
+#   crashcheck.py not-cpu0 TRUTH                    the crash is not on CPU 0
 # Exit 1 with '#' lines naming every difference.
 import json, sys
 
@@ -63,8 +68,30 @@ def check_triage(got, t, pdb, bad):
 
 
 if __name__ == "__main__":
+    bad = []
+    if sys.argv[1] == "input":
+        t, pdb = json.load(open(sys.argv[2])), sys.argv[3] == "pdb"
+        conv, tri = json.load(open(sys.argv[4])), json.load(open(sys.argv[5]))
+        check_crash(conv["crash"], t["crash"], pdb, bad)
+        if conv.get("header_context_from") != "bugcheck" or \
+                conv.get("header_context_cpu") != t["crash"]["cpu"]:
+            bad.append("convert: header context from %r, CPU %r" % (
+                conv.get("header_context_from"), conv.get("header_context_cpu")))
+        check_triage(tri, t, pdb, bad)
+        for p in bad[:20]:
+            print("# " + p)
+        sys.exit(1 if bad else 0)
+    if sys.argv[1] == "not-cpu0":
+        sys.exit(0 if json.load(open(sys.argv[2]))["crash"]["cpu"] > 0 else 1)
+    if sys.argv[1] == "same-bucket":
+        b = {f: json.load(open(f)).get("bucket") for f in sys.argv[2:]}
+        if len(set(b.values())) != 1:
+            for f, v in b.items():
+                print("# %s: %s" % (f, v))
+            sys.exit(1)
+        sys.exit(0)
     what, out, truth, mode = sys.argv[1:5]
-    got, t, bad = json.load(open(out)), json.load(open(truth)), []
+    got, t = json.load(open(out)), json.load(open(truth))
     pdb = mode == "pdb"
     if what == "triage":
         check_triage(got, t, pdb, bad)
