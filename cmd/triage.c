@@ -65,11 +65,11 @@ static void out_bugcheck(struct wdt_out *o, const struct wdt_bugcheck *bc)
 	else
 		wdt_out_null(o, "summary", "Meaning");
 	wdt_out_arr_begin(o, "parameters", "Parameters");
+	static const char *const pname[4] = { "P1", "P2", "P3", "P4" };
+
 	for (int i = 0; i < 4; i++) {
-		char n[4];
-		snprintf(n, sizeof(n), "P%d", i + 1);
 		wdt_out_obj_begin(o, NULL, NULL);
-		wdt_out_str(o, "name", "Parameter", n);
+		wdt_out_str(o, "name", "Parameter", pname[i]);
 		wdt_out_hex(o, "value", "Value", bc->params[i]);
 		wdt_out_str(o, "meaning", "Meaning",
 			    b ? b->param[i] : "unknown");
