@@ -89,17 +89,20 @@ def compare(dmp_path, truth_path, raw_path):
     for c in t["cpus"]:
         ctx_pas[c["index"]] = None
     bad, diff_ranges = [], []
-    def data_at(f, pos):
+    # Descriptors of their own: moving the file objects' offsets under
+    # their buffers would corrupt later reads.
+    dfd, rfd = os.open(dmp_path, os.O_RDONLY), os.open(raw_path, os.O_RDONLY)
+    def data_at(fd, pos):
         """Where data starts at or after pos (holes of sparse files read
         as zero, so two holes are equal without reading them)."""
-        try: return os.lseek(f.fileno(), pos, os.SEEK_DATA)
+        try: return os.lseek(fd, pos, os.SEEK_DATA)
         except OSError: return 1 << 62       # only holes up to the end
     for pfn, cnt, off in d.runs():
         pa = pfn * PAGE
         for k in range(0, cnt, 1024):
             n = min(1024, cnt - k)
-            if (data_at(d.f, off + k * PAGE) >= off + (k + n) * PAGE and
-                    data_at(raw, pa + k * PAGE) >= pa + (k + n) * PAGE):
+            if (data_at(dfd, off + k * PAGE) >= off + (k + n) * PAGE and
+                    data_at(rfd, pa + k * PAGE) >= pa + (k + n) * PAGE):
                 continue
             a = d.read(off + k * PAGE, n * PAGE)
             raw.seek(pa + k * PAGE); b = raw.read(n * PAGE)
@@ -116,6 +119,7 @@ def compare(dmp_path, truth_path, raw_path):
                         while j < PAGE and x[j] != y[j]: j += 1
                         diff_ranges.append((base + i, base + j)); i = j
                     else: i += 1
+    os.close(dfd); os.close(rfd)
     return d, diff_ranges
 
 
