@@ -72,6 +72,8 @@ struct wdt_sympath_entry {
 	char **stores;	 /* DIR: one entry; SRV: local stores, left first */
 	size_t nstores;
 	char *url;	 /* SRV: server URL without trailing '/', or NULL */
+	char *cache;	 /* where downloads and expanded .pd_ files go: SRV
+			  * stores[0]; DIR the cache*DIR or default cache */
 };
 
 struct wdt_sympath {
@@ -80,8 +82,10 @@ struct wdt_sympath {
 };
 
 /*
- * Parse a symbol path. Empty stores ("srv**URL", "srv*URL") get the
- * latest cache*DIR or default_cache.
+ * Parse a symbol path (WinDbg's syntax, docs/symbols.md). Empty stores
+ * ("srv**URL", "srv*URL", "srv*") get the latest cache*DIR or
+ * default_cache; an empty server ("srv*", "srv*DIR*") is Microsoft's.
+ * Windows drive-letter and UNC paths are refused (USAGE) naming the entry.
  */
 int wdt_sympath_parse(const char *path, const char *default_cache,
 		      struct wdt_sympath *out, struct wdt_err *err);
