@@ -938,3 +938,165 @@ out:
 	free(cache);
 	return rc;
 }
+
+/* ---- plan and add (wdt symbols) ---- */
+
+void wdt_symstore_plan_free(struct wdt_symstore_plan *plan)
+{
+	free(plan->symbol_path);
+	free(plan->url);
+	free(plan->save_path);
+	memset(plan, 0, sizeof(*plan));
+}
+
+int wdt_symstore_plan(const struct wdt_symopts *opts, const char *pdbname,
+		      const uint8_t guid[16], uint32_t age,
+		      struct wdt_symstore_plan *plan, struct wdt_err *err)
+{
+	struct wdt_sympath sp = { 0 };
+	const struct wdt_sympath_entry *srv = NULL;
+	char key[WDT_SYMSTORE_KEY_MAX], *cache = NULL;
+	const char *store;
+	int rc = -1;
+
+	memset(plan, 0, sizeof(*plan));
+	if (wdt_symstore_check_name(pdbname, err) < 0)
+		return wdt_err_prefix(err, "refusing to look up symbols");
+	wdt_symstore_key(guid, age, key);
+	if (wdt_symstore_effective_path(opts, &plan->symbol_path,
+					&plan->origin, err) < 0)
+		return -1;
+	cache = wdt_symstore_default_cache(err);
+	if (!cache)
+		goto out;
+	if (wdt_sympath_parse(plan->symbol_path, cache, &sp, err) < 0) {
+		wdt_err_prefix(err, "%s", plan->origin);
+		goto out;
+	}
+	for (size_t i = 0; i < sp.n && !srv; i++)
+		if (sp.v[i].kind == WDT_SYMPATH_SRV && sp.v[i].url)
+			srv = &sp.v[i];
+	/* a store the same path searches first, so that lookups find it */
+	store = srv ? srv->stores[0] : sp.n ? sp.v[0].stores[0] : cache;
+	plan->url_in_path = srv != NULL;
+	plan->url = xprintf("%s/%s/%s/%s", srv ? srv->url : WDT_SYMSTORE_MSDL,
+			    pdbname, key, pdbname);
+	plan->save_path = xprintf("%s/%s/%s/%s", store, pdbname, key, pdbname);
+	if (!plan->url || !plan->save_path) {
+		wdt_err_nomem(err);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		wdt_symstore_plan_free(plan);
+	wdt_sympath_free(&sp);
+	free(cache);
+	return rc;
+}
+
+/* Copy src into of (read/pwrite loop). */
+static int copy_into(const char *src, struct wdt_outfile *of,
+		     struct wdt_err *err)
+{
+	char buf[1 << 16];
+	uint64_t off = 0;
+	int fd = open(src, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return wdt_err_errno(err, errno, "%s", src);
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			wdt_err_errno(err, errno, "reading %s", src);
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		if (wdt_outfile_write_at(of, off, buf, (size_t)n, err) < 0) {
+			close(fd);
+			return -1;
+		}
+		off += (uint64_t)n;
+	}
+	close(fd);
+	return 0;
+}
+
+int wdt_symstore_add(const struct wdt_symopts *opts, const char *src,
+		     const char *pdbname, uint8_t guid[16], uint32_t *age,
+		     char **dest, bool *added, struct wdt_err *err)
+{
+	struct want w = { .opts = opts, .name = pdbname };
+	struct wdt_symstore_plan plan;
+	struct wdt_pdb_ident id;
+	struct wdt_outfile *of = NULL;
+	struct wdt_pdb *pdb;
+	char *dir = NULL;
+	int rc = -1;
+
+	*dest = NULL;
+	*added = false;
+	pdb = wdt_pdb_open_file(src, err);
+	if (!pdb)
+		return -1;
+	wdt_pdb_identity(pdb, &id);
+	wdt_pdb_close(pdb);
+	memcpy(guid, id.guid, 16);
+	*age = id.age;
+	w.guid = guid;
+	w.age = id.age;
+	if (wdt_symstore_plan(opts, pdbname, guid, id.age, &plan, err) < 0)
+		return -1;
+	if (exists(plan.save_path) &&
+	    (rc = verify(&w, plan.save_path, false, err)) != 0) {
+		if (rc == 1) {
+			*dest = plan.save_path;
+			plan.save_path = NULL;
+			rc = 0;
+		}
+		goto out;
+	}
+	rc = -1;
+	dir = strdup(plan.save_path);
+	if (!dir) {
+		wdt_err_nomem(err);
+		goto out;
+	}
+	*strrchr(dir, '/') = '\0';
+	/* a wrong file at the key path is replaced: it could never match */
+	if (make_dirs(dir, err) < 0 ||
+	    wdt_outfile_open(&of, plan.save_path, &src, 1, true, err) < 0 ||
+	    copy_into(src, of, err) < 0) {
+		wdt_err_prefix(err, "%s", plan.save_path);
+		goto out;
+	}
+	rc = verify(&w, wdt_outfile_temp_path(of), false, err);
+	if (rc != 1) {
+		/* src changed while it was copied */
+		if (rc == 0)
+			wdt_err_set(err, WDT_CORRUPT, "%s: %s", src, w.notes);
+		rc = -1;
+		goto out;
+	}
+	rc = -1;
+	if (wdt_outfile_commit(of, err) < 0) {
+		of = NULL;
+		wdt_err_prefix(err, "%s", plan.save_path);
+		goto out;
+	}
+	of = NULL;
+	*added = true;
+	*dest = plan.save_path;
+	plan.save_path = NULL;
+	rc = 0;
+out:
+	wdt_outfile_abort(of);
+	free(dir);
+	wdt_symstore_plan_free(&plan);
+	return rc;
+}
