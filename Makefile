@@ -12,7 +12,8 @@ PKG_CONFIG ?= pkg-config
 
 # Debian package that provides each pkg-config module, for error messages.
 PKGS := zlib:zlib1g-dev liblz4:liblz4-dev libcurl:libcurl4-openssl-dev \
-	libzstd:libzstd-dev lzo2:liblzo2-dev snappy:libsnappy-dev
+	libzstd:libzstd-dev lzo2:liblzo2-dev snappy:libsnappy-dev \
+	libmspack:libmspack-dev
 LIB_MODULES := $(foreach p,$(PKGS),$(firstword $(subst :, ,$(p))))
 
 ifeq ($(SANITIZE),1)

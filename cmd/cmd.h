@@ -70,5 +70,6 @@ extern const struct wdt_cmd wdt_cmd_kdbg;
 extern const struct wdt_cmd wdt_cmd_convert;
 extern const struct wdt_cmd wdt_cmd_verify;
 extern const struct wdt_cmd wdt_cmd_triage;
+extern const struct wdt_cmd wdt_cmd_symbols;
 
 #endif

@@ -23,6 +23,7 @@ static const struct wdt_cmd *const commands[] = {
 	&wdt_cmd_convert,
 	&wdt_cmd_verify,
 	&wdt_cmd_triage,
+	&wdt_cmd_symbols,
 	NULL,
 };
 

@@ -20,6 +20,7 @@
 
 #include "core/bytes.h"
 #include "core/outfile.h"
+#include "symbols/cab.h"
 #include "symbols/download.h"
 #include "symbols/pdb.h"
 #include "symbols/pe.h"
@@ -126,8 +127,9 @@ char *wdt_symstore_default_cache(struct wdt_err *err)
 int wdt_symstore_effective_path(const struct wdt_symopts *opts, char **path,
 				const char **origin, struct wdt_err *err)
 {
-	static const char *const envs[] = { "WDT_SYMBOL_PATH",
-					    "_NT_SYMBOL_PATH" };
+	const char *wdt = getenv("WDT_SYMBOL_PATH");
+	const char *alt = getenv("_NT_ALT_SYMBOL_PATH");
+	const char *nt = getenv("_NT_SYMBOL_PATH");
 	char *cache;
 
 	*path = NULL;
@@ -136,14 +138,26 @@ int wdt_symstore_effective_path(const struct wdt_symopts *opts, char **path,
 		*path = strdup(opts->symbol_path);
 		return *path ? 0 : wdt_err_nomem(err);
 	}
-	for (size_t i = 0; i < 2; i++) {
-		const char *v = getenv(envs[i]);
-
-		if (v && v[0]) {
-			*origin = envs[i];
-			*path = strdup(v);
-			return *path ? 0 : wdt_err_nomem(err);
-		}
+	if (wdt && wdt[0]) {
+		*origin = "WDT_SYMBOL_PATH";
+		*path = strdup(wdt);
+		return *path ? 0 : wdt_err_nomem(err);
+	}
+	/*
+	 * WinDbg: "The symbol path is created by appending _NT_SYMBOL_PATH
+	 * after _NT_ALT_SYMBOL_PATH" (docs/symbols.md cites the page).
+	 */
+	alt = alt && alt[0] ? alt : NULL;
+	nt = nt && nt[0] ? nt : NULL;
+	if (alt && nt) {
+		*origin = "_NT_ALT_SYMBOL_PATH;_NT_SYMBOL_PATH";
+		*path = xprintf("%s;%s", alt, nt);
+		return *path ? 0 : wdt_err_nomem(err);
+	}
+	if (alt || nt) {
+		*origin = alt ? "_NT_ALT_SYMBOL_PATH" : "_NT_SYMBOL_PATH";
+		*path = strdup(alt ? alt : nt);
+		return *path ? 0 : wdt_err_nomem(err);
 	}
 	cache = wdt_symstore_default_cache(err);
 	if (!cache)
@@ -162,6 +176,7 @@ static void entry_free(struct wdt_sympath_entry *e)
 		free(e->stores[i]);
 	free(e->stores);
 	free(e->url);
+	free(e->cache);
 }
 
 void wdt_sympath_free(struct wdt_sympath *p)
@@ -205,41 +220,123 @@ static int add_store(struct wdt_sympath_entry *e, const char *dir)
 	return 0;
 }
 
-/* "srv*a*b*URL" (after the keyword): stores, then an optional URL. */
-static int parse_srv(char *rest, const char *cache, struct wdt_sympath_entry *e)
+/*
+ * A Windows location this machine cannot open: a drive letter (C:\x,
+ * c:/x, C:) or a UNC share (\\server\share). Taken as a relative POSIX
+ * path it would create a directory named "C:\cache" in the current one.
+ */
+static bool is_windows_path(const char *s)
+{
+	if (s[0] == '\\' && s[1] == '\\')
+		return true;
+	return isalpha((unsigned char)s[0]) && s[1] == ':';
+}
+
+static int windows_path(const char *entry, const char *part,
+			struct wdt_err *err)
+{
+	return wdt_err_set(err, WDT_USAGE,
+			   "symbol path entry \"%s\": \"%s\" is a Windows "
+			   "path (drive letter or \\\\server\\share), which wdt "
+			   "cannot use; give a directory on this machine",
+			   entry, part);
+}
+
+/*
+ * After "srv*" (or "symsrv*DLL*"): stores, then an optional server.
+ * WinDbg's forms (docs/symbols.md): nothing at all ("srv*", what .symfix
+ * writes) is the cache plus Microsoft's server; an empty last part
+ * ("srv*DIR*") is Microsoft's server; an empty store ("srv**URL") is the
+ * cache; a single store ("srv*DIR") is used in place, with no server.
+ * 1 = ok, 0 = refused (err set), -1 = out of memory.
+ */
+static int parse_srv(const char *entry, char *rest, const char *cache,
+		     struct wdt_sympath_entry *e, struct wdt_err *err)
 {
 	char *tok, *save = NULL;
 	char *parts[32];
 	size_t n = 0;
+	const char *url = NULL;
 
 	/* strtok would drop empty fields ("srv**URL"): split by hand. */
 	for (tok = rest;; tok = save + 1) {
 		save = strchr(tok, '*');
 		if (save)
 			*save = '\0';
-		if (n == 32)
-			return -1;
+		if (n == 32) {
+			wdt_err_set(err, WDT_USAGE,
+				    "symbol path entry \"%s\" has more than 32 "
+				    "parts",
+				    entry);
+			return 0;
+		}
 		parts[n++] = trim(tok);
 		if (!save)
 			break;
 	}
-	if (n && is_url(parts[n - 1])) {
+	if (n == 1 && !parts[0][0]) {
+		url = WDT_SYMSTORE_MSDL; /* "srv*" */
+	} else if (n >= 2 && !parts[n - 1][0]) {
+		url = WDT_SYMSTORE_MSDL; /* "srv*DIR*" */
+		n--;
+	} else if (is_url(parts[n - 1])) {
+		url = parts[n - 1];
+		n--;
+	}
+	if (url) {
 		size_t l;
 
-		e->url = strdup(parts[n - 1]);
+		e->url = strdup(url);
 		if (!e->url)
 			return -1;
 		l = strlen(e->url);
 		while (l > 8 && e->url[l - 1] == '/')
 			e->url[--l] = '\0';
-		n--;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (is_windows_path(parts[i])) {
+			windows_path(entry, parts[i], err);
+			return 0;
+		}
 		if (add_store(e, parts[i][0] ? parts[i] : cache) < 0)
 			return -1;
+	}
 	if (e->nstores == 0 && add_store(e, cache) < 0)
 		return -1;
-	return 0;
+	return 1;
+}
+
+/* One entry (s, trimmed, modified): 1 = an entry in *e, 0 = refused. */
+static int parse_entry(const char *orig, char *s, const char *cache,
+		       struct wdt_sympath_entry *e, struct wdt_err *err)
+{
+	char *rest = NULL;
+
+	if (strncasecmp(s, "symsrv*", 7) == 0) {
+		/* symsrv*DLL[*stores*server]: the DLL name is not ours */
+		char *star = strchr(s + 7, '*');
+
+		if (!*trim(s + 7) || *trim(s + 7) == '*') {
+			wdt_err_set(err, WDT_USAGE,
+				    "symbol path entry \"%s\" lacks the "
+				    "server DLL (symsrv*symsrv.dll*…)",
+				    orig);
+			return 0;
+		}
+		rest = star ? star + 1 : s + strlen(s);
+	} else if (strncasecmp(s, "srv*", 4) == 0) {
+		rest = s + 4;
+	} else if (strcasecmp(s, "srv") == 0) {
+		rest = s + 3;
+	}
+	if (rest) {
+		e->kind = WDT_SYMPATH_SRV;
+		return parse_srv(orig, rest, cache, e, err);
+	}
+	if (is_windows_path(s))
+		return windows_path(orig, s, err), 0;
+	e->kind = WDT_SYMPATH_DIR;
+	return add_store(e, s) < 0 ? -1 : 1;
 }
 
 int wdt_sympath_parse(const char *path, const char *default_cache,
@@ -255,7 +352,9 @@ int wdt_sympath_parse(const char *path, const char *default_cache,
 	for (cur = copy; cur; cur = next) {
 		struct wdt_sympath_entry e = { 0 };
 		struct wdt_sympath_entry *nv;
-		char *s;
+		const char *c;
+		char *s, *orig;
+		int r;
 
 		next = strchr(cur, ';');
 		if (next)
@@ -263,44 +362,35 @@ int wdt_sympath_parse(const char *path, const char *default_cache,
 		s = trim(cur);
 		if (!*s)
 			continue;
-		if (strncasecmp(s, "cache*", 6) == 0) {
+		if (strncasecmp(s, "cache*", 6) == 0 ||
+		    strcasecmp(s, "cache") == 0) {
+			/* "cache*" alone: back to the default cache */
+			char *d = trim(s + (s[5] ? 6 : 5));
+
+			if (is_windows_path(d)) {
+				windows_path(s, d, err);
+				goto out;
+			}
 			free(cache);
-			cache = strdup(trim(s + 6));
+			cache = strdup(d);
 			if (!cache)
 				goto nomem;
 			continue;
 		}
-		if (strncasecmp(s, "symsrv*", 7) == 0) {
-			char *star = strchr(s + 7, '*'); /* skip the DLL */
-
-			if (!star) {
-				wdt_err_set(err, WDT_USAGE,
-					    "symbol path entry \"%s\" lacks a "
-					    "store",
-					    s);
-				goto out;
-			}
-			e.kind = WDT_SYMPATH_SRV;
-			if (parse_srv(star + 1,
-				      cache && *cache ? cache : default_cache,
-				      &e) < 0)
-				goto bad_srv;
-		} else if (strncasecmp(s, "srv*", 4) == 0) {
-			e.kind = WDT_SYMPATH_SRV;
-			if (parse_srv(s + 4,
-				      cache && *cache ? cache : default_cache,
-				      &e) < 0)
-				goto bad_srv;
-		} else if (strcasecmp(s, "srv") == 0) {
-			e.kind = WDT_SYMPATH_SRV;
-			if (parse_srv(s + 3,
-				      cache && *cache ? cache : default_cache,
-				      &e) < 0)
-				goto bad_srv;
-		} else {
-			e.kind = WDT_SYMPATH_DIR;
-			if (add_store(&e, s) < 0)
+		c = cache && *cache ? cache : default_cache;
+		orig = strdup(s);
+		if (!orig)
+			goto nomem;
+		r = parse_entry(orig, s, c, &e, err);
+		free(orig);
+		if (r == 1 && !(e.cache = strdup(
+				  e.kind == WDT_SYMPATH_SRV ? e.stores[0] : c)))
+			r = -1;
+		if (r <= 0) {
+			entry_free(&e);
+			if (r < 0)
 				goto nomem;
+			goto out;
 		}
 		nv = realloc(out->v, (out->n + 1) * sizeof(*nv));
 		if (!nv) {
@@ -309,11 +399,6 @@ int wdt_sympath_parse(const char *path, const char *default_cache,
 		}
 		out->v = nv;
 		out->v[out->n++] = e;
-		continue;
-bad_srv:
-		entry_free(&e);
-		wdt_err_set(err, WDT_USAGE, "bad symbol path entry \"%s\"", s);
-		goto out;
 	}
 	rc = 0;
 	goto out;
@@ -447,9 +532,117 @@ static int try_local_ptr(struct want *w, const char *ptrfile, char **found,
 	return rc;
 }
 
-/* Look in one local store: N/K/N, N/K/N_ (refused), N/K/file.ptr. */
-static int try_store(struct want *w, const char *dir, bool flat, char **found,
-		     struct wdt_err *err)
+static int make_dirs(const char *path, struct wdt_err *err)
+{
+	char *p = strdup(path);
+
+	if (!p)
+		return wdt_err_nomem(err);
+	for (char *s = p + 1;; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+
+			*s = '\0';
+			if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+				wdt_err_errno(err, errno, "creating %s", p);
+				free(p);
+				return -1;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	return 0;
+}
+
+/* Remove dir and its parent when empty: no litter after a miss. */
+static void prune(char *dir)
+{
+	char *slash;
+
+	rmdir(dir);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		rmdir(dir);
+		*slash = '/';
+	}
+}
+
+/*
+ * Expand the CAB at cab into final (in dir): temp file, libmspack, GUID
+ * and age verified (never forced), then renamed into place. 1 = done,
+ * 0 = not possible (noted), -1 = fatal.
+ */
+static int expand_into(struct want *w, const char *cab, const char *dir,
+		       const char *final, struct wdt_err *err)
+{
+	struct wdt_outfile *of = NULL;
+	struct wdt_err e;
+	int rc;
+
+	wdt_err_clear(&e);
+	if (make_dirs(dir, &e) < 0 ||
+	    wdt_outfile_open(&of, final, NULL, 0, true, &e) < 0) {
+		note(w, "cannot expand %s: %s", cab, e.msg);
+		return 0;
+	}
+	if (wdt_cab_expand(cab, w->name, wdt_outfile_fd(of),
+			   w->opts->max_bytes, &e) < 0) {
+		wdt_outfile_abort(of);
+		if (e.status == WDT_NOMEM)
+			return wdt_err_nomem(err);
+		note(w, "expanding the CAB-compressed PDB: %s", e.msg);
+		return 0;
+	}
+	rc = verify(w, wdt_outfile_temp_path(of), false, err);
+	if (rc == 1) {
+		if (wdt_outfile_commit(of, err) < 0)
+			return wdt_err_prefix(err, "%s", final);
+		return 1;
+	}
+	if (rc == 0)
+		note(w, "rejected the PDB expanded from %s", cab);
+	wdt_outfile_abort(of);
+	return rc;
+}
+
+/*
+ * A store's N/K/N_ (a CAB holding the PDB): expand it into the entry's
+ * cache as cache/N/K/N, where the next lookup finds it (an expanded copy
+ * already there is used as it is).
+ */
+static int expand_local(struct want *w, const char *cab, const char *cache,
+			char **found, struct wdt_err *err)
+{
+	char *dir = xprintf("%s/%s/%s", cache, w->name, w->key);
+	char *final = dir ? xprintf("%s/%s", dir, w->name) : NULL;
+	int rc = 0;
+
+	if (!final) {
+		free(dir);
+		return wdt_err_nomem(err);
+	}
+	if (exists(final))
+		rc = verify(w, final, false, err);
+	if (rc == 0)
+		rc = expand_into(w, cab, dir, final, err);
+	if (rc == 1) {
+		*found = final;
+		final = NULL;
+	} else {
+		prune(dir);
+	}
+	free(final);
+	free(dir);
+	return rc;
+}
+
+/* Look in one local store: N/K/N, N/K/N_ (expanded), N/K/file.ptr. */
+static int try_store(struct want *w, const char *dir, bool flat,
+		     const char *cache, char **found, struct wdt_err *err)
 {
 	char *p = NULL;
 	int rc = 0;
@@ -477,10 +670,8 @@ static int try_store(struct want *w, const char *dir, bool flat, char **found,
 		goto out;
 	/* The compressed variant: same path with the last character '_'. */
 	p[strlen(p) - 1] = '_';
-	if (exists(p))
-		note(w, "%s is CAB-compressed, which wdt does not expand "
-		     "(expand it with cabextract and put the .pdb beside it)",
-		     p);
+	if (exists(p) && (rc = expand_local(w, p, cache, found, err)) != 0)
+		goto out;
 	free(p);
 	p = xprintf("%s/%s/%s/file.ptr", dir, w->name, w->key);
 	if (!p)
@@ -489,31 +680,6 @@ static int try_store(struct want *w, const char *dir, bool flat, char **found,
 out:
 	free(p);
 	return rc;
-}
-
-static int make_dirs(const char *path, struct wdt_err *err)
-{
-	char *p = strdup(path);
-
-	if (!p)
-		return wdt_err_nomem(err);
-	for (char *s = p + 1;; s++) {
-		if (*s == '/' || *s == '\0') {
-			char c = *s;
-
-			*s = '\0';
-			if (mkdir(p, 0755) < 0 && errno != EEXIST) {
-				wdt_err_errno(err, errno, "creating %s", p);
-				free(p);
-				return -1;
-			}
-			*s = c;
-			if (!c)
-				break;
-		}
-	}
-	free(p);
-	return 0;
 }
 
 /*
@@ -563,32 +729,33 @@ static int fetch_verify(struct want *w, const char *url, const char *final,
 	return rc;
 }
 
-/* The server has a .pd_: say it is a CAB we do not expand. */
+/*
+ * The server's N/K/N_: a symbol server answers .pd_ requests too (WinDbg
+ * asks for it after the .pdb). Downloaded to a temp file, expanded into
+ * final, verified. 1 / 0 (noted, *st set) / -1.
+ */
 static int try_server_cab(struct want *w, const char *url, const char *dir,
+			  const char *final, enum wdt_status *st,
 			  struct wdt_err *err)
 {
-	enum wdt_status st = WDT_OK;
 	uint8_t magic[4] = { 0 };
 	struct wdt_outfile *of;
-	char *target = xprintf("%s/%s.probe", dir, w->name);
+	char *target = xprintf("%s/%s.pd_", dir, w->name);
 	int rc;
 
 	if (!target)
 		return wdt_err_nomem(err);
-	rc = fetch_tmp(w, url, target, &of, &st, err);
+	rc = fetch_tmp(w, url, target, &of, st, err);
 	free(target);
 	if (rc != 1)
 		return rc;
 	if (pread(wdt_outfile_fd(of), magic, 4, 0) == 4 &&
-	    memcmp(magic, "MSCF", 4) == 0)
-		note(w, "%s is a CAB-compressed PDB, which wdt does not "
-		     "expand (fetch it, run cabextract, and put the .pdb in "
-		     "the cache)",
-		     url);
+	    wdt_cab_probe(magic, 4))
+		rc = expand_into(w, wdt_outfile_temp_path(of), dir, final, err);
 	else
 		note(w, "%s is neither a CAB nor a PDB", url);
 	wdt_outfile_abort(of);
-	return 0;
+	return rc;
 }
 
 /*
@@ -658,8 +825,9 @@ static int try_server(struct want *w, const struct wdt_sympath_entry *e,
 	if (rc != 0 || st != WDT_NOT_FOUND)
 		goto out;
 	url[strlen(url) - 1] = '_';
-	rc = try_server_cab(w, url, dir, err);
-	if (rc != 0)
+	st = WDT_OK;
+	rc = try_server_cab(w, url, dir, final, &st, err);
+	if (rc != 0 || st != WDT_NOT_FOUND)
 		goto out;
 	free(url);
 	url = xprintf("%s/%s/%s/file.ptr", e->url, w->name, w->key);
@@ -673,10 +841,7 @@ out:
 		*found = final;
 		final = NULL;
 	} else if (dir && !w->opts->offline) {
-		/* Leave no empty directories behind for a miss. */
-		rmdir(dir);
-		*strrchr(dir, '/') = '\0';
-		rmdir(dir);
+		prune(dir); /* no empty directories behind a miss */
 	}
 	free(dir);
 	free(final);
@@ -691,7 +856,7 @@ static int try_entry(struct want *w, const struct wdt_sympath_entry *e,
 
 	for (size_t i = 0; i < e->nstores; i++) {
 		rc = try_store(w, e->stores[i], e->kind == WDT_SYMPATH_DIR,
-			       found, err);
+			       e->cache, found, err);
 		if (rc != 0)
 			return rc;
 	}
@@ -771,5 +936,167 @@ out:
 	free(w.first_cache);
 	free(path);
 	free(cache);
+	return rc;
+}
+
+/* ---- plan and add (wdt symbols) ---- */
+
+void wdt_symstore_plan_free(struct wdt_symstore_plan *plan)
+{
+	free(plan->symbol_path);
+	free(plan->url);
+	free(plan->save_path);
+	memset(plan, 0, sizeof(*plan));
+}
+
+int wdt_symstore_plan(const struct wdt_symopts *opts, const char *pdbname,
+		      const uint8_t guid[16], uint32_t age,
+		      struct wdt_symstore_plan *plan, struct wdt_err *err)
+{
+	struct wdt_sympath sp = { 0 };
+	const struct wdt_sympath_entry *srv = NULL;
+	char key[WDT_SYMSTORE_KEY_MAX], *cache = NULL;
+	const char *store;
+	int rc = -1;
+
+	memset(plan, 0, sizeof(*plan));
+	if (wdt_symstore_check_name(pdbname, err) < 0)
+		return wdt_err_prefix(err, "refusing to look up symbols");
+	wdt_symstore_key(guid, age, key);
+	if (wdt_symstore_effective_path(opts, &plan->symbol_path,
+					&plan->origin, err) < 0)
+		return -1;
+	cache = wdt_symstore_default_cache(err);
+	if (!cache)
+		goto out;
+	if (wdt_sympath_parse(plan->symbol_path, cache, &sp, err) < 0) {
+		wdt_err_prefix(err, "%s", plan->origin);
+		goto out;
+	}
+	for (size_t i = 0; i < sp.n && !srv; i++)
+		if (sp.v[i].kind == WDT_SYMPATH_SRV && sp.v[i].url)
+			srv = &sp.v[i];
+	/* a store the same path searches first, so that lookups find it */
+	store = srv ? srv->stores[0] : sp.n ? sp.v[0].stores[0] : cache;
+	plan->url_in_path = srv != NULL;
+	plan->url = xprintf("%s/%s/%s/%s", srv ? srv->url : WDT_SYMSTORE_MSDL,
+			    pdbname, key, pdbname);
+	plan->save_path = xprintf("%s/%s/%s/%s", store, pdbname, key, pdbname);
+	if (!plan->url || !plan->save_path) {
+		wdt_err_nomem(err);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		wdt_symstore_plan_free(plan);
+	wdt_sympath_free(&sp);
+	free(cache);
+	return rc;
+}
+
+/* Copy src into of (read/pwrite loop). */
+static int copy_into(const char *src, struct wdt_outfile *of,
+		     struct wdt_err *err)
+{
+	char buf[1 << 16];
+	uint64_t off = 0;
+	int fd = open(src, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return wdt_err_errno(err, errno, "%s", src);
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			wdt_err_errno(err, errno, "reading %s", src);
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		if (wdt_outfile_write_at(of, off, buf, (size_t)n, err) < 0) {
+			close(fd);
+			return -1;
+		}
+		off += (uint64_t)n;
+	}
+	close(fd);
+	return 0;
+}
+
+int wdt_symstore_add(const struct wdt_symopts *opts, const char *src,
+		     const char *pdbname, uint8_t guid[16], uint32_t *age,
+		     char **dest, bool *added, struct wdt_err *err)
+{
+	struct want w = { .opts = opts, .name = pdbname };
+	struct wdt_symstore_plan plan;
+	struct wdt_pdb_ident id;
+	struct wdt_outfile *of = NULL;
+	struct wdt_pdb *pdb;
+	char *dir = NULL;
+	int rc = -1;
+
+	*dest = NULL;
+	*added = false;
+	pdb = wdt_pdb_open_file(src, err);
+	if (!pdb)
+		return -1;
+	wdt_pdb_identity(pdb, &id);
+	wdt_pdb_close(pdb);
+	memcpy(guid, id.guid, 16);
+	*age = id.age;
+	w.guid = guid;
+	w.age = id.age;
+	if (wdt_symstore_plan(opts, pdbname, guid, id.age, &plan, err) < 0)
+		return -1;
+	if (exists(plan.save_path) &&
+	    (rc = verify(&w, plan.save_path, false, err)) != 0) {
+		if (rc == 1) {
+			*dest = plan.save_path;
+			plan.save_path = NULL;
+			rc = 0;
+		}
+		goto out;
+	}
+	rc = -1;
+	dir = strdup(plan.save_path);
+	if (!dir) {
+		wdt_err_nomem(err);
+		goto out;
+	}
+	*strrchr(dir, '/') = '\0';
+	/* a wrong file at the key path is replaced: it could never match */
+	if (make_dirs(dir, err) < 0 ||
+	    wdt_outfile_open(&of, plan.save_path, &src, 1, true, err) < 0 ||
+	    copy_into(src, of, err) < 0) {
+		wdt_err_prefix(err, "%s", plan.save_path);
+		goto out;
+	}
+	rc = verify(&w, wdt_outfile_temp_path(of), false, err);
+	if (rc != 1) {
+		/* src changed while it was copied */
+		if (rc == 0)
+			wdt_err_set(err, WDT_CORRUPT, "%s: %s", src, w.notes);
+		rc = -1;
+		goto out;
+	}
+	rc = -1;
+	if (wdt_outfile_commit(of, err) < 0) {
+		of = NULL;
+		wdt_err_prefix(err, "%s", plan.save_path);
+		goto out;
+	}
+	of = NULL;
+	*added = true;
+	*dest = plan.save_path;
+	plan.save_path = NULL;
+	rc = 0;
+out:
+	wdt_outfile_abort(of);
+	free(dir);
+	wdt_symstore_plan_free(&plan);
 	return rc;
 }

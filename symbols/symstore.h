@@ -72,6 +72,8 @@ struct wdt_sympath_entry {
 	char **stores;	 /* DIR: one entry; SRV: local stores, left first */
 	size_t nstores;
 	char *url;	 /* SRV: server URL without trailing '/', or NULL */
+	char *cache;	 /* where downloads and expanded .pd_ files go: SRV
+			  * stores[0]; DIR the cache*DIR or default cache */
 };
 
 struct wdt_sympath {
@@ -80,8 +82,10 @@ struct wdt_sympath {
 };
 
 /*
- * Parse a symbol path. Empty stores ("srv**URL", "srv*URL") get the
- * latest cache*DIR or default_cache.
+ * Parse a symbol path (WinDbg's syntax, docs/symbols.md). Empty stores
+ * ("srv**URL", "srv*URL", "srv*") get the latest cache*DIR or
+ * default_cache; an empty server ("srv*", "srv*DIR*") is Microsoft's.
+ * Windows drive-letter and UNC paths are refused (USAGE) naming the entry.
  */
 int wdt_sympath_parse(const char *path, const char *default_cache,
 		      struct wdt_sympath *out, struct wdt_err *err);
@@ -97,5 +101,38 @@ void wdt_sympath_free(struct wdt_sympath *p);
 int wdt_symstore_find(const struct wdt_symopts *opts, const char *pdbname,
 		      const uint8_t guid[16], uint32_t age, char **path_out,
 		      struct wdt_err *err);
+
+/* Where a PDB would come from and go to, for `wdt symbols`. */
+struct wdt_symstore_plan {
+	char *symbol_path;  /* the path in effect */
+	const char *origin; /* where it came from (static) */
+	char *url;	    /* the first server's URL of the PDB, else
+			     * Microsoft's */
+	bool url_in_path;   /* url comes from a server of the path */
+	char *save_path;    /* where a download or --add files it: the
+			     * first server's cache, else the first entry's
+			     * first store, in store layout */
+};
+
+/*
+ * Fill plan for pdbname/guid/age under opts' symbol path (the name is
+ * checked first). Caller frees with wdt_symstore_plan_free.
+ */
+int wdt_symstore_plan(const struct wdt_symopts *opts, const char *pdbname,
+		      const uint8_t guid[16], uint32_t age,
+		      struct wdt_symstore_plan *plan, struct wdt_err *err);
+void wdt_symstore_plan_free(struct wdt_symstore_plan *plan);
+
+/*
+ * File the PDB at src, fetched elsewhere, under pdbname and its own GUID
+ * and DBI age (read from the PDB) at plan's save_path: copied to a temp
+ * file, verified, renamed into place. *guid and *age receive its
+ * identity; *dest (caller frees) names the filed copy; *added is false
+ * when a PDB with that identity was already there (nothing is written).
+ * A file that is not a PDB is refused (its reader's status and message).
+ */
+int wdt_symstore_add(const struct wdt_symopts *opts, const char *src,
+		     const char *pdbname, uint8_t guid[16], uint32_t *age,
+		     char **dest, bool *added, struct wdt_err *err);
 
 #endif

@@ -5,7 +5,8 @@ set -eu
 
 PKGS="gcc make pkg-config ca-certificates
 zlib1g-dev liblz4-dev libcurl4-openssl-dev libzstd-dev liblzo2-dev libsnappy-dev
-libcmocka-dev
+libmspack-dev
+libcmocka-dev gcab
 qemu-system-x86 qemu-utils
 clang lld llvm libclang-rt-14-dev
 python3 mandoc makedumpfile python3-libkdumpfile

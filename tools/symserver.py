@@ -6,6 +6,8 @@ Serves the tree under --root. The first path segment picks a behaviour:
   /redirect/...  302 to the same path under /store/
   /stall/...     headers and half the body, then silence (bounded)
   /flaky/...     503 on the first request for each path, then the file
+  /cabonly/...   404 for every .pdb, else as /store/ (a server that has
+                 only the compressed .pd_ of a PDB)
 Every request is logged as "METHOD PATH" to --log; the port is written to
 --port-file once the socket listens. Python standard library only.
 """
@@ -73,7 +75,10 @@ def main():
                 if first:
                     self.send_body(503, b"busy\n", "text/plain")
                     return
-            if mode not in ("store", "stall", "flaky"):
+            if mode == "cabonly" and rest.lower().endswith(".pdb"):
+                self.send_body(404, b"only the .pd_\n", "text/plain")
+                return
+            if mode not in ("store", "stall", "flaky", "cabonly"):
                 self.send_body(404, b"no such store\n", "text/plain")
                 return
             full = self.local(rest)

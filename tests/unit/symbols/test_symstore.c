@@ -22,7 +22,7 @@
 
 static const char *argv0;
 static char work[4400];
-static char srvroot[4500], srvlog[4500];
+static char srvroot[4500], srvlog[4500], xdg[4500];
 static int port;
 static pid_t server = -1;
 static uint8_t guid[16];
@@ -99,9 +99,23 @@ static int setup(void **state)
 	wdt_symstore_key(WRONG, 1, k2);
 	sh("mkdir -p '%s/wdttest.pdb/%s' && cp '%s' '%s/wdttest.pdb/%s/'",
 	   srvroot, k2, td_path("wdttest.pdb"), srvroot, k2);
+	/* the compressed .pd_ beside it, a real MSZIP cabinet made by gcab */
+	sh("cd '%s/wdttest.pdb/%s' && gcab -c -z wdttest.pd_ wdttest.pdb",
+	   srvroot, key);
 	sh(": > '%s'", srvlog);
 	unsetenv("WDT_SYMBOL_PATH");
 	unsetenv("_NT_SYMBOL_PATH");
+	unsetenv("_NT_ALT_SYMBOL_PATH");
+	/* the default cache (.pd_ of plain directories) stays in here */
+	{
+		char *abs = realpath(work, NULL); /* XDG wants absolute */
+
+		if (!abs)
+			return -1;
+		snprintf(xdg, sizeof(xdg), "%s/xdg", abs);
+		free(abs);
+	}
+	setenv("XDG_CACHE_HOME", xdg, 1);
 	return start_server();
 }
 
@@ -383,7 +397,149 @@ static void test_local_stores(void **state)
 	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
 					   &err),
 			 -1);
-	assert_non_null(strstr(err.msg, "CAB-compressed"));
+	/* "MSCF" alone: a broken cabinet, said so, nothing left behind */
+	assert_non_null(strstr(err.msg, "expanding the CAB-compressed PDB: "));
+	assert_non_null(strstr(err.msg, "/wdttest.pd_: "));
+	{
+		char dir[16384];
+
+		snprintf(dir, sizeof(dir), "%s/st", work);
+		assert_int_equal(count_files(dir), 1);
+	}
+}
+
+static int same_file(const char *a, const char *b)
+{
+	size_t la = 0, lb = 0;
+	unsigned char *x = td_slurp(a, &la), *y = td_slurp(b, &lb);
+	int same = x && y && la == lb && memcmp(x, y, la) == 0;
+
+	free(x);
+	free(y);
+	return same;
+}
+
+/* A local .pd_ (real cabinets from gcab) is expanded into the cache. */
+static void test_local_cab(void **state)
+{
+	struct wdt_err err = { 0 };
+	struct wdt_symopts o;
+	char sp[16384], want[16384], k2[WDT_SYMSTORE_KEY_MAX], *path = NULL;
+
+	(void)state;
+	wdt_symopts_init(&o);
+	o.offline = true;
+	o.symbol_path = sp;
+	/* srv*CACHE*STORE: the .pd_ in the store, expanded into the cache */
+	sh("mkdir -p '%s/cs/wdttest.pdb/%s' && cp '%s' '%s/cs/wdttest.pdb/%s/' && "
+	   "cd '%s/cs/wdttest.pdb/%s' && gcab -c -z wdttest.pd_ wdttest.pdb && "
+	   "rm wdttest.pdb",
+	   work, key, td_path("wdttest.pdb"), work, key, work, key);
+	snprintf(sp, sizeof(sp), "srv*%s/cc*%s/cs", work, work);
+	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
+					   &err),
+			 0);
+	snprintf(want, sizeof(want), "%s/cc/wdttest.pdb/%s/wdttest.pdb", work,
+		 key);
+	assert_string_equal(path, want);
+	assert_true(same_file(path, td_path("wdttest.pdb")));
+	free(path);
+	{
+		char dir[16384];
+
+		snprintf(dir, sizeof(dir), "%s/cc", work);
+		assert_int_equal(count_files(dir), 1); /* no temp file */
+	}
+	/* an uncompressed cabinet in a plain directory (store layout):
+	 * expanded into the default cache, found there the next time */
+	sh("mkdir -p '%s/pd/wdttest.pdb/%s' && cp '%s' '%s/pd/wdttest.pdb/%s/' && "
+	   "cd '%s/pd/wdttest.pdb/%s' && gcab -c wdttest.pd_ wdttest.pdb && "
+	   "rm wdttest.pdb",
+	   work, key, td_path("wdttest.pdb"), work, key, work, key);
+	snprintf(sp, sizeof(sp), "%s/pd", work);
+	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
+					   &err),
+			 0);
+	snprintf(want, sizeof(want), "%s/wdt/symbols/wdttest.pdb/%s/wdttest.pdb",
+		 xdg, key);
+	assert_string_equal(path, want);
+	assert_true(same_file(path, td_path("wdttest.pdb")));
+	free(path);
+	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
+					   &err),
+			 0);
+	assert_string_equal(path, want);
+	free(path);
+	sh("rm -rf '%s/wdt'", xdg);
+	/* a cabinet of the PDB asked with another GUID: expanded, checked,
+	 * refused, and no PDB is left in the cache */
+	wdt_symstore_key(OTHER, 1, k2);
+	sh("mkdir -p '%s/wg/wdttest.pdb/%s' && cp '%s/cs/wdttest.pdb/%s/"
+	   "wdttest.pd_' '%s/wg/wdttest.pdb/%s/'",
+	   work, k2, work, key, work, k2);
+	snprintf(sp, sizeof(sp), "srv*%s/wc*%s/wg", work, work);
+	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", OTHER, 1, &path,
+					   &err),
+			 -1);
+	assert_non_null(strstr(err.msg, "does not match"));
+	assert_non_null(strstr(err.msg, "rejected the PDB expanded from"));
+	{
+		char dir[16384];
+
+		snprintf(dir, sizeof(dir), "%s/wc", work);
+		assert_int_equal(count_files(dir), 0);
+	}
+	/* a cabinet without the PDB in it */
+	sh("mkdir -p '%s/ot/wdttest.pdb/%s' && cd '%s/ot/wdttest.pdb/%s' && "
+	   "echo a > a.txt && echo b > b.txt && gcab -c -z wdttest.pd_ a.txt "
+	   "b.txt",
+	   work, key, work, key);
+	snprintf(sp, sizeof(sp), "srv*%s/oc*%s/ot", work, work);
+	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
+					   &err),
+			 -1);
+	assert_non_null(strstr(err.msg, "holds 2 files, none named wdttest.pdb"));
+}
+
+/* A server that has only the .pd_: asked after the .pdb's 404. */
+static void test_server_cab_only(void **state)
+{
+	struct wdt_err err = { 0 };
+	struct wdt_symopts o;
+	char sp[16384], want[16384], *path = NULL;
+	int before = log_lines();
+
+	(void)state;
+	opts_for(&o, sp, sizeof(sp), "c8", "cabonly");
+	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
+					   &err),
+			 0);
+	snprintf(want, sizeof(want), "%s/c8/wdttest.pdb/%s/wdttest.pdb", work,
+		 key);
+	assert_string_equal(path, want);
+	assert_true(same_file(path, td_path("wdttest.pdb")));
+	free(path);
+	assert_int_equal(log_lines(), before + 2); /* .pdb 404, then .pd_ */
+	{
+		char *t = log_text(), exp[256];
+
+		snprintf(exp, sizeof(exp),
+			 "GET /cabonly/wdttest.pdb/%s/wdttest.pd_\n", key);
+		assert_non_null(strstr(t, exp));
+		free(t);
+	}
+	{
+		char dir[16384];
+
+		snprintf(dir, sizeof(dir), "%s/c8", work);
+		assert_int_equal(count_files(dir), 1); /* no .pd_, no temp */
+	}
+	/* the next run is a cache hit */
+	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
+					   &err),
+			 0);
+	free(path);
+	assert_int_equal(log_lines(), before + 2);
 }
 
 static void test_pdb_option(void **state)
@@ -450,7 +606,32 @@ static void test_effective_path_order(void **state)
 	assert_string_equal(p, "cli");
 	free(p);
 	unsetenv("WDT_SYMBOL_PATH");
+	/* WinDbg: _NT_SYMBOL_PATH appended after _NT_ALT_SYMBOL_PATH */
+	o.symbol_path = NULL;
+	setenv("_NT_ALT_SYMBOL_PATH", "alt", 1);
+	assert_int_equal(wdt_symstore_effective_path(&o, &p, &origin, &err), 0);
+	assert_string_equal(p, "alt;nt");
+	assert_string_equal(origin, "_NT_ALT_SYMBOL_PATH;_NT_SYMBOL_PATH");
+	free(p);
 	unsetenv("_NT_SYMBOL_PATH");
+	assert_int_equal(wdt_symstore_effective_path(&o, &p, &origin, &err), 0);
+	assert_string_equal(p, "alt");
+	assert_string_equal(origin, "_NT_ALT_SYMBOL_PATH");
+	free(p);
+	setenv("_NT_ALT_SYMBOL_PATH", "", 1); /* empty counts as unset */
+	setenv("_NT_SYMBOL_PATH", "nt", 1);
+	assert_int_equal(wdt_symstore_effective_path(&o, &p, &origin, &err), 0);
+	assert_string_equal(p, "nt");
+	free(p);
+	setenv("WDT_SYMBOL_PATH", "wdt", 1); /* ours wins over both */
+	setenv("_NT_ALT_SYMBOL_PATH", "alt", 1);
+	assert_int_equal(wdt_symstore_effective_path(&o, &p, &origin, &err), 0);
+	assert_string_equal(p, "wdt");
+	free(p);
+	unsetenv("WDT_SYMBOL_PATH");
+	unsetenv("_NT_SYMBOL_PATH");
+	unsetenv("_NT_ALT_SYMBOL_PATH");
+	setenv("XDG_CACHE_HOME", xdg, 1);
 	if (saved)
 		setenv("HOME", saved, 1);
 	free(saved);
@@ -482,10 +663,126 @@ static void test_sympath_parse(void **state)
 	assert_string_equal(sp.v[4].url, "https://w");
 	assert_int_equal(sp.v[5].nstores, 2);
 	assert_null(sp.v[5].url);
+	assert_string_equal(sp.v[0].cache, "/def");
+	for (size_t i = 1; i < sp.n; i++) /* a SRV entry's cache: its first store */
+		assert_string_equal(sp.v[i].cache, sp.v[i].stores[0]);
 	wdt_sympath_free(&sp);
-	assert_int_equal(wdt_sympath_parse("symsrv*nodll", "/def", &sp, &err),
-			 -1);
+	assert_int_equal(wdt_sympath_parse("symsrv*", "/def", &sp, &err), -1);
 	assert_int_equal(err.status, WDT_USAGE);
+	assert_non_null(strstr(err.msg, "lacks the server DLL"));
+	assert_int_equal(wdt_sympath_parse("symsrv**/c*http://x", "/def", &sp,
+					   &err),
+			 -1);
+	assert_non_null(strstr(err.msg, "\"symsrv**/c*http://x\""));
+}
+
+/* WinDbg's server forms: what is the cache, what is the server. */
+static void test_sympath_srv_forms(void **state)
+{
+	static const struct {
+		const char *path;
+		const char *stores; /* ','-joined */
+		const char *url;    /* NULL: no server */
+	} cases[] = {
+		/* .symfix writes "srv*": cache plus Microsoft's server */
+		{ "srv*", "/def", WDT_SYMSTORE_MSDL },
+		{ "SRV*", "/def", WDT_SYMSTORE_MSDL },
+		{ "srv", "/def", WDT_SYMSTORE_MSDL },
+		{ "srv**", "/def", WDT_SYMSTORE_MSDL },
+		{ "srv*/c*", "/c", WDT_SYMSTORE_MSDL },
+		{ "srv*/c", "/c", NULL },
+		{ "srv*/a*/b", "/a,/b", NULL },
+		{ "srv*/a*/b*", "/a,/b", WDT_SYMSTORE_MSDL },
+		{ "srv*http://h/s", "/def", "http://h/s" },
+		{ "srv**http://h/s", "/def", "http://h/s" },
+		{ "srv*/a**http://h/s", "/a,/def", "http://h/s" },
+		{ "symsrv*symsrv.dll", "/def", WDT_SYMSTORE_MSDL },
+		{ "symsrv*symsrv.dll*", "/def", WDT_SYMSTORE_MSDL },
+		{ "symsrv*symsrv.dll*/c", "/c", NULL },
+		{ "symsrv*symsrv.dll*/c*", "/c", WDT_SYMSTORE_MSDL },
+		{ "symsrv*symsrv.dll**https://h", "/def", "https://h" },
+		{ "symsrv*symsrv.dll*/c*https://h/", "/c", "https://h" },
+		{ "cache*/k;srv*", "/k", WDT_SYMSTORE_MSDL },
+		{ "cache*/k;srv*/c", "/c", NULL },
+		{ "cache*/k;cache*;srv*", "/def", WDT_SYMSTORE_MSDL },
+		{ "cache*/k;cache;srv*", "/def", WDT_SYMSTORE_MSDL },
+	};
+	struct wdt_err err = { 0 };
+	struct wdt_sympath sp;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char got[256] = "";
+
+		if (wdt_sympath_parse(cases[i].path, "/def", &sp, &err) < 0)
+			fail_msg("%s: %s", cases[i].path, err.msg);
+		assert_int_equal(sp.n, 1);
+		assert_int_equal(sp.v[0].kind, WDT_SYMPATH_SRV);
+		for (size_t j = 0; j < sp.v[0].nstores; j++)
+			snprintf(got + strlen(got), sizeof(got) - strlen(got),
+				 "%s%s", j ? "," : "", sp.v[0].stores[j]);
+		if (strcmp(got, cases[i].stores) != 0)
+			fail_msg("%s: stores %s, want %s", cases[i].path, got,
+				 cases[i].stores);
+		if (cases[i].url)
+			assert_string_equal(sp.v[0].url, cases[i].url);
+		else if (sp.v[0].url)
+			fail_msg("%s: server %s, want none", cases[i].path,
+				 sp.v[0].url);
+		wdt_sympath_free(&sp);
+	}
+	/* a plain directory's .pd_ expands into the cache in effect */
+	assert_int_equal(wdt_sympath_parse("/d;cache*/k;/e", "/def", &sp, &err),
+			 0);
+	assert_int_equal(sp.v[0].kind, WDT_SYMPATH_DIR);
+	assert_string_equal(sp.v[0].cache, "/def");
+	assert_string_equal(sp.v[1].cache, "/k");
+	wdt_sympath_free(&sp);
+}
+
+/* Windows locations are refused naming the entry, and nothing is created. */
+static void test_sympath_windows_paths(void **state)
+{
+	static const struct {
+		const char *path, *entry, *part;
+	} cases[] = {
+		{ "srv*C:\\cache*https://msdl.microsoft.com/download/symbols",
+		  "srv*C:\\cache*https://msdl.microsoft.com/download/symbols",
+		  "C:\\cache" },
+		{ "/ok;c:/syms", "c:/syms", "c:/syms" },
+		{ "D:", "D:", "D:" },
+		{ "srv*\\\\server\\share", "srv*\\\\server\\share",
+		  "\\\\server\\share" },
+		{ "srv*/c*\\\\server\\share*https://h",
+		  "srv*/c*\\\\server\\share*https://h", "\\\\server\\share" },
+		{ "symsrv*symsrv.dll*e:\\s*https://h",
+		  "symsrv*symsrv.dll*e:\\s*https://h", "e:\\s" },
+		{ "cache*C:\\k;srv*", "cache*C:\\k", "C:\\k" },
+		{ "\\\\srv\\syms", "\\\\srv\\syms", "\\\\srv\\syms" },
+	};
+	struct wdt_err err = { 0 };
+	struct wdt_sympath sp;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char want[512];
+
+		assert_int_equal(wdt_sympath_parse(cases[i].path, "/def", &sp,
+						   &err),
+				 -1);
+		assert_int_equal(err.status, WDT_USAGE);
+		assert_int_equal(sp.n, 0);
+		snprintf(want, sizeof(want),
+			 "symbol path entry \"%s\": \"%s\" is a Windows path",
+			 cases[i].entry, cases[i].part);
+		if (!strstr(err.msg, want))
+			fail_msg("%s: message %s", cases[i].path, err.msg);
+	}
+	/* a POSIX relative path with a colon later on is fine */
+	assert_int_equal(wdt_sympath_parse("srv*ab:c*http://h", "/def", &sp,
+					   &err),
+			 0);
+	wdt_sympath_free(&sp);
 }
 
 static void test_names_and_keys(void **state)
@@ -535,9 +832,12 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names_and_keys),
 		cmocka_unit_test(test_sympath_parse),
+		cmocka_unit_test(test_sympath_srv_forms),
+		cmocka_unit_test(test_sympath_windows_paths),
 		cmocka_unit_test(test_effective_path_order),
 		cmocka_unit_test(test_pdb_option),
 		cmocka_unit_test(test_local_stores),
+		cmocka_unit_test(test_local_cab),
 		cmocka_unit_test(test_download_then_cache_hit),
 		cmocka_unit_test(test_404_names_url_and_cache),
 		cmocka_unit_test(test_redirect_followed),
@@ -545,6 +845,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_stall_rejected),
 		cmocka_unit_test(test_503_retried),
 		cmocka_unit_test(test_offline_cold_cache),
+		cmocka_unit_test(test_server_cab_only),
 	};
 
 	(void)argc;
