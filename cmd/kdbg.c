@@ -181,7 +181,10 @@ const struct wdt_cmd wdt_cmd_kdbg = {
 		"the keys from the values in the kernel's data. Either way the\n"
 		"decoded block is checked against memory (list heads link back, "
 		"KernBase is\nthe kernel, KiProcessorBlock holds KPRCBs) and the "
-		"output says whether a PDB\nwas used. KdVersionBlock "
+		"output says whether a PDB\nwas used; one that was wanted and "
+		"not used gets one warning line on stderr\nwith the URL to "
+		"download it from and the path to save it as (--require-pdb:\n"
+		"exit 3 instead). KdVersionBlock "
 		"(DBGKD_GET_VERSION64) is printed too, and\nwhether the guest "
 		"crashed: the bugcheck in KiBugcheckData and the processor\n"
 		"that raised it (see 'wdt triage').",

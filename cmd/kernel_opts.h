@@ -43,7 +43,7 @@ enum {
 	{ "require-pdb", 0, NULL,                                             \
 	  "fail (exit 3) when the kernel's PDB cannot be used",               \
 	  WDT_KOPT_REQUIRE_PDB },                                             \
-	{ "symbol-timeout", 0, "SECONDS",                                     \
+	{ "symbol-timeout", 0, "SECS",                                        \
 	  "time limit for downloading the PDB, retries included (default "    \
 	  "300; 0: none)",                                                    \
 	  WDT_KOPT_SYMBOL_TIMEOUT },                                          \
