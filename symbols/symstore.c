@@ -765,7 +765,7 @@ static int64_t now_ms(void)
 static int fill_miss(struct want *w, struct wdt_symstore_miss *m,
 		     struct wdt_err *err)
 {
-	m->why = strdup(notes_or(w, "no candidate"));
+	m->why = strdup(notes_or(w, "not in any store of the symbol path"));
 	m->url = w->first_url ? w->first_url
 			      : xprintf("%s/%s/%s/%s", WDT_SYMSTORE_MSDL,
 					w->name, w->key, w->name);

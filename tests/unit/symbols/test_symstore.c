@@ -377,7 +377,7 @@ static void test_lookup_miss(void **state)
 	snprintf(want, sizeof(want), WDT_SYMSTORE_MSDL "/wdttest.pdb/%s/wdttest.pdb",
 		 k);
 	assert_string_equal(m.url, want);
-	assert_string_equal(m.why, "no candidate");
+	assert_string_equal(m.why, "not in any store of the symbol path");
 	wdt_symstore_miss_free(&m);
 	/* found: the miss stays empty */
 	opts_for(&o, sp, sizeof(sp), "c1", "store/");
