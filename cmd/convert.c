@@ -141,6 +141,7 @@ static int convert_run(struct wdt_ctx *ctx)
 	if (parse_opts(ctx, &wo, &co, &out_fmt) < 0 ||
 	    wdt_cmd_kernel_opts(ctx, &ko, &so, &want_pdb) < 0)
 		return -1;
+	so.progress = !quiet;
 	/* Refuse a bad output before any work. */
 	if (wdt_outfile_open(&of, out, &input, 1,
 			     wdt_ctx_flag(ctx, OPT_FORCE), &ctx->err) < 0)
@@ -221,6 +222,8 @@ static int convert_run(struct wdt_ctx *ctx)
 		wdt_out_bool(o, "kdbg_was_encoded", "KDBG was encoded",
 			     d.encoded);
 		wdt_out_bool(o, "pdb_used", "PDB used", d.pdb_used);
+		struct wdt_cmd_pdb p = wdt_cmd_pdb_of(&d, want_pdb);
+		wdt_cmd_out_pdb(o, &p);
 		wdt_out_bool(o, "crashed", "Guest had crashed", c.crashed);
 		wdt_out_u64(o, "contexts_written", "CPU contexts written",
 			    c.contexts_patched);

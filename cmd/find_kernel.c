@@ -2,6 +2,7 @@
 /* wdt find-kernel: directory table base, kernel base, PE and PDB identity. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cmd/cmd.h"
 #include "cmd/image_opts.h"
@@ -21,6 +22,9 @@ static int find_kernel_run(struct wdt_ctx *ctx)
 	struct wdt_symopts so;
 	struct wdt_kernel k = { 0 };
 	struct wdt_image *img;
+	struct wdt_symstore_miss miss = { 0 };
+	struct wdt_cmd_pdb p;
+	char *path = NULL, *note = NULL;
 	bool want_pdb;
 	int rc = -1;
 
@@ -34,32 +38,39 @@ static int find_kernel_run(struct wdt_ctx *ctx)
 	wdt_out_str(ctx->out, "file", "File", img->path);
 	wdt_out_str(ctx->out, "format", "Format", img->fmt->name);
 	wdt_cmd_out_kernel(ctx->out, &k);
-	wdt_out_obj_begin(ctx->out, "pdb", "PDB file");
 	if (want_pdb) {
 		struct wdt_pdb *pdb;
-		char *path;
 		struct wdt_err e;
-		if (wdt_kernel_open_pdb(&k, &so, &pdb, &path, &e) == 0) {
-			wdt_out_str(ctx->out, "path", "Path", path);
-			wdt_out_null(ctx->out, "note", "Note");
+
+		if (wdt_kernel_open_pdb(&k, &so, &pdb, &path, &miss, &e) == 0) {
 			wdt_pdb_close(pdb);
-			free(path);
 		} else if (so.pdb_file) {
 			ctx->err = e;
 			wdt_ctx_fail(ctx, so.pdb_file);
 			goto out;
 		} else {
-			wdt_out_null(ctx->out, "path", "Path");
-			wdt_out_str(ctx->out, "note", "Note", e.msg);
+			note = miss.why ? wdt_symstore_miss_note(
+						  k.cv.pdb_name, k.cv.guid,
+						  k.cv.age, &miss, NULL)
+					: strdup(e.msg);
 		}
-	} else {
-		wdt_out_null(ctx->out, "path", "Path");
-		wdt_out_str(ctx->out, "note", "Note", "not looked for (--no-pdb)");
 	}
-	wdt_out_obj_end(ctx->out);
+	p = (struct wdt_cmd_pdb){
+		.wanted = want_pdb,
+		.used = path != NULL,
+		.path = path,
+		.note = want_pdb ? note : "not looked for (--no-pdb)",
+		.miss = miss.why ? &miss : NULL,
+	};
+	if (wdt_cmd_pdb_check(ctx, &k, &p, ": continuing without it") < 0)
+		goto out;
+	wdt_cmd_out_pdb(ctx->out, &p);
 	wdt_cmd_out_attempts(ctx, &k);
 	rc = 0;
 out:
+	free(path);
+	free(note);
+	wdt_symstore_miss_free(&miss);
 	wdt_kernel_free(&k);
 	wdt_image_close(img);
 	return rc;

@@ -61,7 +61,7 @@ static void out_kdbg(struct wdt_out *o, const struct wdt_kdbg *d,
 		wdt_out_str(o, "pdb", "PDB", d->pdb_path);
 	else
 		wdt_out_null(o, "pdb", "PDB");
-	if (d->pdb_note[0])
+	if (d->pdb_note)
 		wdt_out_str(o, "pdb_note", "Why no PDB", d->pdb_note);
 	else
 		wdt_out_null(o, "pdb_note", "Why no PDB");
@@ -115,6 +115,7 @@ static int kdbg_run(struct wdt_ctx *ctx)
 	struct wdt_kernel k = { 0 };
 	struct wdt_kdbg d = { 0 };
 	struct wdt_bugcheck bc = { 0 };
+	struct wdt_cmd_pdb p;
 	struct wdt_image *img;
 	bool want_pdb, raw = wdt_ctx_flag(ctx, OPT_RAW);
 	int rc = -1;
@@ -152,6 +153,8 @@ static int kdbg_run(struct wdt_ctx *ctx)
 	if (wdt_cmd_bugcheck(ctx, &k, &d, &bc) < 0)
 		goto out;
 	wdt_cmd_out_bugcheck(ctx->out, &bc);
+	p = wdt_cmd_pdb_of(&d, want_pdb);
+	wdt_cmd_out_pdb(ctx->out, &p);
 	wdt_cmd_out_attempts(ctx, &k);
 	rc = 0;
 out:
@@ -178,7 +181,10 @@ const struct wdt_cmd wdt_cmd_kdbg = {
 		"the keys from the values in the kernel's data. Either way the\n"
 		"decoded block is checked against memory (list heads link back, "
 		"KernBase is\nthe kernel, KiProcessorBlock holds KPRCBs) and the "
-		"output says whether a PDB\nwas used. KdVersionBlock "
+		"output says whether a PDB\nwas used; one that was wanted and "
+		"not used gets one warning line on stderr\nwith the URL to "
+		"download it from and the path to save it as (--require-pdb:\n"
+		"exit 3 instead). KdVersionBlock "
 		"(DBGKD_GET_VERSION64) is printed too, and\nwhether the guest "
 		"crashed: the bugcheck in KiBugcheckData and the processor\n"
 		"that raised it (see 'wdt triage').",

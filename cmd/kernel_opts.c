@@ -2,6 +2,7 @@
 #include "cmd/kernel_opts.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/image_opts.h"
@@ -26,6 +27,24 @@ int wdt_cmd_kernel_opts(struct wdt_ctx *ctx, struct wdt_kernel_opts *ko,
 	if (so->force && !so->pdb_file)
 		return wdt_err_set(&ctx->err, WDT_USAGE,
 				   "--force-pdb needs --pdb FILE");
+	if (!*want_pdb && wdt_ctx_flag(ctx, WDT_KOPT_REQUIRE_PDB))
+		return wdt_err_set(&ctx->err, WDT_USAGE,
+				   "--no-pdb excludes --require-pdb");
+	if ((v = wdt_ctx_opt(ctx, WDT_KOPT_SYMBOL_TIMEOUT))) {
+		uint64_t t;
+
+		if (wdt_ctx_parse_u64(ctx, v, "--symbol-timeout", &t) < 0)
+			return -1;
+		if (t > 7 * 86400)
+			return wdt_err_set(&ctx->err, WDT_USAGE,
+					   "--symbol-timeout %s: use 0 (no "
+					   "limit) to 604800 seconds",
+					   v);
+		so->timeout_s = (long)t;
+	}
+	/* On a terminal only (core/progress.c); commands with -q turn it
+	 * off. */
+	so->progress = true;
 	if ((v = wdt_ctx_opt(ctx, WDT_KOPT_DTB))) {
 		if (wdt_ctx_parse_u64(ctx, v, "--dtb", &ko->dtb) < 0)
 			return -1;
@@ -52,12 +71,96 @@ int wdt_cmd_locate_kernel(struct wdt_ctx *ctx, struct wdt_image *img,
 int wdt_cmd_locate_kdbg(struct wdt_ctx *ctx, struct wdt_kernel *k,
 			const struct wdt_symopts *sym, struct wdt_kdbg *d)
 {
+	struct wdt_cmd_pdb p;
+
 	if (wdt_kdbg_find(k, sym, d, &ctx->err) < 0) {
 		wdt_cmd_out_attempts(ctx, k);
 		wdt_err_prefix(&ctx->err, "KdDebuggerDataBlock");
 		return wdt_ctx_fail(ctx, ctx->args[0]);
 	}
+	p = wdt_cmd_pdb_of(d, sym != NULL);
+	return wdt_cmd_pdb_check(ctx, k, &p, ": using the no-PDB methods");
+}
+
+struct wdt_cmd_pdb wdt_cmd_pdb_of(const struct wdt_kdbg *d, bool wanted)
+{
+	struct wdt_cmd_pdb p = {
+		.wanted = wanted,
+		.used = d->pdb_used,
+		.path = d->pdb_path,
+		.note = d->pdb_note,
+		.miss = d->pdb_miss.why ? &d->pdb_miss : NULL,
+	};
+
+	return p;
+}
+
+/* The note with then inserted after the reason (malloc'd or NULL). */
+static char *pdb_text(const struct wdt_kernel *k, const struct wdt_cmd_pdb *p,
+		      const char *then)
+{
+	const char *note = p->note ? p->note : "no PDB (out of memory)";
+	char *s;
+
+	if (p->miss && k->have_cv)
+		return wdt_symstore_miss_note(k->cv.pdb_name, k->cv.guid,
+					      k->cv.age, p->miss, then);
+	s = malloc(strlen(note) + strlen(then) + 1);
+	if (s)
+		strcat(strcpy(s, note), then);
+	return s;
+}
+
+int wdt_cmd_pdb_check(struct wdt_ctx *ctx, const struct wdt_kernel *k,
+		      const struct wdt_cmd_pdb *p, const char *then)
+{
+	bool require = wdt_ctx_flag(ctx, WDT_KOPT_REQUIRE_PDB);
+	char *text;
+
+	if (!p->wanted || p->used)
+		return 0;
+	text = pdb_text(k, p, require ? ", which --require-pdb needs" : then);
+	if (require) {
+		wdt_err_set(&ctx->err, WDT_NOT_FOUND, "%s",
+			    text ? text : "no PDB, which --require-pdb needs");
+		free(text);
+		return wdt_ctx_fail(ctx, ctx->args[0]);
+	}
+	/* The whole line, however long its paths: stderr, not ctx->err. */
+	fprintf(stderr, "wdt: warning: %s: %s\n", ctx->args[0],
+		text ? text : "no PDB was used");
+	free(text);
 	return 0;
+}
+
+void wdt_cmd_out_pdb(struct wdt_out *o, const struct wdt_cmd_pdb *p)
+{
+	const struct wdt_symstore_miss *m = p->miss;
+
+	wdt_out_obj_begin(o, "pdb", "PDB");
+	wdt_out_bool(o, "wanted", "Looked for", p->wanted);
+	wdt_out_bool(o, "used", "Used", p->used);
+	if (p->path)
+		wdt_out_str(o, "path", "Path", p->path);
+	else
+		wdt_out_null(o, "path", "Path");
+	if (!p->used && p->note)
+		wdt_out_str(o, "note", "Note", p->note);
+	else
+		wdt_out_null(o, "note", "Note");
+	if (m && m->why)
+		wdt_out_str(o, "why", "Why", m->why);
+	else
+		wdt_out_null(o, "why", "Why");
+	if (m && m->url)
+		wdt_out_str(o, "url", "Download", m->url);
+	else
+		wdt_out_null(o, "url", "Download");
+	if (m && m->save_as)
+		wdt_out_str(o, "save_as", "Save as", m->save_as);
+	else
+		wdt_out_null(o, "save_as", "Save as");
+	wdt_out_obj_end(o);
 }
 
 int wdt_cmd_bugcheck(struct wdt_ctx *ctx, const struct wdt_kernel *k,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Options and output shared by the commands that find the Windows kernel
- * (find-kernel, kdbg, convert): where the PDB comes from, forced DTB or
- * base, -v, and the report of what was found and what was tried.
+ * (find-kernel, kdbg, convert, triage): where the PDB comes from, forced
+ * DTB or base, -v, and the report of what was found and what was tried,
+ * including the one warning when a wanted PDB was not used.
  */
 #ifndef WDT_CMD_KERNEL_OPTS_H
 #define WDT_CMD_KERNEL_OPTS_H
@@ -24,6 +25,8 @@ enum {
 	WDT_KOPT_DTB,
 	WDT_KOPT_KERNEL_BASE,
 	WDT_KOPT_VERBOSE,
+	WDT_KOPT_REQUIRE_PDB,
+	WDT_KOPT_SYMBOL_TIMEOUT,
 };
 
 #define WDT_KERNEL_OPT_ENTRIES                                                \
@@ -37,6 +40,13 @@ enum {
 	  WDT_KOPT_OFFLINE },                                                 \
 	{ "no-pdb", 0, NULL, "do not look for a PDB at all (no-PDB methods)", \
 	  WDT_KOPT_NO_PDB },                                                  \
+	{ "require-pdb", 0, NULL,                                             \
+	  "fail (exit 3) when the kernel's PDB cannot be used",               \
+	  WDT_KOPT_REQUIRE_PDB },                                             \
+	{ "symbol-timeout", 0, "SECS",                                        \
+	  "time limit for downloading the PDB, retries included (default "    \
+	  "300; 0: none)",                                                    \
+	  WDT_KOPT_SYMBOL_TIMEOUT },                                          \
 	{ "force-pdb", 0, NULL,                                               \
 	  "accept a --pdb whose GUID or age differ from the image's",         \
 	  WDT_KOPT_FORCE_PDB },                                               \
@@ -63,10 +73,35 @@ int wdt_cmd_locate_kernel(struct wdt_ctx *ctx, struct wdt_image *img,
 
 /*
  * Locate and decode KdDebuggerDataBlock (sym NULL: no PDB lookup); on
- * failure the attempts are shown and ctx->err names the image.
+ * failure the attempts are shown and ctx->err names the image. Then
+ * wdt_cmd_pdb_check(): the warning, or the --require-pdb failure.
  */
 int wdt_cmd_locate_kdbg(struct wdt_ctx *ctx, struct wdt_kernel *k,
 			const struct wdt_symopts *sym, struct wdt_kdbg *d);
+
+/* What became of the kernel's PDB (the strings are borrowed). */
+struct wdt_cmd_pdb {
+	bool wanted; /* not --no-pdb */
+	bool used;
+	const char *path; /* the PDB used (find-kernel: found) */
+	const char *note; /* why none was used and what to do */
+	const struct wdt_symstore_miss *miss; /* the lookup's miss, or NULL */
+};
+
+/* The outcome recorded by wdt_kdbg_find(). */
+struct wdt_cmd_pdb wdt_cmd_pdb_of(const struct wdt_kdbg *d, bool wanted);
+
+/*
+ * A PDB wanted and not used: print one warning line on stderr, "wdt:
+ * warning: IMAGE: no PDB for … (why)THEN; to use it, download URL and
+ * save it as PATH, or pass --pdb FILE"; with --require-pdb, fail instead
+ * (-1, ctx->err NOT_FOUND naming the image, the same facts).
+ */
+int wdt_cmd_pdb_check(struct wdt_ctx *ctx, const struct wdt_kernel *k,
+		      const struct wdt_cmd_pdb *p, const char *then);
+
+/* The "pdb" object: wanted, used, path, note, why, url, save_as. */
+void wdt_cmd_out_pdb(struct wdt_out *o, const struct wdt_cmd_pdb *p);
 
 /*
  * Bugcheck state (symbols/bugcheck.h) with the PDB kdbg used, if any. On

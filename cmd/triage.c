@@ -212,6 +212,8 @@ static int triage_run(struct wdt_ctx *ctx)
 		    off.thread_source ? off.thread_source : "none");
 	wdt_out_str(o, "process_offsets_from", "Process offsets from",
 		    off.process_source ? off.process_source : "none");
+	struct wdt_cmd_pdb p = wdt_cmd_pdb_of(&d, want_pdb);
+	wdt_cmd_out_pdb(o, &p);
 	wdt_cmd_out_attempts(ctx, &k);
 	rc = bc.crashed ? 0 : TRIAGE_NOT_CRASHED;
 out:

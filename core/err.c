@@ -46,23 +46,33 @@ int wdt_err_set(struct wdt_err *err, enum wdt_status st, const char *fmt, ...)
 int wdt_err_prefix(struct wdt_err *err, const char *fmt, ...)
 {
 	char ctx[WDT_ERR_MSG_MAX];
-	char old[WDT_ERR_MSG_MAX];
+	size_t cl, ol, room = sizeof(err->msg) - 1;
 	va_list ap;
+	int n;
 
 	if (!err)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(ctx, sizeof(ctx), fmt, ap);
+	n = vsnprintf(ctx, sizeof(ctx), fmt, ap);
 	va_end(ap);
-	memcpy(old, err->msg, sizeof(old));
-	char both[2 * WDT_ERR_MSG_MAX + 2];
-	if (old[0])
-		snprintf(both, sizeof(both), "%s: %s", ctx, old);
-	else
-		snprintf(both, sizeof(both), "%s", ctx);
-	/* Keep the innermost detail's start readable; cut at the end. */
-	memcpy(err->msg, both, sizeof(err->msg) - 1);
-	err->msg[sizeof(err->msg) - 1] = '\0';
+	cl = n < 0 ? 0 : (size_t)n < sizeof(ctx) ? (size_t)n : sizeof(ctx) - 1;
+	ol = strlen(err->msg);
+	if (!ol) {
+		memcpy(err->msg, ctx, cl + 1);
+	} else if (cl + 2 >= room) {
+		cl = cl < room ? cl : room;
+		memcpy(err->msg, ctx, cl);
+		err->msg[cl] = '\0';
+	} else {
+		/* "ctx: old": keep the innermost detail's start readable and
+		 * cut at the end when the whole cannot fit. */
+		size_t keep = ol < room - cl - 2 ? ol : room - cl - 2;
+
+		memmove(err->msg + cl + 2, err->msg, keep);
+		err->msg[cl + 2 + keep] = '\0';
+		memcpy(err->msg, ctx, cl);
+		memcpy(err->msg + cl, ": ", 2);
+	}
 	if (err->status == WDT_OK)
 		err->status = WDT_INTERNAL;
 	return -1;

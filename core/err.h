@@ -33,7 +33,13 @@ enum wdt_status {
 	WDT_STATUS_COUNT
 };
 
-#define WDT_ERR_MSG_MAX 1024
+/*
+ * Room for messages that carry paths and URLs whole: a PDB note names a
+ * PATH_MAX (4096) cache path, a URL and why each candidate was refused,
+ * and the layers above prefix context. Nothing is ever allocated here, so
+ * an error can always be reported.
+ */
+#define WDT_ERR_MSG_MAX 16384
 
 struct wdt_err {
 	enum wdt_status status;

@@ -8,8 +8,11 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "core/progress.h"
 
 #ifndef WDT_VERSION
 #define WDT_VERSION "unknown"
@@ -21,10 +24,7 @@ struct xfer {
 	uint64_t cap;
 	bool over_cap;
 	int write_errno;
-	const char *label;
-	bool progress;
-	time_t last_draw;
-	bool drew;
+	struct wdt_progress *progress; /* NULL: none (not a terminal, -q) */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -59,30 +59,28 @@ static size_t on_data(char *p, size_t sz, size_t n, void *ctx)
 	return len;
 }
 
-/*
- * Progress goes to stderr, and only when it is a terminal (STYLE.md:
- * stdout carries results only); callers opt in with opts->progress.
- */
+/* The one progress line of core/progress.c, on a terminal only. */
 static int on_progress(void *ctx, curl_off_t total, curl_off_t now,
 		       curl_off_t ut, curl_off_t un)
 {
 	struct xfer *x = ctx;
-	time_t t = time(NULL);
 
 	(void)ut;
 	(void)un;
-	if (!x->progress || (t == x->last_draw && now != total))
-		return 0;
-	x->last_draw = t;
-	x->drew = true;
-	if (total > 0)
-		fprintf(stderr, "\rwdt: downloading %s: %3d%% (%.1f of %.1f MiB)",
-			x->label, (int)(now * 100 / total), now / 1048576.0,
-			total / 1048576.0);
-	else
-		fprintf(stderr, "\rwdt: downloading %s: %.1f MiB", x->label,
-			now / 1048576.0);
+	/* Until the headers give the size (or without one) the total is
+	 * what has arrived. */
+	wdt_progress_set_total(x->progress, (uint64_t)(total > now ? total
+								   : now));
+	wdt_progress_update(x->progress, (uint64_t)now);
 	return 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static bool transient_curl(CURLcode rc)
@@ -111,7 +109,7 @@ static void sleep_ms(long ms)
 }
 
 static CURL *make_handle(const struct wdt_symopts *o, const char *url,
-			 struct xfer *x, char *errbuf)
+			 struct xfer *x, int64_t left_ms, char *errbuf)
 {
 	CURL *h = curl_easy_init();
 
@@ -122,11 +120,14 @@ static CURL *make_handle(const struct wdt_symopts *o, const char *url,
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* Never from https down to plain http. */
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR,
+			 strncasecmp(url, "https://", 8) == 0 ? "https"
+							      : "http,https");
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_s);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, o->timeout_s);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(left_ms > 0 ? left_ms : 0));
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, o->low_speed_bytes);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, o->low_speed_time_s);
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
@@ -151,18 +152,25 @@ static int rewind_fd(int fd, struct wdt_err *err)
 	return 0;
 }
 
-/* One attempt. 1 = retry may help, 0 = done (ok or final), sets *ok. */
+/*
+ * One attempt with left_ms of the time limit left (0: no limit). 1 =
+ * retry may help, 0 = done (ok or final), sets *ok.
+ */
 static int attempt(const struct wdt_symopts *o, const char *url,
-		   struct xfer *x, bool *ok, struct wdt_err *err)
+		   struct xfer *x, int64_t left_ms, bool *ok,
+		   struct wdt_err *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
-	CURL *h = make_handle(o, url, x, errbuf);
+	CURL *h = make_handle(o, url, x, left_ms, errbuf);
 	CURLcode rc;
 	long code = 0;
 	int again = 0;
+	int64_t start = now_ms();
 
 	*ok = false;
 	if (!h) {
+		wdt_progress_abort(x->progress);
+		x->progress = NULL;
 		wdt_err_set(err, WDT_NOMEM, "%s: cannot create a curl handle",
 			    url);
 		return 0;
@@ -170,10 +178,11 @@ static int attempt(const struct wdt_symopts *o, const char *url,
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_cleanup(h);
-	if (x->drew) {
-		fputc('\n', stderr);
-		x->drew = false;
-	}
+	if (rc == CURLE_OK && code == 200 && !x->over_cap && !x->write_errno)
+		wdt_progress_finish(x->progress);
+	else
+		wdt_progress_abort(x->progress);
+	x->progress = NULL;
 	if (x->over_cap || rc == CURLE_FILESIZE_EXCEEDED) {
 		wdt_err_set(err, WDT_NETWORK,
 			    "%s: larger than the %" PRIu64 "-byte limit", url,
@@ -181,6 +190,17 @@ static int attempt(const struct wdt_symopts *o, const char *url,
 	} else if (x->write_errno) {
 		wdt_err_errno(err, x->write_errno, "%s: writing download",
 			      url);
+	} else if (rc == CURLE_OPERATION_TIMEDOUT && left_ms > 0 &&
+		   now_ms() - start >= left_ms - 100) {
+		wdt_err_set(err, WDT_NETWORK,
+			    "%s: timed out: no complete answer within the %ld s "
+			    "download time limit (--symbol-timeout) (%s)",
+			    url, o->timeout_s,
+			    errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
+		wdt_err_set(err, WDT_NETWORK, "%s: timed out (%s)", url,
+			    errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		again = 1;
 	} else if (rc != CURLE_OK) {
 		wdt_err_set(err, WDT_NETWORK, "%s: %s", url,
 			    errbuf[0] ? errbuf : curl_easy_strerror(rc));
@@ -202,27 +222,46 @@ int wdt_download(const struct wdt_symopts *o, const char *url, int fd,
 {
 	struct xfer x;
 	long delay = o->retry_delay_ms;
+	int64_t deadline = o->deadline_ms;
+	char what[WDT_SYMSTORE_NAME_MAX + 16];
 
 	pthread_once(&curl_once, init_curl);
 	if (curl_init_rc != CURLE_OK)
 		return wdt_err_set(err, WDT_NETWORK, "libcurl init: %s",
 				   curl_easy_strerror(curl_init_rc));
+	if (!deadline && o->timeout_s > 0)
+		deadline = now_ms() + (int64_t)o->timeout_s * 1000;
+	snprintf(what, sizeof(what), "downloading %s", label);
 	for (int i = 0;; i++) {
+		int64_t left = deadline ? deadline - now_ms() : 0;
 		bool ok;
 		int again;
 
+		if (deadline && left <= 0) {
+			if (i == 0)
+				wdt_err_set(err, WDT_NETWORK,
+					    "%s: not tried: the %ld s download "
+					    "time limit (--symbol-timeout) was "
+					    "spent",
+					    url, o->timeout_s);
+			return -1;
+		}
 		memset(&x, 0, sizeof(x));
 		x.fd = fd;
 		x.cap = o->max_bytes;
-		x.label = label;
-		x.progress = o->progress && isatty(STDERR_FILENO);
 		if (rewind_fd(fd, err) < 0)
 			return -1;
-		again = attempt(o, url, &x, &ok, err);
+		x.progress = wdt_progress_new(what, 0, o->progress);
+		again = attempt(o, url, &x, left, &ok, err);
 		if (ok)
 			return 0;
+		if (i > 0)
+			wdt_err_prefix(err, "attempt %d of %d", i + 1,
+				       o->retries + 1);
 		if (!again || i >= o->retries)
 			return -1;
+		if (deadline && deadline - now_ms() <= delay)
+			return -1; /* no time left to wait and try again */
 		sleep_ms(delay);
 		if (delay < 60000)
 			delay *= 2;

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * HTTP(S) downloads with libcurl for the symbol store: certificate checks
- * on, redirects followed, connect/total/low-speed timeouts, retries with
- * back-off on transient failures (5xx, 429, resets, timeouts) but not on
- * 404, proxy from the environment, a size cap, and a progress bar on
- * stderr only when it is a terminal and the caller asked for one.
+ * on, redirects followed (never from https to http), a connect timeout, a
+ * low-speed limit, one time limit for all attempts, retries with back-off
+ * on transient failures (5xx, 429, resets, timeouts) but not on 404, proxy
+ * from the environment, a size cap, and core/progress.c's line on stderr
+ * only when it is a terminal and the caller asked for one.
  */
 #ifndef WDT_SYMBOLS_DOWNLOAD_H
 #define WDT_SYMBOLS_DOWNLOAD_H
@@ -16,8 +17,11 @@
 
 /*
  * GET url into fd (truncated first and before each retry). Returns 0 on
- * HTTP 200; -1 otherwise: status NOT_FOUND for 404/410 (message "HTTP
- * 404"), NETWORK for anything else. label names the file for progress.
+ * HTTP 200; -1 otherwise: status NOT_FOUND for 404/410 (message "URL:
+ * HTTP 404 ..."), NETWORK for anything else, the message naming the URL
+ * and the HTTP status or curl's error. All attempts end by
+ * opts->deadline_ms, or timeout_s from the call when that is 0. label
+ * names the file for progress.
  */
 int wdt_download(const struct wdt_symopts *opts, const char *url, int fd,
 		 const char *label, struct wdt_err *err);

@@ -719,6 +719,33 @@ static void find_version(struct wdt_kernel *k, struct wdt_pdb *pdb,
 
 /* ---- entry ---- */
 
+static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A malloc'd formatted string, NULL when memory is short. */
+static char *xprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !(s = malloc((size_t)n + 1)))
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* d->pdb_note = text (NULL when memory was short). */
+static void set_note(struct wdt_kdbg *d, char *text)
+{
+	free(d->pdb_note);
+	d->pdb_note = text;
+}
+
 int wdt_kdbg_find(struct wdt_kernel *k, const struct wdt_symopts *sym,
 		  struct wdt_kdbg *d, struct wdt_err *err)
 {
@@ -730,17 +757,24 @@ int wdt_kdbg_find(struct wdt_kernel *k, const struct wdt_symopts *sym,
 	if (!k->pe)
 		return wdt_err_set(err, WDT_INTERNAL, "kernel not located");
 	if (!sym) {
-		snprintf(d->pdb_note, sizeof(d->pdb_note), "not looked for (--no-pdb)");
-	} else if (wdt_kernel_open_pdb(k, sym, &pdb, &path, &e) < 0) {
+		set_note(d, strdup("not looked for (--no-pdb)"));
+	} else if (wdt_kernel_open_pdb(k, sym, &pdb, &path, &d->pdb_miss,
+				       &e) < 0) {
 		if (sym->pdb_file) {
 			*err = e;
 			return -1;
 		}
-		snprintf(d->pdb_note, sizeof(d->pdb_note), "%.390s", e.msg);
-		wdt_attempt_add(&k->log, "pdb", "symbol-path", false, "%.190s",
-				e.msg);
+		if (d->pdb_miss.why)
+			set_note(d, wdt_symstore_miss_note(k->cv.pdb_name,
+							   k->cv.guid,
+							   k->cv.age,
+							   &d->pdb_miss, NULL));
+		else
+			set_note(d, strdup(e.msg));
+		wdt_attempt_add(&k->log, "pdb", "symbol-path", false, "%s",
+				d->pdb_note ? d->pdb_note : e.msg);
 	} else {
-		wdt_attempt_add(&k->log, "pdb", "symbol-path", true, "%.190s",
+		wdt_attempt_add(&k->log, "pdb", "symbol-path", true, "%s",
 				path);
 	}
 	if (pdb) {
@@ -753,30 +787,38 @@ int wdt_kdbg_find(struct wdt_kernel *k, const struct wdt_symopts *sym,
 					"nt!KdDebuggerDataBlock at 0x%" PRIx64,
 					d->va);
 		} else {
-			wdt_attempt_add(&k->log, "kdbg", "pdb", false, "%.190s",
+			char *note = xprintf("PDB %s did not give a usable "
+					     "block: %s",
+					     path, e.msg);
+
+			wdt_attempt_add(&k->log, "kdbg", "pdb", false, "%s",
 					e.msg);
 			wdt_kdbg_free(d);
 			memset(d, 0, sizeof(*d));
-			snprintf(d->pdb_note, sizeof(d->pdb_note),
-				 "PDB %.150s did not give a usable block: "
-				 "%.150s",
-				 path, e.msg);
+			d->pdb_note = note;
 		}
 	}
 	if (!d->plain) {
-		char note[sizeof(d->pdb_note)];
-		memcpy(note, d->pdb_note, sizeof(note));
+		char *note = d->pdb_note;
+		struct wdt_symstore_miss miss = d->pdb_miss;
+
+		/* find_without_pdb() fills *d afresh. */
+		d->pdb_note = NULL;
+		memset(&d->pdb_miss, 0, sizeof(d->pdb_miss));
 		if (find_without_pdb(k, d, err) < 0) {
 			char tried[600];
 			wdt_attempts_summary(&k->log, "kdbg", tried,
 					     sizeof(tried));
 			wdt_err_prefix(err, "%s%s%s", tried,
-				       note[0] ? "; PDB: " : "", note);
+				       note ? "; PDB: " : "", note ? note : "");
+			free(note);
+			wdt_symstore_miss_free(&miss);
 			wdt_pdb_close(pdb);
 			free(path);
 			return -1;
 		}
-		memcpy(d->pdb_note, note, sizeof(note));
+		d->pdb_note = note;
+		d->pdb_miss = miss;
 	}
 	find_version(k, pdb, d);
 	wdt_pdb_close(pdb);
@@ -827,6 +869,9 @@ void wdt_kdbg_free(struct wdt_kdbg *d)
 {
 	free(d->plain);
 	free(d->pdb_path);
+	free(d->pdb_note);
+	wdt_symstore_miss_free(&d->pdb_miss);
 	d->plain = NULL;
 	d->pdb_path = NULL;
+	d->pdb_note = NULL;
 }

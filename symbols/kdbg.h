@@ -83,7 +83,11 @@ struct wdt_kdbg {
 
 	bool pdb_used;
 	char *pdb_path;	      /* malloc'd, when used */
-	char pdb_note[400];   /* why no PDB was used */
+	/* Why no PDB was used and what to do, one line (malloc'd); NULL
+	 * when one was used. */
+	char *pdb_note;
+	/* When the lookup missed: why, the URL and the path to save it as. */
+	struct wdt_symstore_miss pdb_miss;
 
 	/* Decoding keys (0 when cleartext) and where they were found. */
 	uint64_t wait_never, wait_always, flag_va;
@@ -103,7 +107,7 @@ struct wdt_kdbg {
  * Locate and decode the block. sym: where to look for the kernel's PDB;
  * NULL: do not look (no-PDB methods only). A PDB named explicitly
  * (sym->pdb_file) that cannot be used is an error; one merely not found is
- * noted in d->pdb_note and the no-PDB methods are used. Attempts go to
+ * noted in d->pdb_note and d->pdb_miss and the no-PDB methods are used. Attempts go to
  * k->log. d must be freed with wdt_kdbg_free() in every case.
  */
 int wdt_kdbg_find(struct wdt_kernel *k, const struct wdt_symopts *sym,

@@ -16,8 +16,10 @@
 void wdt_attempt_add(struct wdt_attempts *a, const char *step,
 		     const char *method, bool ok, const char *fmt, ...)
 {
+	static char none[] = "";
 	struct wdt_attempt *t;
 	va_list ap;
+	int n;
 
 	if (a->n == sizeof(a->v) / sizeof(a->v[0]))
 		return;
@@ -26,8 +28,24 @@ void wdt_attempt_add(struct wdt_attempts *a, const char *step,
 	snprintf(t->method, sizeof(t->method), "%s", method);
 	t->ok = ok;
 	va_start(ap, fmt);
-	vsnprintf(t->detail, sizeof(t->detail), fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
+	t->detail = n < 0 ? NULL : malloc((size_t)n + 1);
+	if (!t->detail) {
+		t->detail = none;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(t->detail, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+}
+
+void wdt_attempts_free(struct wdt_attempts *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].detail && a->v[i].detail[0])
+			free(a->v[i].detail);
+	a->n = 0;
 }
 
 void wdt_attempts_summary(const struct wdt_attempts *a, const char *step,
@@ -798,6 +816,7 @@ int wdt_kernel_find(struct wdt_image *img, const struct wdt_kernel_opts *o,
 void wdt_kernel_free(struct wdt_kernel *k)
 {
 	free_pe(k);
+	wdt_attempts_free(&k->log);
 }
 
 void wdt_kernel_pdb_url(const struct wdt_kernel *k, char *buf, size_t len)
@@ -812,16 +831,19 @@ void wdt_kernel_pdb_url(const struct wdt_kernel *k, char *buf, size_t len)
 
 int wdt_kernel_open_pdb(const struct wdt_kernel *k,
 			const struct wdt_symopts *opts, struct wdt_pdb **pdb,
-			char **path, struct wdt_err *err)
+			char **path, struct wdt_symstore_miss *miss,
+			struct wdt_err *err)
 {
 	*pdb = NULL;
 	*path = NULL;
+	if (miss)
+		memset(miss, 0, sizeof(*miss));
 	if (!k->have_cv)
 		return wdt_err_set(err, WDT_NOT_FOUND,
 				   "the kernel image has no CodeView (RSDS) "
 				   "record naming its PDB");
-	if (wdt_symstore_find(opts, k->cv.pdb_name, k->cv.guid, k->cv.age,
-			      path, err) < 0)
+	if (wdt_symstore_lookup(opts, k->cv.pdb_name, k->cv.guid, k->cv.age,
+				path, miss, err) < 0)
 		return -1;
 	*pdb = wdt_pdb_open_file(*path, err);
 	if (!*pdb) {

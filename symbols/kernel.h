@@ -47,7 +47,8 @@ struct wdt_attempt {
 	char step[16];	 /* "dtb", "kernel", "kdbg", "version", "pdb" */
 	char method[40]; /* e.g. "cpu-cr3", "low-stub" */
 	bool ok;
-	char detail[200];
+	char *detail;	 /* malloc'd, never NULL (static "" when memory ran
+			  * short); freed by wdt_attempts_free() */
 };
 
 struct wdt_attempts {
@@ -58,6 +59,8 @@ struct wdt_attempts {
 void wdt_attempt_add(struct wdt_attempts *a, const char *step,
 		     const char *method, bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+
+void wdt_attempts_free(struct wdt_attempts *a);
 
 /* "method (detail); method (detail)" of the failed attempts of step. */
 void wdt_attempts_summary(const struct wdt_attempts *a, const char *step,
@@ -118,11 +121,14 @@ int wdt_kernel_read_u64(const struct wdt_kernel *k, uint64_t va,
 /*
  * Find and open the kernel's PDB following opts (symstore.h). The PDB
  * must match the image's RSDS GUID/age unless opts->force. On success
- * *pdb is open and *path (malloc'd) names it.
+ * *pdb is open and *path (malloc'd) names it. When it is not found and
+ * miss is not NULL, *miss says why, where to download it and where to
+ * save it (wdt_symstore_lookup); the caller frees it.
  */
 int wdt_kernel_open_pdb(const struct wdt_kernel *k,
 			const struct wdt_symopts *opts, struct wdt_pdb **pdb,
-			char **path, struct wdt_err *err);
+			char **path, struct wdt_symstore_miss *miss,
+			struct wdt_err *err);
 
 /*
  * Does dtb look like a Windows kernel directory: it maps

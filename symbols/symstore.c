@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/bytes.h"
@@ -26,7 +27,6 @@
 #include "symbols/pe.h"
 
 #define PTR_MAX 4096 /* file.ptr is one short line */
-#define NOTES_MAX 600
 
 static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -53,10 +53,11 @@ static char *xprintf(const char *fmt, ...)
 void wdt_symopts_init(struct wdt_symopts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->connect_timeout_s = 20;
-	o->timeout_s = 1800;
-	o->low_speed_time_s = 60;
-	o->low_speed_bytes = 64;
+	o->connect_timeout_s = 15;
+	/* A kernel PDB is 10-30 MB: minutes on a slow link, not hours. */
+	o->timeout_s = 300;
+	o->low_speed_time_s = 30;
+	o->low_speed_bytes = 1024;
 	o->retries = 3;
 	o->retry_delay_ms = 1000;
 	o->max_bytes = 512ull << 20;
@@ -420,26 +421,43 @@ struct want {
 	const uint8_t *guid;
 	uint32_t age;
 	char key[WDT_SYMSTORE_KEY_MAX];
-	char notes[NOTES_MAX]; /* why candidates were refused */
-	char *first_url;       /* for the final message */
+	char *notes;	 /* why candidates were refused (heap, may be NULL) */
+	size_t notes_len;
+	char *first_url;   /* where_to(): for the final message */
 	char *first_cache;
+	bool has_server;   /* the URL is a server of the path */
 };
 
 static void note(struct want *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Append "; text" to the notes; a note lost to short memory is dropped. */
 static void note(struct want *w, const char *fmt, ...)
 {
-	size_t l = strlen(w->notes);
+	size_t sep = w->notes_len ? 2 : 0;
 	va_list ap;
+	char *nv;
+	int n;
 
-	if (l + 4 >= sizeof(w->notes))
-		return;
-	if (l)
-		l += (size_t)snprintf(w->notes + l, sizeof(w->notes) - l, "; ");
 	va_start(ap, fmt);
-	vsnprintf(w->notes + l, sizeof(w->notes) - l, fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		return;
+	nv = realloc(w->notes, w->notes_len + sep + (size_t)n + 1);
+	if (!nv)
+		return;
+	w->notes = nv;
+	memcpy(nv + w->notes_len, "; ", sep);
+	va_start(ap, fmt);
+	vsnprintf(nv + w->notes_len + sep, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	w->notes_len += sep + (size_t)n;
+}
+
+static const char *notes_or(const struct want *w, const char *none)
+{
+	return w->notes_len ? w->notes : none;
 }
 
 static bool exists(const char *p)
@@ -809,10 +827,6 @@ static int try_server(struct want *w, const struct wdt_sympath_entry *e,
 		rc = wdt_err_nomem(err);
 		goto out;
 	}
-	if (!w->first_url) {
-		w->first_url = strdup(url);
-		w->first_cache = strdup(final);
-	}
 	if (w->opts->offline) {
 		note(w, "offline, so nothing was downloaded");
 		goto out;
@@ -870,27 +884,93 @@ static int not_found(struct want *w, const char *origin, struct wdt_err *err)
 	char g[39];
 
 	wdt_pe_guid_str(w->guid, g);
-	if (w->first_url)
+	if (w->has_server)
 		return wdt_err_set(err, WDT_NOT_FOUND,
 				   "%s %s age %" PRIu32
 				   " not found (symbol path from %s): %s; fetch %s "
 				   "and save it as %s, or pass --pdb FILE",
 				   w->name, g, w->age, origin,
-				   w->notes[0] ? w->notes : "no candidate",
-				   w->first_url, w->first_cache);
+				   notes_or(w, "no candidate"), w->first_url,
+				   w->first_cache);
 	return wdt_err_set(err, WDT_NOT_FOUND,
 			   "%s %s age %" PRIu32
 			   " not found (symbol path from %s, no server): %s; "
 			   "pass --pdb FILE or a symbol path with srv*",
 			   w->name, g, w->age, origin,
-			   w->notes[0] ? w->notes : "no candidate");
+			   notes_or(w, "no candidate"));
+}
+
+/*
+ * Where to download a PDB from and where to file it so that the same
+ * symbol path finds it first: the first server entry's URL and its first
+ * store (its cache), else Microsoft's URL and the first entry's first
+ * store, else the default cache. Used by lookups (the note of a miss) and
+ * by `wdt symbols` (plan, --add), so both name the same path.
+ */
+static int where_to(const struct wdt_sympath *sp, const char *cache,
+		    const char *name, const char *key, char **url,
+		    bool *url_in_path, char **save, struct wdt_err *err)
+{
+	const struct wdt_sympath_entry *srv = NULL;
+	const char *store;
+
+	for (size_t i = 0; i < sp->n && !srv; i++)
+		if (sp->v[i].kind == WDT_SYMPATH_SRV && sp->v[i].url)
+			srv = &sp->v[i];
+	store = srv && srv->nstores	 ? srv->stores[0]
+		: sp->n && sp->v[0].nstores ? sp->v[0].stores[0]
+					    : cache;
+	if (url_in_path)
+		*url_in_path = srv != NULL;
+	*url = xprintf("%s/%s/%s/%s", srv ? srv->url : WDT_SYMSTORE_MSDL,
+		       name, key, name);
+	*save = xprintf("%s/%s/%s/%s", store, name, key, name);
+	if (!*url || !*save) {
+		free(*url);
+		free(*save);
+		*url = *save = NULL;
+		return wdt_err_nomem(err);
+	}
+	return 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Hand the facts of a miss to the caller (takes w's strings). */
+static int fill_miss(struct want *w, struct wdt_symstore_miss *m,
+		     struct wdt_err *err)
+{
+	m->why = strdup(notes_or(w, "not in any store of the symbol path"));
+	m->url = w->first_url;
+	m->save_as = w->first_cache;
+	w->first_url = w->first_cache = NULL;
+	if (!m->why || !m->url) {
+		wdt_symstore_miss_free(m);
+		return wdt_err_nomem(err);
+	}
+	return 0;
 }
 
 int wdt_symstore_find(const struct wdt_symopts *opts, const char *pdbname,
 		      const uint8_t guid[16], uint32_t age, char **path_out,
 		      struct wdt_err *err)
 {
-	struct want w = { .opts = opts, .name = pdbname, .guid = guid,
+	return wdt_symstore_lookup(opts, pdbname, guid, age, path_out, NULL,
+				   err);
+}
+
+int wdt_symstore_lookup(const struct wdt_symopts *opts, const char *pdbname,
+			const uint8_t guid[16], uint32_t age, char **path_out,
+			struct wdt_symstore_miss *miss, struct wdt_err *err)
+{
+	struct wdt_symopts o = *opts;
+	struct want w = { .opts = &o, .name = pdbname, .guid = guid,
 			  .age = age };
 	struct wdt_sympath sp = { 0 };
 	const char *origin;
@@ -898,14 +978,21 @@ int wdt_symstore_find(const struct wdt_symopts *opts, const char *pdbname,
 	int rc = -1;
 
 	*path_out = NULL;
+	if (miss)
+		memset(miss, 0, sizeof(*miss));
+	/* One budget for every download of this lookup (download.h). */
+	if (!o.deadline_ms && o.timeout_s > 0)
+		o.deadline_ms = now_ms() + (int64_t)o.timeout_s * 1000;
 	if (opts->pdb_file) {
 		if (verify(&w, opts->pdb_file, true, err) < 0)
-			return -1;
-		if (w.notes[0])
-			return wdt_err_set(err, WDT_NOT_FOUND, "--pdb: %s",
-					   w.notes);
+			goto out;
+		if (w.notes_len) {
+			wdt_err_set(err, WDT_NOT_FOUND, "--pdb: %s", w.notes);
+			goto out;
+		}
 		*path_out = strdup(opts->pdb_file);
-		return *path_out ? 0 : wdt_err_nomem(err);
+		rc = *path_out ? 0 : wdt_err_nomem(err);
+		goto out;
 	}
 	if (wdt_symstore_check_name(pdbname, err) < 0)
 		return wdt_err_prefix(err, "refusing to look up symbols");
@@ -919,6 +1006,9 @@ int wdt_symstore_find(const struct wdt_symopts *opts, const char *pdbname,
 		wdt_err_prefix(err, "%s", origin);
 		goto out;
 	}
+	if (where_to(&sp, cache, w.name, w.key, &w.first_url, &w.has_server,
+		     &w.first_cache, err) < 0)
+		goto out;
 	for (size_t i = 0; i < sp.n; i++) {
 		int r = try_entry(&w, &sp.v[i], path_out, err);
 
@@ -930,13 +1020,45 @@ int wdt_symstore_find(const struct wdt_symopts *opts, const char *pdbname,
 		}
 	}
 	not_found(&w, origin, err);
+	if (miss && fill_miss(&w, miss, err) < 0)
+		goto out;
 out:
 	wdt_sympath_free(&sp);
+	free(w.notes);
 	free(w.first_url);
 	free(w.first_cache);
 	free(path);
 	free(cache);
 	return rc;
+}
+
+void wdt_symstore_miss_free(struct wdt_symstore_miss *m)
+{
+	free(m->why);
+	free(m->url);
+	free(m->save_as);
+	memset(m, 0, sizeof(*m));
+}
+
+char *wdt_symstore_miss_note(const char *pdbname, const uint8_t guid[16],
+			     uint32_t age, const struct wdt_symstore_miss *m,
+			     const char *then)
+{
+	char g[39];
+
+	wdt_pe_guid_str(guid, g);
+	if (!then)
+		then = "";
+	if (m->url && m->save_as)
+		return xprintf("no PDB for %s %s age %" PRIu32 " (%s)%s; to use "
+			       "it, download %s and save it as %s, or pass "
+			       "--pdb FILE",
+			       pdbname, g, age, m->why ? m->why : "not found",
+			       then, m->url, m->save_as);
+	return xprintf("no PDB for %s %s age %" PRIu32 " (%s)%s; to use it, "
+		       "pass --pdb FILE%s%s",
+		       pdbname, g, age, m->why ? m->why : "not found", then,
+		       m->url ? " or download " : "", m->url ? m->url : "");
 }
 
 /* ---- plan and add (wdt symbols) ---- */
@@ -954,9 +1076,7 @@ int wdt_symstore_plan(const struct wdt_symopts *opts, const char *pdbname,
 		      struct wdt_symstore_plan *plan, struct wdt_err *err)
 {
 	struct wdt_sympath sp = { 0 };
-	const struct wdt_sympath_entry *srv = NULL;
 	char key[WDT_SYMSTORE_KEY_MAX], *cache = NULL;
-	const char *store;
 	int rc = -1;
 
 	memset(plan, 0, sizeof(*plan));
@@ -973,19 +1093,9 @@ int wdt_symstore_plan(const struct wdt_symopts *opts, const char *pdbname,
 		wdt_err_prefix(err, "%s", plan->origin);
 		goto out;
 	}
-	for (size_t i = 0; i < sp.n && !srv; i++)
-		if (sp.v[i].kind == WDT_SYMPATH_SRV && sp.v[i].url)
-			srv = &sp.v[i];
-	/* a store the same path searches first, so that lookups find it */
-	store = srv ? srv->stores[0] : sp.n ? sp.v[0].stores[0] : cache;
-	plan->url_in_path = srv != NULL;
-	plan->url = xprintf("%s/%s/%s/%s", srv ? srv->url : WDT_SYMSTORE_MSDL,
-			    pdbname, key, pdbname);
-	plan->save_path = xprintf("%s/%s/%s/%s", store, pdbname, key, pdbname);
-	if (!plan->url || !plan->save_path) {
-		wdt_err_nomem(err);
+	if (where_to(&sp, cache, pdbname, key, &plan->url,
+		     &plan->url_in_path, &plan->save_path, err) < 0)
 		goto out;
-	}
 	rc = 0;
 out:
 	if (rc < 0)
@@ -1079,7 +1189,8 @@ int wdt_symstore_add(const struct wdt_symopts *opts, const char *src,
 	if (rc != 1) {
 		/* src changed while it was copied */
 		if (rc == 0)
-			wdt_err_set(err, WDT_CORRUPT, "%s: %s", src, w.notes);
+			wdt_err_set(err, WDT_CORRUPT, "%s: %s", src,
+				    notes_or(&w, "it changed while copied"));
 		rc = -1;
 		goto out;
 	}
@@ -1097,6 +1208,7 @@ int wdt_symstore_add(const struct wdt_symopts *opts, const char *src,
 out:
 	wdt_outfile_abort(of);
 	free(dir);
+	free(w.notes);
 	wdt_symstore_plan_free(&plan);
 	return rc;
 }

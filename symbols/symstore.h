@@ -29,17 +29,29 @@ struct wdt_symopts {
 	const char *symbol_path; /* --symbol-path; NULL: environment */
 	bool offline;		 /* never touch the network */
 	bool force;		 /* accept a local PDB whose GUID/age differ */
-	bool progress;		 /* progress bar on stderr when a terminal */
+	bool progress;		 /* progress line on stderr when a terminal */
 	long connect_timeout_s;
-	long timeout_s;		 /* whole transfer */
+	/*
+	 * --symbol-timeout: every download of one lookup together, retries
+	 * and back-off included; 0: no bound (connect and low-speed limits
+	 * still apply).
+	 */
+	long timeout_s;
 	long low_speed_time_s;	 /* abort when slower than low_speed_bytes/s */
 	long low_speed_bytes;
+	/* CLOCK_MONOTONIC ms when downloads must stop (set per lookup from
+	 * timeout_s); 0: wdt_download() starts the clock itself. */
+	int64_t deadline_ms;
 	int retries;		 /* extra attempts on transient errors */
 	long retry_delay_ms;	 /* first back-off, doubled each retry */
 	uint64_t max_bytes;	 /* size cap of one download */
 };
 
-/* Fill opts with the defaults (online, 3 retries, 512 MiB cap, …). */
+/*
+ * Fill opts with the defaults: online, connect within 15 s, abort below
+ * 1 KiB/s for 30 s, 300 s for all downloads of a lookup, 3 retries,
+ * 512 MiB cap.
+ */
 void wdt_symopts_init(struct wdt_symopts *opts);
 
 /*
@@ -101,6 +113,40 @@ void wdt_sympath_free(struct wdt_sympath *p);
 int wdt_symstore_find(const struct wdt_symopts *opts, const char *pdbname,
 		      const uint8_t guid[16], uint32_t age, char **path_out,
 		      struct wdt_err *err);
+
+/*
+ * What a failed lookup leaves for a note the user can act on. All heap
+ * strings (free with wdt_symstore_miss_free), any may be NULL.
+ */
+struct wdt_symstore_miss {
+	char *why;     /* each candidate refused and why, "; "-separated */
+	char *url;     /* where to download it: the first server of the
+			* symbol path, else Microsoft's */
+	char *save_as; /* where to file it so the same path finds it: the
+			* first server's cache, else the first store (the
+			* path `wdt symbols --add` uses) */
+};
+
+void wdt_symstore_miss_free(struct wdt_symstore_miss *m);
+
+/*
+ * wdt_symstore_find() that also fills *miss (when not NULL) on a miss,
+ * that is when it returns -1 with status NOT_FOUND; other failures leave
+ * it empty.
+ */
+int wdt_symstore_lookup(const struct wdt_symopts *opts, const char *pdbname,
+			const uint8_t guid[16], uint32_t age, char **path_out,
+			struct wdt_symstore_miss *miss, struct wdt_err *err);
+
+/*
+ * The one-line note for a miss, malloc'd (NULL when memory is short):
+ * "no PDB for NAME {GUID} age N (WHY)THEN; to use it, download URL and
+ * save it as PATH, or pass --pdb FILE". then (may be NULL) is inserted
+ * after the reason, e.g. ": continuing without it". Pure.
+ */
+char *wdt_symstore_miss_note(const char *pdbname, const uint8_t guid[16],
+			     uint32_t age, const struct wdt_symstore_miss *m,
+			     const char *then);
 
 /* Where a PDB would come from and go to, for `wdt symbols`. */
 struct wdt_symstore_plan {

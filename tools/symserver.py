@@ -8,6 +8,9 @@ Serves the tree under --root. The first path segment picks a behaviour:
   /flaky/...     503 on the first request for each path, then the file
   /cabonly/...   404 for every .pdb, else as /store/ (a server that has
                  only the compressed .pd_ of a PDB)
+  /hang/...      reads the request and never answers (bounded by
+                 --hang-seconds), as a server that accepts and stalls
+  /trickle/...   the file at --trickle-rate bytes a second
 Every request is logged as "METHOD PATH" to --log; the port is written to
 --port-file once the socket listens. Python standard library only.
 """
@@ -27,6 +30,8 @@ def main():
     ap.add_argument("--log", required=True)
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--stall-seconds", type=float, default=20.0)
+    ap.add_argument("--hang-seconds", type=float, default=60.0)
+    ap.add_argument("--trickle-rate", type=int, default=32768)
     args = ap.parse_args()
     root = os.path.realpath(args.root)
     lock = threading.Lock()
@@ -65,6 +70,10 @@ def main():
             parts = self.path.split("/", 2)
             mode = parts[1] if len(parts) > 1 else ""
             rest = parts[2] if len(parts) > 2 else ""
+            if mode == "hang":
+                time.sleep(args.hang_seconds)
+                self.close_connection = True
+                return
             if mode == "redirect":
                 self.send_body(302, b"", extra={"Location": "/store/" + rest})
                 return
@@ -78,7 +87,7 @@ def main():
             if mode == "cabonly" and rest.lower().endswith(".pdb"):
                 self.send_body(404, b"only the .pd_\n", "text/plain")
                 return
-            if mode not in ("store", "stall", "flaky", "cabonly"):
+            if mode not in ("store", "stall", "flaky", "cabonly", "trickle"):
                 self.send_body(404, b"no such store\n", "text/plain")
                 return
             full = self.local(rest)
@@ -94,6 +103,20 @@ def main():
                 self.wfile.write(body[: len(body) // 2])
                 self.wfile.flush()
                 time.sleep(args.stall_seconds)
+                self.close_connection = True
+                return
+            if mode == "trickle":
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                step = max(1, args.trickle_rate // 10)
+                try:
+                    for i in range(0, len(body), step):
+                        self.wfile.write(body[i:i + step])
+                        self.wfile.flush()
+                        time.sleep(0.1)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
                 self.close_connection = True
                 return
             self.send_body(200, body)

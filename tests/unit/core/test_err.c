@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <stdio.h>
 
 static void set_and_prefix(void **state)
 {
@@ -19,7 +20,7 @@ static void set_and_prefix(void **state)
 static void prefix_truncates_safely(void **state)
 {
 	struct wdt_err e;
-	char big[3000];
+	static char big[WDT_ERR_MSG_MAX + 1000];
 
 	(void)state;
 	memset(big, 'a', sizeof(big) - 1);
@@ -29,6 +30,26 @@ static void prefix_truncates_safely(void **state)
 	wdt_err_prefix(&e, "ctx");
 	assert_int_equal(strlen(e.msg), WDT_ERR_MSG_MAX - 1);
 	assert_memory_equal(e.msg, "ctx: aaa", 8);
+}
+
+/* A PATH_MAX path and a URL, prefixed twice, arrive whole. */
+static void path_and_url_fit(void **state)
+{
+	struct wdt_err e;
+	static char path[4096], want[WDT_ERR_MSG_MAX];
+
+	(void)state;
+	memset(path, 'p', sizeof(path) - 1);
+	path[0] = '/';
+	wdt_err_set(&e, WDT_NOT_FOUND, "save https://example.com/a/b/c as %s",
+		    path);
+	wdt_err_prefix(&e, "KdDebuggerDataBlock");
+	wdt_err_prefix(&e, "%s", path);
+	snprintf(want, sizeof(want),
+		 "%s: KdDebuggerDataBlock: save https://example.com/a/b/c as %s",
+		 path, path);
+	assert_string_equal(e.msg, want);
+	assert_int_equal(e.status, WDT_NOT_FOUND);
 }
 
 static void exit_codes_follow_the_table(void **state)
@@ -66,6 +87,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(set_and_prefix),
 		cmocka_unit_test(prefix_truncates_safely),
+		cmocka_unit_test(path_and_url_fit),
 		cmocka_unit_test(exit_codes_follow_the_table),
 		cmocka_unit_test(errno_maps_status),
 	};

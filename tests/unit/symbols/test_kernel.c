@@ -202,6 +202,17 @@ static void test_attempts(void **state)
 	assert_string_equal(buf, "one (first 1); three (third)");
 	wdt_attempts_summary(&a, "dtb", buf, 12);
 	assert_int_equal(strlen(buf), 11);
+	/* Details are heap strings: a long one arrives whole. */
+	{
+		static char path[4096];
+
+		memset(path, 'p', sizeof(path) - 1);
+		wdt_attempt_add(&a, "pdb", "symbol-path", false, "save as %s",
+				path);
+		assert_int_equal(strlen(a.v[a.n - 1].detail), 8 + 4095);
+	}
+	wdt_attempts_free(&a);
+	assert_int_equal(a.n, 0);
 }
 
 int main(void)

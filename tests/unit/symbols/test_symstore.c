@@ -354,6 +354,92 @@ static void test_offline_cold_cache(void **state)
 	assert_int_equal(log_lines(), before);
 }
 
+/* The miss: why, the server URL, the server's cache (where a download or
+ * `wdt symbols --add` files it). */
+static void test_lookup_miss(void **state)
+{
+	struct wdt_err err = { 0 };
+	struct wdt_symstore_miss m;
+	struct wdt_symopts o;
+	char sp[16384], want[16384], k[WDT_SYMSTORE_KEY_MAX], *path = NULL;
+
+	(void)state;
+	wdt_symstore_key(OTHER, 3, k);
+	/* a plain directory first: still the server's cache, as --add */
+	wdt_symopts_init(&o);
+	o.offline = true;
+	snprintf(sp, sizeof(sp), "%s/nowhere;srv*%s/c8*http://127.0.0.1:%d/store",
+		 work, work, port);
+	o.symbol_path = sp;
+	assert_int_equal(wdt_symstore_lookup(&o, "wdttest.pdb", OTHER, 3, &path,
+					     &m, &err),
+			 -1);
+	assert_int_equal(err.status, WDT_NOT_FOUND);
+	assert_string_equal(m.why, "offline, so nothing was downloaded");
+	snprintf(want, sizeof(want),
+		 "http://127.0.0.1:%d/store/wdttest.pdb/%s/wdttest.pdb", port, k);
+	assert_string_equal(m.url, want);
+	snprintf(want, sizeof(want), "%s/c8/wdttest.pdb/%s/wdttest.pdb", work, k);
+	assert_string_equal(m.save_as, want);
+	wdt_symstore_miss_free(&m);
+	assert_null(m.why);
+	/* no server at all: Microsoft's URL */
+	snprintf(sp, sizeof(sp), "%s/nowhere", work);
+	assert_int_equal(wdt_symstore_lookup(&o, "wdttest.pdb", OTHER, 3, &path,
+					     &m, &err),
+			 -1);
+	snprintf(want, sizeof(want), WDT_SYMSTORE_MSDL "/wdttest.pdb/%s/wdttest.pdb",
+		 k);
+	assert_string_equal(m.url, want);
+	assert_string_equal(m.why, "not in any store of the symbol path");
+	wdt_symstore_miss_free(&m);
+	/* found: the miss stays empty */
+	opts_for(&o, sp, sizeof(sp), "c1", "store/");
+	assert_int_equal(wdt_symstore_lookup(&o, "wdttest.pdb", guid, age, &path,
+					     &m, &err),
+			 0);
+	assert_null(m.why);
+	assert_null(m.url);
+	assert_null(m.save_as);
+	free(path);
+}
+
+static void test_miss_note(void **state)
+{
+	static char longp[4200];
+	struct wdt_symstore_miss m = { .why = "offline",
+				       .url = "https://h/x.pdb/K/x.pdb",
+				       .save_as = "/c/x.pdb/K/x.pdb" };
+	char *s, *want;
+	size_t n;
+
+	(void)state;
+	s = wdt_symstore_miss_note("x.pdb", OTHER, 3, &m, ": going on");
+	assert_string_equal(s, "no PDB for x.pdb "
+			       "{EFBEADDE-0201-0403-0506-0708090A0B0C} age 3 "
+			       "(offline): going on; to use it, download "
+			       "https://h/x.pdb/K/x.pdb and save it as "
+			       "/c/x.pdb/K/x.pdb, or pass --pdb FILE");
+	free(s);
+	/* without a place to save it */
+	m.save_as = NULL;
+	s = wdt_symstore_miss_note("x.pdb", OTHER, 3, &m, NULL);
+	assert_non_null(strstr(s, "(offline); to use it, pass --pdb FILE or "
+				  "download https://h/x.pdb/K/x.pdb"));
+	free(s);
+	/* a path longer than PATH_MAX arrives whole */
+	memset(longp, 'p', sizeof(longp) - 1);
+	longp[0] = '/';
+	m.save_as = longp;
+	s = wdt_symstore_miss_note("x.pdb", OTHER, 3, &m, NULL);
+	n = strlen(longp) + 64;
+	want = malloc(n);
+	snprintf(want, n, "save it as %s, or pass --pdb FILE", longp);
+	assert_non_null(strstr(s, want));
+	free(want);
+	free(s);
+}
+
 /* ---- local stores and resolution order ---- */
 
 static void test_local_stores(void **state)
@@ -846,6 +932,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_503_retried),
 		cmocka_unit_test(test_offline_cold_cache),
 		cmocka_unit_test(test_server_cab_only),
+		cmocka_unit_test(test_lookup_miss),
+		cmocka_unit_test(test_miss_note),
 	};
 
 	(void)argc;
