@@ -54,7 +54,7 @@ struct wdt_cmd {
 };
 
 /* Options every command has; ids below 0 are reserved for these. */
-enum { WDT_OPT_HELP = -1, WDT_OPT_JSON = -2 };
+enum { WDT_OPT_HELP = -1, WDT_OPT_JSON = -2, WDT_OPT_VERSION = -3 };
 
 /* Last value of option id, or NULL. */
 const char *wdt_ctx_opt(const struct wdt_ctx *ctx, int id);
