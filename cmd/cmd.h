@@ -36,6 +36,11 @@ struct wdt_ctx {
 	struct wdt_out *out; /* results; rendered to stdout on success */
 	struct wdt_err err;  /* set on failure */
 	const char *subject; /* file the error is about (may be NULL) */
+	/*
+	 * The command's data goes to standard output (`-o -`): the report
+	 * and any error, text or JSON, go to standard error instead.
+	 */
+	bool data_on_stdout;
 };
 
 struct wdt_cmd {

@@ -334,22 +334,23 @@ static int parse(struct wdt_ctx *ctx, int argc, char **argv)
 static void print_error(const struct wdt_ctx *ctx)
 {
 	const struct wdt_err *e = &ctx->err;
+	FILE *f = ctx->data_on_stdout ? stderr : stdout;
 
 	if (ctx->json) {
-		printf("{\n  \"schema\": \"wdt.%s/%d\",\n  \"wdt_version\": ",
-		       ctx->cmd->name, SCHEMA_VERSION);
-		wdt_json_string(stdout, WDT_VERSION);
-		printf(",\n  \"error\": {\n    \"status\": ");
-		wdt_json_string(stdout, wdt_status_name(e->status));
-		printf(",\n    \"exit_code\": %d,\n    \"file\": ",
-		       wdt_status_exit(e->status));
+		fprintf(f, "{\n  \"schema\": \"wdt.%s/%d\",\n  \"wdt_version\": ",
+			ctx->cmd->name, SCHEMA_VERSION);
+		wdt_json_string(f, WDT_VERSION);
+		fprintf(f, ",\n  \"error\": {\n    \"status\": ");
+		wdt_json_string(f, wdt_status_name(e->status));
+		fprintf(f, ",\n    \"exit_code\": %d,\n    \"file\": ",
+			wdt_status_exit(e->status));
 		if (ctx->subject)
-			wdt_json_string(stdout, ctx->subject);
+			wdt_json_string(f, ctx->subject);
 		else
-			fputs("null", stdout);
-		printf(",\n    \"message\": ");
-		wdt_json_string(stdout, e->msg);
-		printf("\n  }\n}\n");
+			fputs("null", f);
+		fprintf(f, ",\n    \"message\": ");
+		wdt_json_string(f, e->msg);
+		fprintf(f, "\n  }\n}\n");
 	}
 	/* The one-line error goes to stderr in both modes. */
 	if (ctx->subject)
@@ -402,7 +403,8 @@ static int run_cmd(const struct wdt_cmd *c, int argc, char **argv)
 		code = wdt_status_exit(ctx.err.status);
 	} else {
 		code = rc;
-		if (wdt_out_render(ctx.out, stdout, &ctx.err) < 0) {
+		if (wdt_out_render(ctx.out, ctx.data_on_stdout ? stderr : stdout,
+				   &ctx.err) < 0) {
 			fprintf(stderr, "wdt: %s\n", ctx.err.msg);
 			code = 4;
 		}

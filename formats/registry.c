@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include "formats/registry.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "formats/compressed.h"
 #include "formats/dmp.h"
@@ -250,9 +252,67 @@ struct wdt_image *wdt_image_open_source(struct wdt_source *src,
 	return img;
 }
 
+/*
+ * Standard input that cannot be read at random offsets: read what a probe
+ * needs to say what it holds and why it cannot be read from there. Every
+ * reader seeks (headers point at data anywhere; kernel discovery follows
+ * page tables across the image), so none is read from a pipe.
+ */
+static struct wdt_image *refuse_stdin(const char *kind, const char *format,
+				      struct wdt_err *err)
+{
+	uint8_t head[WDT_PROBE_HEAD];
+	size_t got = 0;
+	const struct wdt_format *fmt = format ? wdt_format_find(format) : NULL;
+
+	if (format && !fmt) {
+		wdt_err_set(err, WDT_USAGE,
+			    "unknown format '%s' (see --list-formats)", format);
+		return NULL;
+	}
+	if (strcmp(kind, "a terminal") == 0) {
+		wdt_err_set(err, WDT_USAGE,
+			    "standard input is a terminal; give an image file "
+			    "or redirect one (< FILE)");
+		return NULL;
+	}
+	while (!fmt && got < sizeof(head)) {
+		ssize_t n = read(STDIN_FILENO, head + got, sizeof(head) - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (!fmt && wdt_format_refuse(head, got, err) < 0) {
+		wdt_err_prefix(err, "standard input is %s", kind);
+		return NULL;
+	}
+	if (!fmt)
+		fmt = wdt_format_detect(head, got, got);
+	if (!fmt) {
+		wdt_err_set(err, WDT_UNSUPPORTED,
+			    "standard input is %s and %s; wdt reads images at "
+			    "random offsets: save it to a file first",
+			    kind, got ? "not a memory image wdt knows"
+				      : "empty");
+		return NULL;
+	}
+	wdt_err_set(err, WDT_UNSUPPORTED,
+		    "standard input is %s; %s needs random access: save it to "
+		    "a file first (cat > FILE) and give FILE",
+		    kind, fmt->name);
+	return NULL;
+}
+
 struct wdt_image *wdt_image_open(const char *path, const char *format,
 				 struct wdt_err *err)
 {
+	const char *kind;
+
+	if (strcmp(path, "-") == 0 && (kind = wdt_source_stdin_stream()))
+		return refuse_stdin(kind, format, err);
+
 	struct wdt_source *src = wdt_source_open_file(path, err);
 
 	if (!src)

@@ -2,7 +2,13 @@
 /* formats/registry.c: files that are not memory images, named. */
 #include "testutil.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/source.h"
 
 #include "formats/kdump.h"
 #include "formats/registry.h"
@@ -130,6 +136,98 @@ static void memory_images_pass(void **state)
 	free(m);
 }
 
+/*
+ * Child: stdin is a pipe fed len bytes of buf; open "-" and exit 0 when the
+ * error has status st and holds needle.
+ */
+static int stdin_child(const void *buf, size_t len, const char *format,
+		       enum wdt_status st, const char *needle)
+{
+	int pfd[2], status;
+	pid_t pid;
+
+	assert_int_equal(pipe(pfd), 0);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct wdt_err e;
+		dup2(pfd[0], STDIN_FILENO);
+		close(pfd[0]);
+		close(pfd[1]);
+		wdt_err_clear(&e);
+		_exit(!wdt_image_open("-", format, &e) && e.status == st &&
+			      strstr(e.msg, needle)
+		      ? 0
+		      : 1);
+	}
+	close(pfd[0]);
+	assert_int_equal(write(pfd[1], buf, len), (ssize_t)len);
+	close(pfd[1]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 99;
+}
+
+static void stdin_pipe_refused_by_name(void **state)
+{
+	uint8_t *m = with_magic(WDT_KDUMP_SIG, WDT_KDUMP_SIG_LEN);
+
+	(void)state;
+	assert_int_equal(stdin_child(m, 4096, NULL, WDT_UNSUPPORTED,
+				     "standard input is a pipe; kdump needs "
+				     "random access: save it to a file first"),
+			 0);
+	assert_int_equal(stdin_child(m, 4096, "raw", WDT_UNSUPPORTED,
+				     "pipe; raw needs random access"),
+			 0);
+	assert_int_equal(stdin_child(m, 4096, "nope", WDT_USAGE,
+				     "unknown format 'nope'"),
+			 0);
+	assert_int_equal(stdin_child("QEVM", 4, NULL, WDT_UNSUPPORTED,
+				     "standard input is a pipe: a QEMU "
+				     "migration stream"),
+			 0);
+	assert_int_equal(stdin_child("hi\n", 3, NULL, WDT_UNSUPPORTED,
+				     "pipe and not a memory image wdt knows"),
+			 0);
+	assert_int_equal(stdin_child("", 0, NULL, WDT_UNSUPPORTED,
+				     "pipe and empty"),
+			 0);
+	free(m);
+}
+
+static void stdin_file_is_read(void **state)
+{
+	char p[] = "/tmp/wdt-registry.XXXXXX";
+	int fd = mkstemp(p), status;
+	uint8_t *m = calloc(1, 8192);
+	pid_t pid;
+
+	(void)state;
+	assert_true(fd >= 0 && m);
+	m[4096] = 0x5a;
+	assert_int_equal(write(fd, m, 8192), 8192);
+	/* Whatever its position: a redirected file is read whole. */
+	lseek(fd, 100, SEEK_SET);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct wdt_err e;
+		uint8_t b;
+		dup2(fd, STDIN_FILENO);
+		struct wdt_image *img = wdt_image_open("-", NULL, &e);
+		_exit(img && !strcmp(img->fmt->name, "raw") &&
+			      wdt_image_read_phys(img, 4096, &b, 1, &e) == 0 &&
+			      b == 0x5a
+		      ? 0
+		      : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(fd);
+	unlink(p);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +236,8 @@ int main(void)
 		cmocka_unit_test(foreign_elf),
 		cmocka_unit_test(foreign_kdump),
 		cmocka_unit_test(memory_images_pass),
+		cmocka_unit_test(stdin_pipe_refused_by_name),
+		cmocka_unit_test(stdin_file_is_read),
 	};
 	return cmocka_run_group_tests_name("formats/registry", tests, NULL,
 					   NULL);
