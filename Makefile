@@ -187,7 +187,7 @@ lint-man:
 # where the docs are installed (DOCDIR).
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(DOCDIR)
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 0755 $(WDT) $(DESTDIR)$(BINDIR)/wdt
 	for c in $$($(WDT) --list-commands); do \
 		ln -sf wdt $(DESTDIR)$(BINDIR)/wdt-$$c; done
@@ -196,12 +196,18 @@ install: all
 			>$(DESTDIR)$(MANDIR)/man1/$${m#docs/} && \
 		chmod 0644 $(DESTDIR)$(MANDIR)/man1/$${m#docs/} || exit 1; done
 	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 completion/wdt.bash $(DESTDIR)$(BASHCOMPDIR)/wdt
+	for c in $$($(WDT) --list-commands); do \
+		ln -sf wdt $(DESTDIR)$(BASHCOMPDIR)/wdt-$$c; done
+	install -m 0644 completion/_wdt $(DESTDIR)$(ZSHCOMPDIR)/_wdt
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/wdt $(DESTDIR)$(BINDIR)/wdt-*
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard docs/*.1)))
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(wildcard docs/*.md)))
 	-rmdir $(DESTDIR)$(DOCDIR)
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/wdt $(DESTDIR)$(BASHCOMPDIR)/wdt-*
+	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_wdt
 
 clean:
 	rm -rf build/rel build/san build/libfuzzer build/demo build/bench
