@@ -84,7 +84,7 @@ FUZZ_REPLAY := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 # Commands that have a `wdt-<cmd>` argv[0] link; cmd/wdt.c is the truth,
 # `wdt --list-commands` prints them.
 .PHONY: all help check unit integration fuzz-replay fuzz demo bench install \
-	uninstall clean distclean deps lint-man
+	uninstall clean distclean deps lint-man readme-samples
 
 all: deps-check $(WDT)
 
@@ -95,6 +95,7 @@ help:
 	@echo 'make demo       make a sample QEMU dump and run wdt on it'
 	@echo 'make fuzz       run libFuzzer on every parser (FUZZ_SECONDS=60)'
 	@echo 'make bench      benchmarks; results in BENCHMARKS.md'
+	@echo 'make readme-samples   rewrite README samples from current output'
 	@echo 'make install    PREFIX=$(PREFIX) DESTDIR=… (binary, links, man pages,'
 	@echo '                docs, bash and zsh completion)'
 	@echo 'WERROR=1        warnings are errors (the default in make check only)'
@@ -179,6 +180,13 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@WDT=$(abspath $(WDT)) tools/bench.sh
 	@WDT=$(abspath $(WDT)) tools/bench-convert.sh
+
+# README's sample blocks (<!-- sample: FIXTURE -->) rewritten from the
+# output of the fixtures make demo uses; make check fails while they differ
+# (tests/integration/t0008-readme-samples.sh).
+readme-samples: deps
+	@$(MAKE) --no-print-directory all
+	@WDT=$(abspath $(WDT)) tools/readme-samples --update
 
 lint-man:
 	@for m in docs/*.1; do mandoc -T lint -W warning $$m || exit 1; done
