@@ -42,6 +42,10 @@ hint "$TMP/app.dmp" "a Windows user-mode minidump (MDMP)" "open it in WinDbg as 
 hint "$TMP/arm.elf" "an ELF core for AArch64 (e_machine 183)" "wdt reads dumps of x86 (x86-64 or i386) guests only"
 hint "$TMP/arm.kdump" "a kdump file of another architecture (machine 'aarch64')" "x86"
 
+expect_exit 3 "verify on a minidump" "$WDT" verify "$TMP/app.dmp"
+check "  ... says what it is" grep -qF "wdt: $TMP/app.dmp: not a readable DMP: a Windows user-mode minidump (MDMP)" <<<"$ERR"
+expect_exit 3 "verify on a libvirt save image" "$WDT" verify "$TMP/vm.save"
+check "  ... says what it is" grep -qF "not a readable DMP: a libvirt save image" <<<"$ERR"
 expect_exit 3 "--json: the hint is the error object" "$WDT" info --json "$TMP/vm.migr"
 check "  ... status unsupported, exit_code 3, the message" python3 -c '
 import json, sys; e = json.loads(sys.argv[1])["error"]
