@@ -36,6 +36,11 @@ struct wdt_ctx {
 	struct wdt_out *out; /* results; rendered to stdout on success */
 	struct wdt_err err;  /* set on failure */
 	const char *subject; /* file the error is about (may be NULL) */
+	/*
+	 * The command's data goes to standard output (`-o -`): the report
+	 * and any error, text or JSON, go to standard error instead.
+	 */
+	bool data_on_stdout;
 };
 
 struct wdt_cmd {
@@ -54,7 +59,7 @@ struct wdt_cmd {
 };
 
 /* Options every command has; ids below 0 are reserved for these. */
-enum { WDT_OPT_HELP = -1, WDT_OPT_JSON = -2 };
+enum { WDT_OPT_HELP = -1, WDT_OPT_JSON = -2, WDT_OPT_VERSION = -3 };
 
 /* Last value of option id, or NULL. */
 const char *wdt_ctx_opt(const struct wdt_ctx *ctx, int id);

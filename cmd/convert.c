@@ -31,7 +31,8 @@ enum {
 };
 
 static const struct wdt_opt convert_opts[] = {
-	{ "output", 'o', "FILE", "write to FILE (required; never the input)",
+	{ "output", 'o', "FILE",
+	  "write to FILE (required; never the input; - for standard output)",
 	  OPT_OUTPUT },
 	{ "out-format", 'O', "FMT",
 	  "dmp (default), raw (flat physical image) or elf (ELF core)",
@@ -136,8 +137,12 @@ static int convert_run(struct wdt_ctx *ctx)
 	const char *out = wdt_ctx_opt(ctx, OPT_OUTPUT);
 	const char *input = ctx->args[0];
 	bool want_pdb, quiet = wdt_ctx_flag(ctx, OPT_QUIET);
+	bool to_stdout = out && strcmp(out, "-") == 0;
+	const char *out_name = to_stdout ? "standard output" : out;
 	int out_fmt, rc = -1;
 
+	/* Before anything can fail: no report or error into the data. */
+	ctx->data_on_stdout = to_stdout;
 	if (parse_opts(ctx, &wo, &co, &out_fmt) < 0 ||
 	    wdt_cmd_kernel_opts(ctx, &ko, &so, &want_pdb) < 0)
 		return -1;
@@ -145,7 +150,7 @@ static int convert_run(struct wdt_ctx *ctx)
 	/* Refuse a bad output before any work. */
 	if (wdt_outfile_open(&of, out, &input, 1,
 			     wdt_ctx_flag(ctx, OPT_FORCE), &ctx->err) < 0)
-		return wdt_ctx_fail(ctx, out);
+		return wdt_ctx_fail(ctx, out_name);
 	if (wdt_ctx_flag(ctx, OPT_NO_SYNC))
 		wdt_outfile_set_sync(of, false);
 	img = wdt_cmd_open_image(ctx, OPT_FORMAT);
@@ -183,7 +188,7 @@ static int convert_run(struct wdt_ctx *ctx)
 		/* Reading errors are about the input, the rest the output. */
 		wdt_ctx_fail(ctx, ctx->err.status == WDT_OUTPUT ||
 					  ctx->err.status == WDT_USAGE
-				  ? out
+				  ? out_name
 				  : input);
 		goto out;
 	}
@@ -191,14 +196,15 @@ static int convert_run(struct wdt_ctx *ctx)
 	rc = -1;
 	if (wdt_outfile_commit(of, &ctx->err) < 0) {
 		of = NULL;
-		wdt_ctx_fail(ctx, out);
+		wdt_ctx_fail(ctx, out_name);
 		goto out;
 	}
 	of = NULL;
 
 	struct stat st;
-	uint64_t on_disk = stat(out, &st) == 0 ? (uint64_t)st.st_blocks * 512
-					       : 0;
+	uint64_t on_disk = !to_stdout && stat(out, &st) == 0
+				   ? (uint64_t)st.st_blocks * 512
+				   : 0;
 	struct wdt_out *o = ctx->out;
 	wdt_out_str(o, "input", "Input", input);
 	wdt_out_str(o, "input_format", "Input format", img->fmt->name);
@@ -214,7 +220,10 @@ static int convert_run(struct wdt_ctx *ctx)
 	wdt_out_u64(o, "pages", "Pages", res.pages);
 	wdt_out_u64(o, "zero_pages", "Zero pages", res.zero_pages);
 	wdt_out_size(o, "file_size", "File size", res.file_size);
-	wdt_out_size(o, "disk_usage", "On disk", on_disk);
+	if (to_stdout)
+		wdt_out_null(o, "disk_usage", "On disk");
+	else
+		wdt_out_size(o, "disk_usage", "On disk", on_disk);
 	if (out_fmt == 0) {
 		wdt_out_addr(o, "kernel_base", "Kernel base", k.base_va);
 		wdt_out_str(o, "dtb_method", "DTB found by", k.dtb_method);
@@ -248,7 +257,7 @@ static int convert_run(struct wdt_ctx *ctx)
 		struct wdt_dmp_hdr h;
 		if (wdt_dmp_parse_header(c.hdr, sizeof(c.hdr), &h,
 					 &ctx->err) < 0) {
-			wdt_ctx_fail(ctx, out);
+			wdt_ctx_fail(ctx, out_name);
 			goto out;
 		}
 		wdt_out_obj_begin(o, "header", "DMP header");
@@ -292,14 +301,19 @@ const struct wdt_cmd wdt_cmd_convert = {
 		"list.\nThe input is only read. FILE appears only when complete "
 		"(temporary file,\nthen rename); errors and Ctrl-C leave nothing "
 		"behind. Zero pages become\nholes unless --no-sparse. A progress "
-		"line is shown on a terminal.",
+		"line is shown on a terminal.\n-o - writes to standard output "
+		"(a pipe or a redirected file; not a terminal),\nin order: any "
+		"output format, holes as zeros, the report on standard error.\n"
+		"IMAGE - reads a file redirected to standard input; a pipe is "
+		"refused\n(every reader needs random access).",
 	.opts = convert_opts,
 	.examples =
 		"  $ virsh dump --memory-only --format kdump-zlib win10 guest.kdump\n"
 		"  $ wdt convert guest.kdump -o guest.dmp\n"
 		"  $ wdt convert --offline --symbol-path ~/symbols guest.elf -o guest.dmp\n"
 		"  $ wdt convert --type bitmap --json guest.elf -o guest.dmp\n"
-		"  $ wdt convert -O raw guest.kdump -o guest.raw\n",
+		"  $ wdt convert -O raw guest.kdump -o guest.raw\n"
+		"  $ wdt convert -q guest.elf -o - | ssh host 'cat > guest.dmp'\n",
 	.min_args = 1,
 	.max_args = 1,
 	.run = convert_run,

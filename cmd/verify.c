@@ -726,6 +726,10 @@ static int read_header(struct verify *v, struct wdt_source *src,
 		       WDT_DMP_VALID_DU64, vd);
 		wdt_put_le32(buf + 4, WDT_DMP_VALID_DU64);
 	}
+	/* A minidump or a save image given for a DMP: say what it is. */
+	if (wdt_le32(buf) != WDT_DMP_SIG_PAGE &&
+	    wdt_format_refuse(buf, got, err) < 0)
+		return wdt_err_prefix(err, "not a readable DMP");
 	if (wdt_dmp_parse_header(buf, got, &v->h, err) < 0)
 		return wdt_err_prefix(err, "not a readable DMP");
 	return 0;

@@ -31,6 +31,7 @@ static const struct wdt_opt common_opts[] = {
 	{ "help", 'h', NULL, "show this help and exit", WDT_OPT_HELP },
 	{ "json", 0, NULL, "print results (or the error) as one JSON object",
 	  WDT_OPT_JSON },
+	{ "version", 'V', NULL, "print the version and exit", WDT_OPT_VERSION },
 	{ 0 },
 };
 
@@ -146,7 +147,8 @@ static void main_help(FILE *f)
 	fprintf(f, "\nGeneral options:\n"
 		   "  -h, --help        this help; 'wdt help COMMAND' or "
 		   "'wdt COMMAND --help' for one command\n"
-		   "  --version         print the version\n"
+		   "  -V, --version     print the version (also after a "
+		   "command)\n"
 		   "\nEvery command takes --json. See man wdt.\n");
 }
 
@@ -204,6 +206,65 @@ static int unknown_option(const struct wdt_cmd *c, const char *typed)
 	return usage_error(c, "unknown option '--%s'%s", base, "");
 }
 
+/* Record one parsed option. Returns 0, 1 for help or version shown, 2. */
+static int take_opt(struct wdt_ctx *ctx, const struct wdt_opt *o,
+		    const char *val)
+{
+	if (o->id == WDT_OPT_HELP) {
+		cmd_help(stdout, ctx->cmd);
+		return 1;
+	}
+	if (o->id == WDT_OPT_VERSION) {
+		printf("wdt %s\n", WDT_VERSION);
+		return 1;
+	}
+	if (o->id == WDT_OPT_JSON) {
+		ctx->json = true;
+		return 0;
+	}
+	if (ctx->nopts >= WDT_MAX_OPTS)
+		return usage_error(ctx->cmd, "too many options%s%s", "", "");
+	ctx->opts[ctx->nopts].id = o->id;
+	ctx->opts[ctx->nopts].val = val;
+	ctx->nopts++;
+	return 0;
+}
+
+/* One word of short options, argv[*i] ("-qv", "-qoFILE", "-qo" FILE). */
+static int parse_shorts(struct wdt_ctx *ctx, const char *a, int argc,
+			char **argv, int *i)
+{
+	const struct wdt_cmd *c = ctx->cmd;
+
+	for (const char *p = a + 1; *p; p++) {
+		const struct wdt_opt *o = find_short(c, *p);
+		const char *val = NULL;
+		char s[2] = { *p, 0 };
+		int r;
+
+		if (!o) {
+			if (p == a + 1)
+				return usage_error(c, "unknown option '-%s'%s",
+						   s, "");
+			return usage_error(c, "unknown option '-%s' in '%s'",
+					   s, a);
+		}
+		if (o->arg) {
+			if (p[1])
+				val = p + 1;
+			else if (*i + 1 < argc)
+				val = argv[++*i];
+			else
+				return usage_error(c, "option '-%s' needs a value",
+						   s, "");
+		}
+		r = take_opt(ctx, o, val);
+		if (r != 0 || val)
+			return r;
+	}
+	return 0;
+}
+
 /* Returns 0 to run, 1 for help shown, 2 usage error. */
 static int parse(struct wdt_ctx *ctx, int argc, char **argv)
 {
@@ -247,37 +308,19 @@ static int parse(struct wdt_ctx *ctx, int argc, char **argv)
 						   o->name, "");
 			}
 		} else {
-			o = find_short(c, a[1]);
-			if (!o) {
-				char s[2] = { a[1], 0 };
-				return usage_error(c, "unknown option '-%s'%s", s, "");
-			}
-			if (o->arg) {
-				if (a[2])
-					val = a + 2;
-				else if (i + 1 < argc)
-					val = argv[++i];
-				else
-					return usage_error(c, "option '-%s' needs a value",
-							   (char[2]){ o->shortname, 0 }, "");
-			} else if (a[2]) {
-				return usage_error(c, "unexpected '%s' (combine no short options)%s",
-						   a, "");
-			}
-		}
-		if (o->id == WDT_OPT_HELP) {
-			cmd_help(stdout, c);
-			return 1;
-		}
-		if (o->id == WDT_OPT_JSON) {
-			ctx->json = true;
+			/*
+			 * Short options bundle as in getopt: -qv is -q -v, and
+			 * the last may take its value from the rest of the word
+			 * or the next one (-qoFILE, -qo FILE).
+			 */
+			int r = parse_shorts(ctx, a, argc, argv, &i);
+			if (r != 0)
+				return r;
 			continue;
 		}
-		if (ctx->nopts >= WDT_MAX_OPTS)
-			return usage_error(c, "too many options%s%s", "", "");
-		ctx->opts[ctx->nopts].id = o->id;
-		ctx->opts[ctx->nopts].val = val;
-		ctx->nopts++;
+		int r = take_opt(ctx, o, val);
+		if (r != 0)
+			return r;
 	}
 	if (ctx->nargs < c->min_args)
 		return usage_error(c, "missing %s", c->usage, "");
@@ -292,22 +335,23 @@ static int parse(struct wdt_ctx *ctx, int argc, char **argv)
 static void print_error(const struct wdt_ctx *ctx)
 {
 	const struct wdt_err *e = &ctx->err;
+	FILE *f = ctx->data_on_stdout ? stderr : stdout;
 
 	if (ctx->json) {
-		printf("{\n  \"schema\": \"wdt.%s/%d\",\n  \"wdt_version\": ",
-		       ctx->cmd->name, SCHEMA_VERSION);
-		wdt_json_string(stdout, WDT_VERSION);
-		printf(",\n  \"error\": {\n    \"status\": ");
-		wdt_json_string(stdout, wdt_status_name(e->status));
-		printf(",\n    \"exit_code\": %d,\n    \"file\": ",
-		       wdt_status_exit(e->status));
+		fprintf(f, "{\n  \"schema\": \"wdt.%s/%d\",\n  \"wdt_version\": ",
+			ctx->cmd->name, SCHEMA_VERSION);
+		wdt_json_string(f, WDT_VERSION);
+		fprintf(f, ",\n  \"error\": {\n    \"status\": ");
+		wdt_json_string(f, wdt_status_name(e->status));
+		fprintf(f, ",\n    \"exit_code\": %d,\n    \"file\": ",
+			wdt_status_exit(e->status));
 		if (ctx->subject)
-			wdt_json_string(stdout, ctx->subject);
+			wdt_json_string(f, ctx->subject);
 		else
-			fputs("null", stdout);
-		printf(",\n    \"message\": ");
-		wdt_json_string(stdout, e->msg);
-		printf("\n  }\n}\n");
+			fputs("null", f);
+		fprintf(f, ",\n    \"message\": ");
+		wdt_json_string(f, e->msg);
+		fprintf(f, "\n  }\n}\n");
 	}
 	/* The one-line error goes to stderr in both modes. */
 	if (ctx->subject)
@@ -360,7 +404,8 @@ static int run_cmd(const struct wdt_cmd *c, int argc, char **argv)
 		code = wdt_status_exit(ctx.err.status);
 	} else {
 		code = rc;
-		if (wdt_out_render(ctx.out, stdout, &ctx.err) < 0) {
+		if (wdt_out_render(ctx.out, ctx.data_on_stdout ? stderr : stdout,
+				   &ctx.err) < 0) {
 			fprintf(stderr, "wdt: %s\n", ctx.err.msg);
 			code = 4;
 		}
@@ -417,7 +462,7 @@ static int dispatch(int argc, char **argv)
 		main_help(stdout);
 		return 0;
 	}
-	if (strcmp(a, "--version") == 0) {
+	if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
 		printf("wdt %s\n", WDT_VERSION);
 		return 0;
 	}

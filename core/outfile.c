@@ -23,6 +23,9 @@ struct wdt_outfile {
 	int slot;	/* index in the live registry */
 	bool sync;
 	bool force;
+	bool stream;	/* "-": standard output, written in order */
+	off_t trunc_at; /* stream into a regular file: where we started */
+	bool seek_holes; /* ... not O_APPEND: holes skipped with lseek */
 	uint64_t size;	/* logical size: furthest write or hole */
 	uint64_t wend;	/* furthest byte actually written */
 	char *path;	/* final name */
@@ -39,6 +42,8 @@ struct wdt_outfile {
 static struct {
 	atomic_int used;
 	pid_t owner; /* a forked child must not remove its parent's file */
+	int fd;	     /* >= 0: standard output, cut back to trunc_at */
+	off_t trunc_at;
 	char path[PATH_MAX];
 } live[LIVE_MAX];
 
@@ -54,9 +59,15 @@ static void unlink_live(void)
 {
 	pid_t me = getpid();
 
-	for (int i = 0; i < LIVE_MAX; i++)
-		if (atomic_load(&live[i].used) && live[i].owner == me)
+	/* unlink() and ftruncate() are both async-signal-safe. */
+	for (int i = 0; i < LIVE_MAX; i++) {
+		if (!atomic_load(&live[i].used) || live[i].owner != me)
+			continue;
+		if (live[i].fd >= 0)
+			(void)!ftruncate(live[i].fd, live[i].trunc_at);
+		else
 			unlink(live[i].path);
+	}
 }
 
 /*
@@ -114,13 +125,19 @@ static void block_sigs(sigset_t *old)
 	pthread_sigmask(SIG_BLOCK, &s, old);
 }
 
-/* Called with live_lock held and the caught signals blocked. */
-static int live_add(const char *tmp)
+/*
+ * Called with live_lock held and the caught signals blocked. tmp: the
+ * file to remove; or fd >= 0: the file to cut back to trunc_at.
+ */
+static int live_add(const char *tmp, int fd, off_t trunc_at)
 {
 	for (int i = 0; i < LIVE_MAX; i++) {
 		if (atomic_load(&live[i].used))
 			continue;
-		snprintf(live[i].path, sizeof(live[i].path), "%s", tmp);
+		snprintf(live[i].path, sizeof(live[i].path), "%s",
+			 tmp ? tmp : "");
+		live[i].fd = fd;
+		live[i].trunc_at = trunc_at;
 		live[i].owner = getpid();
 		atomic_store(&live[i].used, 1);
 		if (nlive++ == 0) {
@@ -260,7 +277,7 @@ static int create_temp(struct wdt_outfile *of, struct wdt_err *err)
 		e = of->fd < 0 ? errno : 0;
 	}
 	if (of->fd >= 0) {
-		of->slot = live_add(of->tmp);
+		of->slot = live_add(of->tmp, -1, 0);
 		if (of->slot < 0) {
 			close(of->fd);
 			unlink(of->tmp);
@@ -279,14 +296,66 @@ static int create_temp(struct wdt_outfile *of, struct wdt_err *err)
 	return 0;
 }
 
+/*
+ * "-": standard output. Refused on a terminal (binary data) and when it
+ * is one of the inputs (`wdt convert x.elf -o - >>x.elf`). A regular file
+ * is remembered with its starting offset so that a failure or a signal
+ * cuts it back: partial output is never left there either. A pipe cannot
+ * be taken back; the reader sees a short stream and wdt's exit status.
+ */
+static int open_stream(struct wdt_outfile *of, const char *const *inputs,
+		       size_t ninputs, struct wdt_err *err)
+{
+	struct stat st, si;
+	sigset_t old;
+
+	if (fstat(STDOUT_FILENO, &st) < 0)
+		return wdt_err_set(err, WDT_OUTPUT, "standard output: %s",
+				   strerror(errno));
+	if (isatty(STDOUT_FILENO))
+		return wdt_err_set(err, WDT_USAGE,
+				   "is a terminal; redirect "
+				   "it (> FILE, | COMMAND) or give -o FILE");
+	for (size_t i = 0; i < ninputs; i++)
+		if (inputs[i] && stat(inputs[i], &si) == 0 &&
+		    si.st_dev == st.st_dev && si.st_ino == st.st_ino)
+			return wdt_err_set(err, WDT_USAGE,
+					   "is the input %s",
+					   inputs[i]);
+	of->fd = STDOUT_FILENO;
+	of->stream = true;
+	of->trunc_at = -1;
+	if (S_ISREG(st.st_mode)) {
+		int fl = fcntl(STDOUT_FILENO, F_GETFL);
+		off_t at = lseek(STDOUT_FILENO, 0, SEEK_CUR);
+		of->trunc_at = fl >= 0 && (fl & O_APPEND) ? st.st_size
+				: at >= 0 ? at : st.st_size;
+		/* Only over nothing: old bytes must not show through holes. */
+		of->seek_holes = fl >= 0 && !(fl & O_APPEND) && at >= 0 &&
+				 st.st_size <= at;
+	}
+	if (of->trunc_at < 0)
+		return 0;
+	pthread_mutex_lock(&live_lock);
+	install_handlers();
+	block_sigs(&old);
+	of->slot = live_add(NULL, STDOUT_FILENO, of->trunc_at);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_mutex_unlock(&live_lock);
+	if (of->slot < 0)
+		return wdt_err_set(err, WDT_OUTPUT, "too many open output files");
+	return 0;
+}
+
 int wdt_outfile_open(struct wdt_outfile **ofp, const char *path,
 		     const char *const *inputs, size_t ninputs, bool force,
 		     struct wdt_err *err)
 {
 	struct wdt_outfile *of;
+	bool stream = strcmp(path, "-") == 0;
 
 	*ofp = NULL;
-	if (check_target(path, inputs, ninputs, force, err) < 0)
+	if (!stream && check_target(path, inputs, ninputs, force, err) < 0)
 		return -1;
 	of = calloc(1, sizeof(*of));
 	if (!of)
@@ -300,7 +369,8 @@ int wdt_outfile_open(struct wdt_outfile **ofp, const char *path,
 		free(of);
 		return wdt_err_nomem(err);
 	}
-	if (create_temp(of, err) < 0) {
+	if (stream ? open_stream(of, inputs, ninputs, err) < 0
+		   : create_temp(of, err) < 0) {
 		free(of->tmp);
 		free(of->path);
 		free(of);
@@ -323,6 +393,11 @@ const char *wdt_outfile_path(const struct wdt_outfile *of)
 const char *wdt_outfile_temp_path(const struct wdt_outfile *of)
 {
 	return of->tmp;
+}
+
+bool wdt_outfile_is_stream(const struct wdt_outfile *of)
+{
+	return of->stream;
 }
 
 uint64_t wdt_outfile_size(const struct wdt_outfile *of)
@@ -351,6 +426,69 @@ static void raise_to(uint64_t *v, uint64_t to)
 		;
 }
 
+/* write() all of buf to the stream: pipes take it in pieces. */
+static int stream_put(struct wdt_outfile *of, const void *buf, size_t len,
+		      struct wdt_err *err)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t w = write(of->fd, p, len > (1u << 30) ? (1u << 30)
+							     : len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return wdt_err_set(err, WDT_OUTPUT,
+					   "writing at offset 0x%" PRIx64
+					   ": %s",
+					   of->wend,
+					   strerror(w < 0 ? errno : ENOSPC));
+		p += w;
+		len -= (size_t)w;
+		of->wend += (uint64_t)w;
+	}
+	return 0;
+}
+
+/* Zeros from the stream's position up to off (holes cannot be skipped). */
+static int stream_fill(struct wdt_outfile *of, uint64_t off,
+		       struct wdt_err *err)
+{
+	static const uint8_t zeros[1u << 16];
+
+	/* A redirected regular file stays sparse: skip, extend at commit. */
+	if (of->seek_holes && of->wend < off) {
+		if (lseek(of->fd, (off_t)(off - of->wend), SEEK_CUR) < 0)
+			return out_errno(errno, "seeking", err);
+		of->wend = off;
+		return 0;
+	}
+	while (of->wend < off) {
+		uint64_t n = off - of->wend;
+		if (stream_put(of, zeros, n < sizeof(zeros) ? (size_t)n
+							    : sizeof(zeros),
+			       err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int stream_write(struct wdt_outfile *of, uint64_t off,
+			const void *buf, size_t len, uint64_t end,
+			struct wdt_err *err)
+{
+	if (off < of->wend)
+		return wdt_err_set(err, WDT_INTERNAL,
+				   "writing at offset 0x%" PRIx64 " behind "
+				   "0x%" PRIx64 " on standard output, which "
+				   "is written in order",
+				   off, of->wend);
+	if (stream_fill(of, off, err) < 0 || stream_put(of, buf, len, err) < 0)
+		return -1;
+	raise_to(&of->size, end);
+	return 0;
+}
+
 int wdt_outfile_write_at(struct wdt_outfile *of, uint64_t off,
 			 const void *buf, size_t len, struct wdt_err *err)
 {
@@ -362,6 +500,8 @@ int wdt_outfile_write_at(struct wdt_outfile *of, uint64_t off,
 				   "writing at offset 0x%" PRIx64
 				   ": offset too large",
 				   off);
+	if (of->stream)
+		return stream_write(of, off, buf, len, end, err);
 	while (len > 0) {
 		size_t n = len > (1u << 30) ? (1u << 30) : len;
 		ssize_t w = pwrite(of->fd, p, n, (off_t)off);
@@ -438,10 +578,28 @@ static int install(struct wdt_outfile *of, bool noreplace,
 	return 0;
 }
 
+/* Stream: the trailing zeros, then fsync a regular file. Not closed. */
+static int stream_commit(struct wdt_outfile *of, struct wdt_err *err)
+{
+	int rc = stream_fill(of, of->size, err);
+
+	if (rc == 0 && of->seek_holes &&
+	    ftruncate(of->fd, of->trunc_at + (off_t)of->size) < 0)
+		rc = out_errno(errno, "extending", err);
+	if (rc == 0 && of->sync && of->trunc_at >= 0 && fsync(of->fd) < 0)
+		rc = out_errno(errno, "syncing", err);
+	if (rc < 0 && of->trunc_at >= 0)
+		(void)!ftruncate(of->fd, of->trunc_at);
+	release(of);
+	return rc;
+}
+
 int wdt_outfile_commit(struct wdt_outfile *of, struct wdt_err *err)
 {
 	int rc = -1;
 
+	if (of->stream)
+		return stream_commit(of, err);
 	if (of->size > of->wend && ftruncate(of->fd, (off_t)of->size) < 0)
 		out_errno(errno, "extending", err);
 	else if (of->sync && fsync(of->fd) < 0)
@@ -465,6 +623,12 @@ void wdt_outfile_abort(struct wdt_outfile *of)
 {
 	if (!of)
 		return;
+	if (of->stream) {
+		if (of->trunc_at >= 0)
+			(void)!ftruncate(of->fd, of->trunc_at);
+		release(of);
+		return;
+	}
 	if (of->fd >= 0)
 		close(of->fd);
 	unlink(of->tmp);

@@ -16,6 +16,13 @@
  * the error's subject), e.g. "x.dmp: exists; use --force to replace it".
  *
  * Not thread-safe per object: one thread writes one outfile.
+ *
+ * The path "-" is standard output, written in order (a stream): writes
+ * must come at increasing offsets, holes become zeros, there is no temp
+ * file, rename or --force. It is refused (USAGE) on a terminal and when it
+ * is one of the inputs; into a regular file (`> x.dmp`) a failure, abort or
+ * signal cuts the file back to where wdt started; into a pipe nothing can
+ * be taken back and the exit status tells (docs/output-safety.md).
  */
 #ifndef WDT_CORE_OUTFILE_H
 #define WDT_CORE_OUTFILE_H
@@ -42,7 +49,10 @@ int wdt_outfile_open(struct wdt_outfile **of, const char *path,
 		     const char *const *inputs, size_t ninputs, bool force,
 		     struct wdt_err *err);
 
-/* The temp file's descriptor (opened O_RDWR), for callers that need it. */
+/*
+ * The temp file's descriptor (opened O_RDWR), for callers that need it;
+ * STDOUT_FILENO for "-".
+ */
 int wdt_outfile_fd(const struct wdt_outfile *of);
 
 /* The final path (for messages). */
@@ -51,12 +61,17 @@ const char *wdt_outfile_path(const struct wdt_outfile *of);
 /*
  * The temp file's path, valid until commit/abort: for a caller that must
  * check the content by name before committing (e.g. a downloaded PDB).
+ * NULL for "-".
  */
 const char *wdt_outfile_temp_path(const struct wdt_outfile *of);
 
+/* Whether of is "-", standard output: write at increasing offsets only. */
+bool wdt_outfile_is_stream(const struct wdt_outfile *of);
+
 /*
  * Write len bytes at off (pwrite loop, EINTR retried, short writes
- * continued). Errors: OUTPUT "writing at offset 0x…: strerror".
+ * continued). Errors: OUTPUT "writing at offset 0x…: strerror"; on a
+ * stream, INTERNAL for an offset behind what was written.
  * write_at and hole may be called from several threads at once for
  * distinct ranges; everything else from one thread.
  */

@@ -119,6 +119,55 @@ static const struct wdt_source_ops file_ops = {
 	.close = file_close,
 };
 
+const char *wdt_source_stdin_stream(void)
+{
+	struct stat st;
+
+	if (fstat(STDIN_FILENO, &st) < 0)
+		return "closed";
+	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
+		return NULL;
+	if (isatty(STDIN_FILENO))
+		return "a terminal";
+	if (S_ISFIFO(st.st_mode))
+		return "a pipe";
+	if (S_ISSOCK(st.st_mode))
+		return "a socket";
+	if (S_ISDIR(st.st_mode))
+		return "a directory";
+	return "a character device";
+}
+
+static int open_path(const char *path, struct wdt_err *err)
+{
+	int fd;
+	const char *kind;
+
+	if (strcmp(path, "-") != 0) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			int e = errno;
+			if (e == ENOENT)
+				wdt_err_set(err, WDT_NOT_FOUND, "no such file");
+			else if (e == EACCES)
+				wdt_err_set(err, WDT_IO, "permission denied");
+			else
+				wdt_err_errno(err, e, "cannot open");
+		}
+		return fd;
+	}
+	/* "-": standard input, if it can be read at any offset. */
+	if ((kind = wdt_source_stdin_stream()))
+		return wdt_err_set(err, WDT_UNSUPPORTED,
+				   "standard input is %s; wdt reads images at "
+				   "random offsets: save it to a file first",
+				   kind);
+	fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		wdt_err_errno(err, errno, "standard input");
+	return fd;
+}
+
 struct wdt_source *wdt_source_open_file(const char *path, struct wdt_err *err)
 {
 	struct wdt_source *src;
@@ -126,18 +175,9 @@ struct wdt_source *wdt_source_open_file(const char *path, struct wdt_err *err)
 	struct stat st;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		if (e == ENOENT) {
-			wdt_err_set(err, WDT_NOT_FOUND, "no such file");
-		} else if (e == EACCES) {
-			wdt_err_set(err, WDT_IO, "permission denied");
-		} else {
-			wdt_err_errno(err, e, "cannot open");
-		}
+	fd = open_path(path, err);
+	if (fd < 0)
 		return NULL;
-	}
 	if (fstat(fd, &st) < 0) {
 		wdt_err_errno(err, errno, "cannot stat");
 		close(fd);

@@ -32,10 +32,19 @@ struct wdt_source {
 
 /*
  * Open a regular file read-only. Rejects directories and other
- * non-regular files with a clear message. The returned source is owned by
- * the caller (wdt_source_close).
+ * non-regular files with a clear message. "-" is standard input when it
+ * is a regular file or block device (`wdt info - < x.elf`: read at any
+ * offset, whatever its position); a pipe, socket or terminal is refused
+ * (UNSUPPORTED). The returned source is owned by the caller
+ * (wdt_source_close).
  */
 struct wdt_source *wdt_source_open_file(const char *path, struct wdt_err *err);
+
+/*
+ * What standard input is when it cannot be read at random offsets ("a
+ * pipe", "a socket", "a terminal", ...), or NULL when it can.
+ */
+const char *wdt_source_stdin_stream(void);
 
 /* A source over caller memory (not copied; must outlive the source). */
 struct wdt_source *wdt_source_open_mem(const void *buf, size_t len,

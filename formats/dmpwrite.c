@@ -579,6 +579,13 @@ int wdt_dmpw_body(struct wdt_image *img, const struct wdt_span *s, size_t n,
 	pthread_t th;
 	int rc;
 
+	if (par_ok(img) && wdt_outfile_is_stream(of)) {
+		/* Standard output takes the units in order: one worker. */
+		struct wdt_dmp_write_opts one = *o;
+		one.threads = 1;
+		return par_body(img, s, n, p, np, &one, of, done, zero_pages,
+				err);
+	}
 	if (par_ok(img))
 		return par_body(img, s, n, p, np, o, of, done, zero_pages, err);
 

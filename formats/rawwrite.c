@@ -87,8 +87,11 @@ int wdt_raw_write(struct wdt_image *img, const struct wdt_dmp_patch *p,
 		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		s[i].off = s[i].pa;
-		/* Gaps hold no memory: holes, or zeros when not sparse. */
-		if (!o->sparse && s[i].pa > prev)
+		/*
+		 * Gaps hold no memory: holes, or zeros when not sparse. A
+		 * stream writes them as zeros in order by itself.
+		 */
+		if (!o->sparse && !wdt_outfile_is_stream(of) && s[i].pa > prev)
 			rc = write_zeros(of, prev, s[i].pa - prev, err);
 		prev = s[i].pa + s[i].len;
 	}

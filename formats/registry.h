@@ -18,6 +18,15 @@ const struct wdt_format *wdt_format_detect(const uint8_t *head, size_t len,
 					   uint64_t size);
 
 /*
+ * Files that are not memory images but are often taken for one (QEMU
+ * migration streams and libvirt save images, Proxmox vmstate, Windows
+ * minidumps, ELF cores and kdumps of other architectures): -1 with status
+ * UNSUPPORTED and "WHAT IT IS: WHAT TO DO" when head is one, else 0.
+ * Image opening calls it before detection (not with a forced --format).
+ */
+int wdt_format_refuse(const uint8_t *head, size_t len, struct wdt_err *err);
+
+/*
  * Open path as an image. format: a name from the registry, or NULL to
  * detect. The image is owned by the caller (wdt_image_close). Errors are
  * about the file's content; the caller prefixes the file name.

@@ -9,7 +9,7 @@ libmspack-dev
 libcmocka-dev gcab
 qemu-system-x86 qemu-utils
 clang lld llvm libclang-rt-14-dev
-python3 mandoc makedumpfile python3-libkdumpfile
+python3 mandoc makedumpfile python3-libkdumpfile zsh
 lz4 gzip xxd"
 
 missing=""

@@ -38,7 +38,7 @@ PY
 patch "$SEED" "$TMP/class.elf" 4 09
 bad 3 "wrong ELF class" "$TMP/class.elf" "bad ELF class 9"
 patch "$SEED" "$TMP/mach.elf" 18 b700
-bad 3 "wrong machine (AArch64)" "$TMP/mach.elf" "machine 183 is not x86"
+bad 3 "wrong machine (AArch64)" "$TMP/mach.elf" "an ELF core for AArch64 (e_machine 183): wdt reads dumps of x86"
 # Program header 1 (first PT_LOAD, at e_phoff 192 + 56): p_offset huge.
 patch "$SEED" "$TMP/segeof.elf" $((192 + 56 + 8)) 00000000ffffff00
 bad 3 "segment beyond end of file" "$TMP/segeof.elf" "past the end of the file"

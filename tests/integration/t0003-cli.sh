@@ -18,12 +18,38 @@ expect_exit 2 "extra argument" "$WDT" info a b
 expect_exit 2 "option missing its value" "$WDT" info --format
 expect_exit 2 "unknown --format" "$WDT" info --format=nope "$TOP/tests/fuzz/corpus/elf/qemu72-4g-i386.elf"
 expect_exit 2 "bad number" "$WDT" read "$TOP/tests/fuzz/corpus/elf/qemu72-4g-i386.elf" 12q
+expect_exit 0 "wdt -V" "$WDT" -V
+check "  ... prints the version" grep -Eq '^wdt [0-9]+\.[0-9]+\.[0-9]+$' <<<"$OUT"
+# Short options bundle as with getopt(3); the last may take a value.
+SEED="$TOP/tests/fuzz/corpus/elf/qemu72-4g-i386.elf"
+expect_exit 0 "separate -f raw" "$WDT" info -f raw "$SEED"
+sep=$OUT
+expect_exit 0 "value glued: -fraw" "$WDT" info -fraw "$SEED"
+check "  ... same output" test "$sep" = "$OUT"
+expect_exit 2 "bundle -vf VALUE reaches -f" "$WDT" find-kernel -vf nope "$SEED"
+check "  ... -f got 'nope'" grep -q "unknown format 'nope'" <<<"$ERR"
+expect_exit 2 "bundle -vfVALUE reaches -f" "$WDT" find-kernel -vfnope "$SEED"
+check "  ... -f got 'nope'" grep -q "unknown format 'nope'" <<<"$ERR"
+expect_exit 3 "bundle -qvo FILE parses (then the input is missing)" \
+	"$WDT" convert -qvo "$TMP/b.dmp" "$TMP/missing.elf"
+check "  ... the error is about the input" grep -q "missing.elf: no such file" <<<"$ERR"
+check "  ... no output left" test ! -e "$TMP/b.dmp"
+expect_exit 2 "unknown letter inside a bundle" "$WDT" convert -qz -o "$TMP/b.dmp" "$SEED"
+check "  ... names -z and the bundle" grep -q "unknown option '-z' in '-qz'" <<<"$ERR"
+expect_exit 2 "bundle ending in an option without its value" "$WDT" convert -qo
+check "  ... says -o needs a value" grep -q "option '-o' needs a value" <<<"$ERR"
+expect_exit 0 "-hV: help wins (first)" "$WDT" info -hV
+check "  ... help text" grep -q '^usage: wdt info' <<<"$OUT"
 expect_exit 0 "--list-formats" "$WDT" info --list-formats
 check "  ... lists elf and raw" bash -c 'grep -q "^  elf " <<<"$1" && grep -q "^  raw " <<<"$1"' _ "$OUT"
 
 for c in $("$WDT" --list-commands); do
 	expect_exit 0 "wdt $c --help" "$WDT" "$c" --help
 	h1=$OUT
+	expect_exit 0 "wdt $c --version" "$WDT" "$c" --version
+	check "  ... the version" test "$OUT" = "$("$WDT" --version)"
+	expect_exit 0 "wdt $c -V" "$WDT" "$c" -V
+	check "  ... the version" test "$OUT" = "$("$WDT" --version)"
 	expect_exit 0 "wdt help $c" "$WDT" help "$c"
 	check "  ... same text as --help" test "$h1" = "$OUT"
 	ln -sf "$WDT" "$TMP/wdt-$c"

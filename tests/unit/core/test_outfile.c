@@ -392,6 +392,192 @@ static void signals_and_exit_remove_temp(void **state)
 	assert_null(get("sig.dmp"));
 }
 
+/* ---- "-": standard output, in forked children (fd 1 is replaced) ---- */
+
+/*
+ * Child with fd 1 = fd: open "-", write "abc" at 0, a hole to 8192, "xyz"
+ * at 8192, then how: 0 commit, 1 abort, 2 raise(SIGTERM), 3 write behind
+ * (must fail INTERNAL), 4 exit(3) without commit.
+ */
+static void stream_child(int fd, int how)
+{
+	struct wdt_outfile *of;
+	struct wdt_err e;
+
+	if (dup2(fd, STDOUT_FILENO) < 0)
+		_exit(10);
+	if (wdt_outfile_open(&of, "-", NULL, 0, false, &e) < 0 ||
+	    !wdt_outfile_is_stream(of) ||
+	    wdt_outfile_write_at(of, 0, "abc", 3, &e) < 0)
+		_exit(11);
+	wdt_outfile_hole(of, 3, 8189);
+	if (wdt_outfile_write_at(of, 8192, "xyz", 3, &e) < 0)
+		_exit(12);
+	wdt_outfile_hole(of, 8195, 5); /* trailing zeros up to 8200 */
+	if (how == 1) {
+		wdt_outfile_abort(of);
+		_exit(0);
+	}
+	if (how == 2)
+		raise(SIGTERM);
+	if (how == 3) {
+		int bad = wdt_outfile_write_at(of, 4096, "q", 1, &e) != -1 ||
+			  e.status != WDT_INTERNAL ||
+			  !strstr(e.msg, "behind 0x2003");
+		wdt_outfile_abort(of);
+		_exit(bad ? 13 : 0);
+	}
+	if (how == 4)
+		exit(3);
+	_exit(wdt_outfile_commit(of, &e) == 0 ? 0 : 14);
+}
+
+static int run_stream_child(int fd, int how)
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0)
+		stream_child(fd, how);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void expect_stream_bytes(const char *p, off_t start)
+{
+	struct stat st;
+	char b[8200];
+	int fd = open(p, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, start + 8200);
+	assert_int_equal(pread(fd, b, sizeof(b), start), (ssize_t)sizeof(b));
+	close(fd);
+	assert_memory_equal(b, "abc", 3);
+	for (size_t i = 3; i < 8192; i++)
+		assert_int_equal(b[i], 0);
+	assert_memory_equal(b + 8192, "xyz\0\0\0\0\0", 8);
+}
+
+static void stdout_into_a_file(void **state)
+{
+	char p[512];
+	int fd, status;
+
+	(void)state;
+	clean();
+	path(p, "out.raw");
+	/* `> out.raw`: written from offset 0, holes left sparse. */
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	status = run_stream_child(fd, 0);
+	close(fd);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	expect_stream_bytes(p, 0);
+	/* `>> out.raw` after "prefix": appended, zeros written. */
+	put("out.raw", "prefix");
+	fd = open(p, O_WRONLY | O_APPEND);
+	status = run_stream_child(fd, 0);
+	close(fd);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	expect_stream_bytes(p, 6);
+	/* Abort, a signal, exit without commit: cut back to "prefix". */
+	for (int how = 1; how <= 4; how++) {
+		put("out.raw", "prefix");
+		fd = open(p, how == 2 ? O_WRONLY | O_APPEND : O_WRONLY);
+		lseek(fd, 0, SEEK_END);
+		status = run_stream_child(fd, how);
+		close(fd);
+		if (how == 2)
+			assert_true(WIFSIGNALED(status) &&
+				    WTERMSIG(status) == SIGTERM);
+		else
+			assert_true(WIFEXITED(status) &&
+				    WEXITSTATUS(status) == (how == 4 ? 3 : 0));
+		assert_string_equal(get("out.raw"), "prefix");
+	}
+	assert_int_equal(hidden(), 0);
+}
+
+static void stdout_into_a_pipe(void **state)
+{
+	int pfd[2], status;
+	char b[8300];
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(pfd), 0);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		stream_child(pfd[1], 0);
+	}
+	close(pfd[1]);
+	while ((n = read(pfd[0], b + got, sizeof(b) - got)) > 0)
+		got += (size_t)n;
+	close(pfd[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* Holes came as zeros, in order. */
+	assert_int_equal(got, 8200);
+	assert_memory_equal(b, "abc", 3);
+	for (size_t i = 3; i < 8192; i++)
+		assert_int_equal(b[i], 0);
+	assert_memory_equal(b + 8192, "xyz", 3);
+	/* Writing behind the position is a bug, caught. */
+	assert_int_equal(pipe(pfd), 0);
+	status = run_stream_child(pfd[1], 3);
+	close(pfd[0]);
+	close(pfd[1]);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void stdout_refusals(void **state)
+{
+	char p[512];
+	struct wdt_outfile *of;
+	struct wdt_err e;
+	int fd, status;
+	pid_t pid;
+
+	(void)state;
+	clean();
+	put("in.elf", "input");
+	path(p, "in.elf");
+	fd = open(p, O_WRONLY | O_APPEND);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		const char *in = p;
+		dup2(fd, STDOUT_FILENO);
+		_exit(wdt_outfile_open(&of, "-", &in, 1, true, &e) == -1 &&
+			      e.status == WDT_USAGE &&
+			      strstr(e.msg, "is the input")
+		      ? 0
+		      : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(fd);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_string_equal(get("in.elf"), "input");
+	/* A closed standard output is an OUTPUT error. */
+	pid = fork();
+	if (pid == 0) {
+		close(STDOUT_FILENO);
+		_exit(wdt_outfile_open(&of, "-", NULL, 0, false, &e) == -1 &&
+			      e.status == WDT_OUTPUT
+		      ? 0
+		      : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -404,6 +590,9 @@ int main(void)
 		cmocka_unit_test(holes_extend_at_commit),
 		cmocka_unit_test(file_size_limit_is_efbig),
 		cmocka_unit_test(signals_and_exit_remove_temp),
+		cmocka_unit_test(stdout_into_a_file),
+		cmocka_unit_test(stdout_into_a_pipe),
+		cmocka_unit_test(stdout_refusals),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
