@@ -8,7 +8,10 @@ set -o pipefail
 : "${BUILD:?BUILD must point at the build directory}"
 need make mandoc col
 D=$TMP/dest
-mk() { make --no-print-directory -C "$TOP" BUILD="$BUILD" WDT="$WDT" "$@"; }
+# A make of its own: under `make check` the parent's variables (WERROR=1)
+# would reach it through MAKEFLAGS and hide what a plain build does.
+mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u WERROR -u CHECK_WERROR \
+	make --no-print-directory -C "$TOP" BUILD="$BUILD" WDT="$WDT" "$@"; }
 
 expect_exit 0 "make install PREFIX=/usr DESTDIR=…" mk install PREFIX=/usr DESTDIR="$D"
 check "  ... bin/wdt" test -x "$D/usr/bin/wdt"
