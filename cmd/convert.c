@@ -211,11 +211,11 @@ static int convert_run(struct wdt_ctx *ctx)
 	wdt_out_str(o, "output", "Output", out);
 	wdt_out_str(o, "output_format", "Output format",
 		    out_fmt == 0 ? "dmp" : out_fmt == 1 ? "raw" : "elf");
-	if (out_fmt == 0)
+	if (out_fmt == 0) {
+		wdt_out_u64(o, "dump_type", "DumpType", res.dump_type);
 		wdt_out_str(o, "dump_type_name", "Dump type",
-			    res.dump_type == WDT_DUMP_TYPE_FULL
-				    ? "full (1)"
-				    : "bitmap full (5)");
+			    wdt_dmp_type_name(res.dump_type));
+	}
 	wdt_out_u64(o, "runs", "Runs", res.nruns);
 	wdt_out_u64(o, "pages", "Pages", res.pages);
 	wdt_out_u64(o, "zero_pages", "Zero pages", res.zero_pages);
@@ -225,11 +225,11 @@ static int convert_run(struct wdt_ctx *ctx)
 	else
 		wdt_out_size(o, "disk_usage", "On disk", on_disk);
 	if (out_fmt == 0) {
-		wdt_out_addr(o, "kernel_base", "Kernel base", k.base_va);
-		wdt_out_str(o, "dtb_method", "DTB found by", k.dtb_method);
-		wdt_out_str(o, "kdbg_method", "KDBG found by", d.method);
-		wdt_out_bool(o, "kdbg_was_encoded", "KDBG was encoded",
-			     d.encoded);
+		/* The same objects as find-kernel and kdbg print. */
+		wdt_cmd_out_kernel(o, &k);
+		wdt_out_obj_begin(o, "kdbg", "KdDebuggerDataBlock");
+		wdt_cmd_out_kdbg_found(o, &d, &k);
+		wdt_out_obj_end(o);
 		wdt_out_bool(o, "pdb_used", "PDB used", d.pdb_used);
 		struct wdt_cmd_pdb p = wdt_cmd_pdb_of(&d, want_pdb);
 		wdt_cmd_out_pdb(o, &p);
@@ -247,11 +247,8 @@ static int convert_run(struct wdt_ctx *ctx)
 				     "Header context CPU");
 		wdt_cmd_out_bugcheck(o, &bc);
 		wdt_out_arr_begin(o, "notes", "Notes");
-		for (size_t i = 0; i < c.nnotes; i++) {
-			wdt_out_obj_begin(o, NULL, NULL);
-			wdt_out_str(o, "note", "Note", c.notes[i]);
-			wdt_out_obj_end(o);
-		}
+		for (size_t i = 0; i < c.nnotes; i++)
+			wdt_out_str(o, NULL, NULL, c.notes[i]);
 		wdt_out_arr_end(o);
 		/* Report the header as written, through the DMP parser. */
 		struct wdt_dmp_hdr h;

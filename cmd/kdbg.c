@@ -44,27 +44,8 @@ static void out_fields(struct wdt_out *o, const char *key, const char *label,
 static void out_kdbg(struct wdt_out *o, const struct wdt_kdbg *d,
 		     const struct wdt_kernel *k)
 {
-	uint64_t pa = 0, ps;
-	struct wdt_err e;
-
 	wdt_out_obj_begin(o, "kdbg", "KdDebuggerDataBlock");
-	wdt_out_addr(o, "va", "Address", d->va);
-	if (wdt_vtop(&k->vas, d->va, &pa, &ps, &e) == 0)
-		wdt_out_addr(o, "pa", "Physical", pa);
-	else
-		wdt_out_null(o, "pa", "Physical");
-	wdt_out_hex(o, "size", "Size", d->size);
-	wdt_out_bool(o, "encoded", "Encoded in memory", d->encoded);
-	wdt_out_str(o, "method", "Found by", d->method);
-	wdt_out_bool(o, "pdb_used", "PDB used", d->pdb_used);
-	if (d->pdb_path)
-		wdt_out_str(o, "pdb", "PDB", d->pdb_path);
-	else
-		wdt_out_null(o, "pdb", "PDB");
-	if (d->pdb_note)
-		wdt_out_str(o, "pdb_note", "Why no PDB", d->pdb_note);
-	else
-		wdt_out_null(o, "pdb_note", "Why no PDB");
+	wdt_cmd_out_kdbg_found(o, d, k);
 	wdt_out_obj_begin(o, "keys", "Decoding keys");
 	wdt_out_hex(o, "ki_wait_never", "KiWaitNever", d->wait_never);
 	wdt_out_hex(o, "ki_wait_always", "KiWaitAlways", d->wait_always);
@@ -147,8 +128,7 @@ static int kdbg_run(struct wdt_ctx *ctx)
 	}
 	wdt_out_str(ctx->out, "file", "File", img->path);
 	wdt_out_str(ctx->out, "format", "Format", img->fmt->name);
-	wdt_out_addr(ctx->out, "kernel_base", "Kernel base", k.base_va);
-	wdt_out_addr(ctx->out, "dtb", "Directory table base", k.vas.dtb);
+	wdt_cmd_out_kernel(ctx->out, &k);
 	out_kdbg(ctx->out, &d, &k);
 	if (wdt_cmd_bugcheck(ctx, &k, &d, &bc) < 0)
 		goto out;

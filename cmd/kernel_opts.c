@@ -245,7 +245,7 @@ void wdt_cmd_out_kernel(struct wdt_out *o, const struct wdt_kernel *k)
 	wdt_out_addr(o, "base_va", "Base (virtual)", k->base_va);
 	wdt_out_addr(o, "base_pa", "Base (physical)", k->base_pa);
 	wdt_out_str(o, "method", "Found by", k->base_method);
-	wdt_out_hex(o, "size_of_image", "SizeOfImage", k->size_of_image);
+	wdt_out_u64_hex(o, "size_of_image", "SizeOfImage", k->size_of_image);
 	wdt_out_hex(o, "timestamp", "TimeDateStamp", k->timestamp);
 	wdt_out_str(o, "exe_key", "Image store key", k->exe_key);
 	if (k->have_cv) {
@@ -261,6 +261,31 @@ void wdt_cmd_out_kernel(struct wdt_out *o, const struct wdt_kernel *k)
 		wdt_out_null(o, "pdb_name", "PDB");
 	}
 	wdt_out_obj_end(o);
+}
+
+void wdt_cmd_out_kdbg_found(struct wdt_out *o, const struct wdt_kdbg *d,
+			    const struct wdt_kernel *k)
+{
+	uint64_t pa = 0, ps;
+	struct wdt_err e;
+
+	wdt_out_addr(o, "va", "Address", d->va);
+	if (wdt_vtop(&k->vas, d->va, &pa, &ps, &e) == 0)
+		wdt_out_addr(o, "pa", "Physical", pa);
+	else
+		wdt_out_null(o, "pa", "Physical");
+	wdt_out_u64_hex(o, "size", "Size", d->size);
+	wdt_out_bool(o, "encoded", "Encoded in memory", d->encoded);
+	wdt_out_str(o, "method", "Found by", d->method);
+	wdt_out_bool(o, "pdb_used", "PDB used", d->pdb_used);
+	if (d->pdb_path)
+		wdt_out_str(o, "pdb", "PDB", d->pdb_path);
+	else
+		wdt_out_null(o, "pdb", "PDB");
+	if (d->pdb_note)
+		wdt_out_str(o, "pdb_note", "Why no PDB", d->pdb_note);
+	else
+		wdt_out_null(o, "pdb_note", "Why no PDB");
 }
 
 void wdt_cmd_out_attempts(struct wdt_ctx *ctx, const struct wdt_kernel *k)

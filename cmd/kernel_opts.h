@@ -115,6 +115,12 @@ void wdt_cmd_out_bugcheck(struct wdt_out *o, const struct wdt_bugcheck *bc);
 
 /* "dtb" and "kernel" objects. */
 void wdt_cmd_out_kernel(struct wdt_out *o, const struct wdt_kernel *k);
+/*
+ * How KdDebuggerDataBlock was found (va, pa, size, encoded, method, PDB),
+ * as members of the current object: `kdbg` of `wdt kdbg` and `convert`.
+ */
+void wdt_cmd_out_kdbg_found(struct wdt_out *o, const struct wdt_kdbg *d,
+			    const struct wdt_kernel *k);
 /* "attempts" array: always in JSON, in text only with -v. */
 void wdt_cmd_out_attempts(struct wdt_ctx *ctx, const struct wdt_kernel *k);
 

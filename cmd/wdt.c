@@ -12,7 +12,7 @@
 
 #include "cmd/cmd.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 /* The commands `wdt --help` lists: only those that work. */
 static const struct wdt_cmd *const commands[] = {
@@ -178,17 +178,47 @@ static const struct wdt_opt *find_short(const struct wdt_cmd *c, char ch)
 	return NULL;
 }
 
-static int usage_error(const struct wdt_cmd *c, const char *fmt,
+static void print_json_error(FILE *f, const char *cmd, enum wdt_status st,
+			     const char *subject, const char *msg)
+{
+	fprintf(f, "{\n  \"schema\": \"wdt.%s/%d\",\n  \"wdt_version\": ",
+		cmd, SCHEMA_VERSION);
+	wdt_json_string(f, WDT_VERSION);
+	fprintf(f, ",\n  \"error\": {\n    \"status\": ");
+	wdt_json_string(f, wdt_status_name(st));
+	fprintf(f, ",\n    \"exit_code\": %d,\n    \"file\": ",
+		wdt_status_exit(st));
+	if (subject)
+		wdt_json_string(f, subject);
+	else
+		fputs("null", f);
+	fprintf(f, ",\n    \"message\": ");
+	wdt_json_string(f, msg);
+	fprintf(f, "\n  }\n}\n");
+}
+
+/*
+ * A usage error found while parsing: the line and the hint on stderr, and
+ * with --json anywhere among the options (ctx->json, set before parsing)
+ * the error object on stdout as for every other error.
+ */
+static int usage_error(const struct wdt_ctx *ctx, const char *fmt,
 		       const char *a, const char *b)
 {
-	fprintf(stderr, "wdt %s: ", c->name);
-	fprintf(stderr, fmt, a, b);
-	fprintf(stderr, "\nTry 'wdt %s --help'.\n", c->name);
+	const struct wdt_cmd *c = ctx->cmd;
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, a, b);
+	if (ctx->json)
+		print_json_error(stdout, c->name, WDT_USAGE, NULL, msg);
+	fprintf(stderr, "wdt %s: %s\nTry 'wdt %s --help'.\n", c->name, msg,
+		c->name);
 	return 2;
 }
 
-static int unknown_option(const struct wdt_cmd *c, const char *typed)
+static int unknown_option(const struct wdt_ctx *ctx, const char *typed)
 {
+	const struct wdt_cmd *c = ctx->cmd;
 	const char *names[WDT_MAX_OPTS + 4];
 	size_t n = 0;
 	const struct wdt_opt *tabs[2] = { c->opts, common_opts };
@@ -201,9 +231,9 @@ static int unknown_option(const struct wdt_cmd *c, const char *typed)
 	snprintf(base, sizeof(base), "%.*s", (int)strcspn(typed, "="), typed);
 	const char *s = suggest(base, names, n);
 	if (s)
-		return usage_error(c, "unknown option '--%s'; did you mean '--%s'?",
+		return usage_error(ctx, "unknown option '--%s'; did you mean '--%s'?",
 				   base, s);
-	return usage_error(c, "unknown option '--%s'%s", base, "");
+	return usage_error(ctx, "unknown option '--%s'%s", base, "");
 }
 
 /* Record one parsed option. Returns 0, 1 for help or version shown, 2. */
@@ -223,7 +253,7 @@ static int take_opt(struct wdt_ctx *ctx, const struct wdt_opt *o,
 		return 0;
 	}
 	if (ctx->nopts >= WDT_MAX_OPTS)
-		return usage_error(ctx->cmd, "too many options%s%s", "", "");
+		return usage_error(ctx, "too many options%s%s", "", "");
 	ctx->opts[ctx->nopts].id = o->id;
 	ctx->opts[ctx->nopts].val = val;
 	ctx->nopts++;
@@ -244,9 +274,9 @@ static int parse_shorts(struct wdt_ctx *ctx, const char *a, int argc,
 
 		if (!o) {
 			if (p == a + 1)
-				return usage_error(c, "unknown option '-%s'%s",
+				return usage_error(ctx, "unknown option '-%s'%s",
 						   s, "");
-			return usage_error(c, "unknown option '-%s' in '%s'",
+			return usage_error(ctx, "unknown option '-%s' in '%s'",
 					   s, a);
 		}
 		if (o->arg) {
@@ -255,7 +285,7 @@ static int parse_shorts(struct wdt_ctx *ctx, const char *a, int argc,
 			else if (*i + 1 < argc)
 				val = argv[++*i];
 			else
-				return usage_error(c, "option '-%s' needs a value",
+				return usage_error(ctx, "option '-%s' needs a value",
 						   s, "");
 		}
 		r = take_opt(ctx, o, val);
@@ -270,6 +300,16 @@ static int parse(struct wdt_ctx *ctx, int argc, char **argv)
 {
 	const struct wdt_cmd *c = ctx->cmd;
 	bool only_args = false;
+
+	/*
+	 * --json anywhere before "--" decides the form of the errors found
+	 * below, even one in an earlier word (wdt info --bad --json).
+	 * An option's value that is literally "--json" counts too: a
+	 * harmless over-approximation.
+	 */
+	for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			ctx->json = true;
 
 	ctx->args = calloc((size_t)argc + 1, sizeof(char *));
 	if (!ctx->args) {
@@ -294,17 +334,17 @@ static int parse(struct wdt_ctx *ctx, int argc, char **argv)
 			size_t len = eq ? (size_t)(eq - name) : strlen(name);
 			o = find_long(c, name, len);
 			if (!o)
-				return unknown_option(c, name);
+				return unknown_option(ctx, name);
 			if (o->arg) {
 				if (eq)
 					val = eq + 1;
 				else if (i + 1 < argc)
 					val = argv[++i];
 				else
-					return usage_error(c, "option '--%s' needs a value (%s)",
+					return usage_error(ctx, "option '--%s' needs a value (%s)",
 							   o->name, o->arg);
 			} else if (eq) {
-				return usage_error(c, "option '--%s' takes no value%s",
+				return usage_error(ctx, "option '--%s' takes no value%s",
 						   o->name, "");
 			}
 		} else {
@@ -323,9 +363,9 @@ static int parse(struct wdt_ctx *ctx, int argc, char **argv)
 			return r;
 	}
 	if (ctx->nargs < c->min_args)
-		return usage_error(c, "missing %s", c->usage, "");
+		return usage_error(ctx, "missing %s", c->usage, "");
 	if (c->max_args >= 0 && ctx->nargs > c->max_args)
-		return usage_error(c, "unexpected argument '%s'%s",
+		return usage_error(ctx, "unexpected argument '%s'%s",
 				   ctx->args[c->max_args], "");
 	return 0;
 }
@@ -337,22 +377,9 @@ static void print_error(const struct wdt_ctx *ctx)
 	const struct wdt_err *e = &ctx->err;
 	FILE *f = ctx->data_on_stdout ? stderr : stdout;
 
-	if (ctx->json) {
-		fprintf(f, "{\n  \"schema\": \"wdt.%s/%d\",\n  \"wdt_version\": ",
-			ctx->cmd->name, SCHEMA_VERSION);
-		wdt_json_string(f, WDT_VERSION);
-		fprintf(f, ",\n  \"error\": {\n    \"status\": ");
-		wdt_json_string(f, wdt_status_name(e->status));
-		fprintf(f, ",\n    \"exit_code\": %d,\n    \"file\": ",
-			wdt_status_exit(e->status));
-		if (ctx->subject)
-			wdt_json_string(f, ctx->subject);
-		else
-			fputs("null", f);
-		fprintf(f, ",\n    \"message\": ");
-		wdt_json_string(f, e->msg);
-		fprintf(f, "\n  }\n}\n");
-	}
+	if (ctx->json)
+		print_json_error(f, ctx->cmd->name, e->status, ctx->subject,
+				 e->msg);
 	/* The one-line error goes to stderr in both modes. */
 	if (ctx->subject)
 		fprintf(stderr, "wdt: %s: %s\n", ctx->subject, e->msg);

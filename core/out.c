@@ -204,6 +204,16 @@ void wdt_out_hex(struct wdt_out *o, const char *key, const char *label,
 	val(o, key, label, b, b, true);
 }
 
+void wdt_out_u64_hex(struct wdt_out *o, const char *key, const char *label,
+		     uint64_t v)
+{
+	char t[32], j[32];
+
+	snprintf(t, sizeof(t), "0x%" PRIx64, v);
+	snprintf(j, sizeof(j), "%" PRIu64, v);
+	val(o, key, label, t, j, false);
+}
+
 void wdt_out_size(struct wdt_out *o, const char *key, const char *label,
 		  uint64_t bytes)
 {

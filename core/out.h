@@ -44,6 +44,12 @@ void wdt_out_addr(struct wdt_out *o, const char *key, const char *label,
 /* A hex value without padding: "0x1f" (JSON string). */
 void wdt_out_hex(struct wdt_out *o, const char *key, const char *label,
 		 uint64_t v);
+/*
+ * A size or count the format's documents give in hex (SizeOfImage,
+ * Header.Size, PageCount): a JSON number, "0x1f" in text.
+ */
+void wdt_out_u64_hex(struct wdt_out *o, const char *key, const char *label,
+		     uint64_t v);
 /* A byte count: JSON number; text "4294967296 (4.0 GiB)". */
 void wdt_out_size(struct wdt_out *o, const char *key, const char *label,
 		  uint64_t bytes);

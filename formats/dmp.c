@@ -643,7 +643,7 @@ static void out_body(struct wdt_out *o, const struct dmp *d,
 			wdt_out_obj_begin(o, NULL, NULL);
 			wdt_out_hex(o, "base_page", "BasePage",
 				    h->runs[i].base_page);
-			wdt_out_hex(o, "page_count", "PageCount",
+			wdt_out_u64_hex(o, "page_count", "PageCount",
 				    h->runs[i].page_count);
 			wdt_out_obj_end(o);
 		}
@@ -668,7 +668,7 @@ static void out_body(struct wdt_out *o, const struct dmp *d,
 	}
 	if (d->have_rdmp) {
 		wdt_out_obj_begin(o, "rdmp", "RDMP header");
-		wdt_out_hex(o, "metadata_size", "MetadataSize",
+		wdt_out_u64_hex(o, "metadata_size", "MetadataSize",
 			    d->rdmp_metadata);
 		wdt_out_hex(o, "first_page", "FirstPageOffset",
 			    d->rdmp_first_page);
@@ -730,11 +730,8 @@ void wdt_dmp_out_header(struct wdt_out *o, const struct wdt_dmp_hdr *h)
 	wdt_out_u64(o, "number_processors", "NumberProcessors", h->nprocs);
 	wdt_out_hex(o, "bugcheck_code", "BugCheckCode", h->bugcheck_code);
 	wdt_out_arr_begin(o, "bugcheck_parameters", "BugCheckParameters");
-	for (int i = 0; i < 4; i++) {
-		wdt_out_obj_begin(o, NULL, NULL);
-		wdt_out_addr(o, "value", "Value", h->bugcheck_params[i]);
-		wdt_out_obj_end(o);
-	}
+	for (int i = 0; i < 4; i++)
+		wdt_out_addr(o, NULL, NULL, h->bugcheck_params[i]);
 	wdt_out_arr_end(o);
 	wdt_out_str(o, "version_user", "VersionUser", h->version_user);
 	wdt_out_addr(o, "kd_debugger_data_block", "KdDebuggerDataBlock",

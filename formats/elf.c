@@ -505,7 +505,7 @@ static void elf_describe(struct wdt_image *img, struct wdt_out *o)
 	wdt_out_bool(o, "pn_xnum", "PN_XNUM", ei->xnum);
 	wdt_out_u64(o, "loads", "PT_LOAD segments", ei->nloads);
 	wdt_out_hex(o, "note_offset", "Note offset", ei->note_off);
-	wdt_out_hex(o, "note_size", "Note size", ei->note_size);
+	wdt_out_u64_hex(o, "note_size", "Note size", ei->note_size);
 	wdt_out_obj_end(o);
 }
 

@@ -56,7 +56,7 @@ check "  ... says so" grep -q 'writing' <<<"$ERR"
 expect_exit 3 "--json error" "$WDT" info --json "$TMP/empty"
 check "  ... JSON error object with status and file" python3 -c '
 import json,sys; d=json.loads(sys.argv[1]); e=d["error"]
-assert e["status"]=="unknown_format" and e["file"].endswith("/empty") and e["exit_code"]==3 and d["schema"]=="wdt.info/1"' "$OUT"
+assert e["status"]=="unknown_format" and e["file"].endswith("/empty") and e["exit_code"]==3 and d["schema"]=="wdt.info/2"' "$OUT"
 # The input is never changed.
 sum1=$(sha256sum <"$SEED"); "$WDT" info "$SEED" >/dev/null; sum2=$(sha256sum <"$SEED")
 check "input unchanged" test "$sum1" = "$sum2"

@@ -18,6 +18,19 @@ expect_exit 2 "extra argument" "$WDT" info a b
 expect_exit 2 "option missing its value" "$WDT" info --format
 expect_exit 2 "unknown --format" "$WDT" info --format=nope "$TOP/tests/fuzz/corpus/elf/qemu72-4g-i386.elf"
 expect_exit 2 "bad number" "$WDT" read "$TOP/tests/fuzz/corpus/elf/qemu72-4g-i386.elf" 12q
+# With --json anywhere on the line, parse errors are the JSON error too.
+jerr() { python3 -c 'import json,sys; e=json.load(sys.stdin)["error"]; print(e["status"], e["exit_code"])' <<<"$OUT"; }
+expect_exit 2 "unknown option before --json" "$WDT" info --bogus --json x
+check "  ... JSON usage error" test "$(jerr)" = "usage 2"
+check "  ... and the line on stderr" grep -q "unknown option '--bogus'" <<<"$ERR"
+expect_exit 2 "option missing its value, --json" "$WDT" info --json --format
+check "  ... JSON usage error" test "$(jerr)" = "usage 2"
+expect_exit 2 "unknown short option, --json" "$WDT" read -Z --json x 0
+check "  ... JSON usage error" test "$(jerr)" = "usage 2"
+expect_exit 2 "extra argument, --json" "$WDT" info --json a b
+check "  ... JSON usage error" test "$(jerr)" = "usage 2"
+expect_exit 2 "no JSON without --json" "$WDT" info --bogus x
+check "  ... stdout empty" test -z "$OUT"
 expect_exit 0 "wdt -V" "$WDT" -V
 check "  ... prints the version" grep -Eq '^wdt [0-9]+\.[0-9]+\.[0-9]+$' <<<"$OUT"
 # Short options bundle as with getopt(3); the last may take a value.
