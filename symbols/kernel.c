@@ -13,10 +13,12 @@
 
 /* ---- attempt log ---- */
 
+/* The detail of an attempt whose text could not be allocated. */
+static char no_detail[] = "";
+
 void wdt_attempt_add(struct wdt_attempts *a, const char *step,
 		     const char *method, bool ok, const char *fmt, ...)
 {
-	static char none[] = "";
 	struct wdt_attempt *t;
 	va_list ap;
 	int n;
@@ -32,7 +34,7 @@ void wdt_attempt_add(struct wdt_attempts *a, const char *step,
 	va_end(ap);
 	t->detail = n < 0 ? NULL : malloc((size_t)n + 1);
 	if (!t->detail) {
-		t->detail = none;
+		t->detail = no_detail;
 		return;
 	}
 	va_start(ap, fmt);
@@ -43,8 +45,8 @@ void wdt_attempt_add(struct wdt_attempts *a, const char *step,
 void wdt_attempts_free(struct wdt_attempts *a)
 {
 	for (size_t i = 0; i < a->n; i++)
-		if (a->v[i].detail && a->v[i].detail[0])
-			free(a->v[i].detail);
+		if (a->v[i].detail != no_detail)
+			free(a->v[i].detail); /* "" too: it was allocated */
 	a->n = 0;
 }
 
