@@ -426,28 +426,41 @@ static void raise_to(uint64_t *v, uint64_t to)
 		;
 }
 
-/* write() all of buf to the stream: pipes take it in pieces. */
-static int stream_put(struct wdt_outfile *of, const void *buf, size_t len,
-		      struct wdt_err *err)
+/*
+ * Write all of buf at off: pwrite() into a file, write() into a stream
+ * (pipes take it in pieces; the stream is at off). *written (may be NULL)
+ * grows by what was written.
+ */
+static int write_all(int fd, bool positioned, uint64_t off, const void *buf,
+		     size_t len, uint64_t *written, struct wdt_err *err)
 {
 	const uint8_t *p = buf;
 
 	while (len > 0) {
-		ssize_t w = write(of->fd, p, len > (1u << 30) ? (1u << 30)
-							     : len);
+		size_t n = len > (1u << 30) ? (1u << 30) : len;
+		ssize_t w = positioned ? pwrite(fd, p, n, (off_t)off)
+				       : write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
 			return wdt_err_set(err, WDT_OUTPUT,
 					   "writing at offset 0x%" PRIx64
 					   ": %s",
-					   of->wend,
+					   off,
 					   strerror(w < 0 ? errno : ENOSPC));
 		p += w;
+		off += (uint64_t)w;
 		len -= (size_t)w;
-		of->wend += (uint64_t)w;
+		if (written)
+			*written += (uint64_t)w;
 	}
 	return 0;
+}
+
+static int stream_put(struct wdt_outfile *of, const void *buf, size_t len,
+		      struct wdt_err *err)
+{
+	return write_all(of->fd, false, of->wend, buf, len, &of->wend, err);
 }
 
 /* Zeros from the stream's position up to off (holes cannot be skipped). */
@@ -492,7 +505,6 @@ static int stream_write(struct wdt_outfile *of, uint64_t off,
 int wdt_outfile_write_at(struct wdt_outfile *of, uint64_t off,
 			 const void *buf, size_t len, struct wdt_err *err)
 {
-	const uint8_t *p = buf;
 	uint64_t end;
 
 	if (!wdt_add_ok(off, len, &end) || end > (uint64_t)INT64_MAX)
@@ -502,21 +514,8 @@ int wdt_outfile_write_at(struct wdt_outfile *of, uint64_t off,
 				   off);
 	if (of->stream)
 		return stream_write(of, off, buf, len, end, err);
-	while (len > 0) {
-		size_t n = len > (1u << 30) ? (1u << 30) : len;
-		ssize_t w = pwrite(of->fd, p, n, (off_t)off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return wdt_err_set(err, WDT_OUTPUT,
-					   "writing at offset 0x%" PRIx64
-					   ": %s",
-					   off,
-					   strerror(w < 0 ? errno : ENOSPC));
-		p += w;
-		off += (uint64_t)w;
-		len -= (size_t)w;
-	}
+	if (write_all(of->fd, true, off, buf, len, NULL, err) < 0)
+		return -1;
 	raise_to(&of->wend, end);
 	raise_to(&of->size, end);
 	return 0;
