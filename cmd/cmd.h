@@ -65,6 +65,17 @@ enum { WDT_OPT_HELP = -1, WDT_OPT_JSON = -2, WDT_OPT_VERSION = -3 };
 const char *wdt_ctx_opt(const struct wdt_ctx *ctx, int id);
 bool wdt_ctx_flag(const struct wdt_ctx *ctx, int id);
 
+/*
+ * Append what to do about e, in this command line's words, to e->msg
+ * (the remedy the library named, core/err.h), and clear it. Every message
+ * the user sees from a wdt_err goes through it; printing a command's error
+ * does. Returns e->msg.
+ */
+const char *wdt_cmd_explain(struct wdt_err *e);
+
+/* The words of each remedy (NULL for NONE), for symopts.remedies. */
+extern const char *const wdt_cmd_remedies[WDT_REMEDY_COUNT];
+
 /* Record the file an error is about, then return -1 (for `return`). */
 int wdt_ctx_fail(struct wdt_ctx *ctx, const char *subject);
 

@@ -51,15 +51,16 @@ static int find_kernel_run(struct wdt_ctx *ctx)
 		} else {
 			note = miss.why ? wdt_symstore_miss_note(
 						  k.cv.pdb_name, k.cv.guid,
-						  k.cv.age, &miss, NULL)
-					: strdup(e.msg);
+						  k.cv.age, &miss, NULL,
+						  wdt_cmd_remedies)
+					: strdup(wdt_cmd_explain(&e));
 		}
 	}
 	p = (struct wdt_cmd_pdb){
 		.wanted = want_pdb,
 		.used = path != NULL,
 		.path = path,
-		.note = want_pdb ? note : "not looked for (--no-pdb)",
+		.note = want_pdb ? note : WDT_KDBG_NOTE_NO_PDB,
 		.miss = miss.why ? &miss : NULL,
 	};
 	if (wdt_cmd_pdb_check(ctx, &k, &p, ": continuing without it") < 0)

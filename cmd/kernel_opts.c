@@ -45,6 +45,7 @@ int wdt_cmd_kernel_opts(struct wdt_ctx *ctx, struct wdt_kernel_opts *ko,
 	/* On a terminal only (core/progress.c); commands with -q turn it
 	 * off. */
 	so->progress = true;
+	so->remedies = wdt_cmd_remedies;
 	if ((v = wdt_ctx_opt(ctx, WDT_KOPT_DTB))) {
 		if (wdt_ctx_parse_u64(ctx, v, "--dtb", &ko->dtb) < 0)
 			return -1;
@@ -104,7 +105,8 @@ static char *pdb_text(const struct wdt_kernel *k, const struct wdt_cmd_pdb *p,
 
 	if (p->miss && k->have_cv)
 		return wdt_symstore_miss_note(k->cv.pdb_name, k->cv.guid,
-					      k->cv.age, p->miss, then);
+					      k->cv.age, p->miss, then,
+					      wdt_cmd_remedies);
 	s = malloc(strlen(note) + strlen(then) + 1);
 	if (s)
 		strcat(strcpy(s, note), then);

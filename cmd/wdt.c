@@ -56,6 +56,35 @@ int wdt_ctx_fail(struct wdt_ctx *ctx, const char *subject)
 	return -1;
 }
 
+/* The options that carry out each remedy, with the words joining them. */
+const char *const wdt_cmd_remedies[WDT_REMEDY_COUNT] = {
+	[WDT_REMEDY_OVERWRITE] = "; use --force to replace it",
+	[WDT_REMEDY_FORCE_PDB] = " (use --force-pdb to accept it anyway)",
+	[WDT_REMEDY_PDB_FILE] = ", or pass --pdb FILE",
+	[WDT_REMEDY_PDB_FILE_OR_SERVER] =
+		"; pass --pdb FILE or a symbol path with srv*",
+	[WDT_REMEDY_SYMBOL_PATH] = ", or give --symbol-path",
+	[WDT_REMEDY_SYMBOL_TIMEOUT] = " (--symbol-timeout raises it)",
+	[WDT_REMEDY_DTB] = ". If you know the kernel CR3, pass --dtb",
+	[WDT_REMEDY_FORMAT] =
+		"; see 'wdt info --list-formats', or force one with "
+		"--format=raw",
+	[WDT_REMEDY_LIST_FORMATS] = " (see --list-formats)",
+};
+
+const char *wdt_cmd_explain(struct wdt_err *e)
+{
+	const char *t = (unsigned)e->remedy < WDT_REMEDY_COUNT
+				? wdt_cmd_remedies[e->remedy]
+				: NULL;
+	size_t n = strlen(e->msg);
+
+	if (t && n + strlen(t) < sizeof(e->msg))
+		memcpy(e->msg + n, t, strlen(t) + 1);
+	e->remedy = WDT_REMEDY_NONE;
+	return e->msg;
+}
+
 /* ---- suggestions ---- */
 
 static size_t edit_distance(const char *a, const char *b)
@@ -372,11 +401,12 @@ static int parse(struct wdt_ctx *ctx, int argc, char **argv)
 
 /* ---- running ---- */
 
-static void print_error(const struct wdt_ctx *ctx)
+static void print_error(struct wdt_ctx *ctx)
 {
-	const struct wdt_err *e = &ctx->err;
+	struct wdt_err *e = &ctx->err;
 	FILE *f = ctx->data_on_stdout ? stderr : stdout;
 
+	wdt_cmd_explain(e);
 	if (ctx->json)
 		print_json_error(f, ctx->cmd->name, e->status, ctx->subject,
 				 e->msg);

@@ -20,6 +20,7 @@ void wdt_err_clear(struct wdt_err *err)
 	if (!err)
 		return;
 	err->status = WDT_OK;
+	err->remedy = WDT_REMEDY_NONE;
 	err->msg[0] = '\0';
 }
 
@@ -29,6 +30,7 @@ int wdt_err_vset(struct wdt_err *err, enum wdt_status st, const char *fmt,
 	if (!err)
 		return -1;
 	err->status = st;
+	err->remedy = WDT_REMEDY_NONE;
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	return -1;
 }
@@ -88,6 +90,13 @@ int wdt_err_errno(struct wdt_err *err, int errnum, const char *fmt, ...)
 	va_end(ap);
 	return wdt_err_set(err, errnum == ENOMEM ? WDT_NOMEM : WDT_IO, "%s: %s",
 			   what, strerror(errnum));
+}
+
+int wdt_err_remedy(struct wdt_err *err, enum wdt_remedy r)
+{
+	if (err && (unsigned)r < WDT_REMEDY_COUNT)
+		err->remedy = r;
+	return -1;
 }
 
 int wdt_err_nomem(struct wdt_err *err)

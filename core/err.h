@@ -41,14 +41,43 @@ enum wdt_status {
  */
 #define WDT_ERR_MSG_MAX 16384
 
+/*
+ * What the user can do about an error, when the layer that failed knows
+ * it: the library names the remedy, cmd/ words it in the command line's
+ * terms (cmd/wdt.c, wdt_cmd_explain), so no library message names a flag
+ * another front end would not have. X(ENUM, what the user can do)
+ */
+#define WDT_REMEDY_LIST(X)                                                   \
+	X(NONE, "nothing")                                                   \
+	X(OVERWRITE, "allow replacing the output file")                     \
+	X(FORCE_PDB, "accept a PDB whose GUID or age differs")               \
+	X(PDB_FILE, "give the PDB file itself")                              \
+	X(PDB_FILE_OR_SERVER, "give the PDB file or a symbol server")        \
+	X(SYMBOL_PATH, "give a symbol path")                                 \
+	X(SYMBOL_TIMEOUT, "raise the download time limit")                   \
+	X(DTB, "give the kernel's page-table root")                          \
+	X(FORMAT, "list the formats or force one")                           \
+	X(LIST_FORMATS, "list the formats")
+
+enum wdt_remedy {
+#define WDT_X_ENUM(e, desc) WDT_REMEDY_##e,
+	WDT_REMEDY_LIST(WDT_X_ENUM)
+#undef WDT_X_ENUM
+	WDT_REMEDY_COUNT
+};
+
 struct wdt_err {
 	enum wdt_status status;
+	enum wdt_remedy remedy; /* NONE unless the failing layer knows one */
 	char msg[WDT_ERR_MSG_MAX];
 };
 
 void wdt_err_clear(struct wdt_err *err);
 
-/* Set status and message (printf-style). Always returns -1. err may be NULL. */
+/*
+ * Set status and message (printf-style); the remedy becomes NONE. Always
+ * returns -1. err may be NULL.
+ */
 int wdt_err_set(struct wdt_err *err, enum wdt_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int wdt_err_vset(struct wdt_err *err, enum wdt_status st, const char *fmt,
@@ -61,6 +90,9 @@ int wdt_err_prefix(struct wdt_err *err, const char *fmt, ...)
 /* Set from errno: "what: strerror(errno)", status IO (NOMEM for ENOMEM). */
 int wdt_err_errno(struct wdt_err *err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Name what the user can do about err (kept by prefixes). Returns -1. */
+int wdt_err_remedy(struct wdt_err *err, enum wdt_remedy r);
 
 /* Convenience for allocation failures. Returns -1. */
 int wdt_err_nomem(struct wdt_err *err);

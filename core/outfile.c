@@ -206,9 +206,10 @@ static int check_target(const char *path, const char *const *inputs,
 	if (!S_ISREG(st.st_mode))
 		return wdt_err_set(err, WDT_USAGE,
 				   "exists and is not a regular file");
-	if (!force)
-		return wdt_err_set(err, WDT_USAGE,
-				   "exists; use --force to replace it");
+	if (!force) {
+		wdt_err_set(err, WDT_USAGE, "exists");
+		return wdt_err_remedy(err, WDT_REMEDY_OVERWRITE);
+	}
 	return 0;
 }
 
@@ -568,9 +569,10 @@ static int install(struct wdt_outfile *of, bool noreplace,
 			unlink(of->tmp);
 			return 0;
 		}
-		if (errno == EEXIST)
-			return wdt_err_set(err, WDT_USAGE,
-					   "exists; use --force to replace it");
+		if (errno == EEXIST) {
+			wdt_err_set(err, WDT_USAGE, "exists");
+			return wdt_err_remedy(err, WDT_REMEDY_OVERWRITE);
+		}
 	}
 	if (rename(of->tmp, of->path) < 0)
 		return out_errno(errno, "renaming the temporary file into place", err);

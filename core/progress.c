@@ -86,8 +86,12 @@ size_t wdt_progress_format(char *buf, size_t n, uint64_t done,
 	if (elapsed > 0 && done > 0) {
 		double r = (double)done / elapsed; /* bytes per second */
 		double mb = r / 1e6;
-		snprintf(rate, sizeof(rate), mb < 10 ? "%.1f MB/s" : "%.0f MB/s",
-			 mb);
+		/* A slow download reads "12.3 kB/s", not "0.0 MB/s". */
+		if (mb < 1)
+			snprintf(rate, sizeof(rate), "%.1f kB/s", r / 1e3);
+		else
+			snprintf(rate, sizeof(rate),
+				 mb < 10 ? "%.1f MB/s" : "%.0f MB/s", mb);
 		fmt_eta(eta, sizeof(eta), (double)(total - done) / r);
 	} else {
 		snprintf(rate, sizeof(rate), "-- MB/s");

@@ -194,9 +194,9 @@ struct wdt_image *wdt_image_open_source(struct wdt_source *src,
 		fmt = wdt_format_find(format);
 		if (!fmt) {
 			wdt_source_close(src);
-			wdt_err_set(err, WDT_USAGE,
-				    "unknown format '%s' (see --list-formats)",
+			wdt_err_set(err, WDT_USAGE, "unknown format '%s'",
 				    format);
+			wdt_err_remedy(err, WDT_REMEDY_LIST_FORMATS);
 			return NULL;
 		}
 	} else {
@@ -222,9 +222,9 @@ struct wdt_image *wdt_image_open_source(struct wdt_source *src,
 			wdt_source_close(src);
 			wdt_err_set(err, WDT_UNKNOWN_FORMAT,
 				    "not a memory image wdt knows (first bytes "
-				    "%s); see 'wdt info --list-formats', or "
-				    "force one with --format=raw",
+				    "%s)",
 				    hex);
+			wdt_err_remedy(err, WDT_REMEDY_FORMAT);
 			return NULL;
 		}
 	}
@@ -266,8 +266,8 @@ static struct wdt_image *refuse_stdin(const char *kind, const char *format,
 	const struct wdt_format *fmt = format ? wdt_format_find(format) : NULL;
 
 	if (format && !fmt) {
-		wdt_err_set(err, WDT_USAGE,
-			    "unknown format '%s' (see --list-formats)", format);
+		wdt_err_set(err, WDT_USAGE, "unknown format '%s'", format);
+		wdt_err_remedy(err, WDT_REMEDY_LIST_FORMATS);
 		return NULL;
 	}
 	if (strcmp(kind, "a terminal") == 0) {

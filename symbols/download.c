@@ -194,9 +194,10 @@ static int attempt(const struct wdt_symopts *o, const char *url,
 		   now_ms() - start >= left_ms - 100) {
 		wdt_err_set(err, WDT_NETWORK,
 			    "%s: timed out: no complete answer within the %ld s "
-			    "download time limit (--symbol-timeout) (%s)",
+			    "download time limit (%s)",
 			    url, o->timeout_s,
 			    errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		wdt_err_remedy(err, WDT_REMEDY_SYMBOL_TIMEOUT);
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
 		wdt_err_set(err, WDT_NETWORK, "%s: timed out (%s)", url,
 			    errbuf[0] ? errbuf : curl_easy_strerror(rc));
@@ -238,12 +239,13 @@ int wdt_download(const struct wdt_symopts *o, const char *url, int fd,
 		int again;
 
 		if (deadline && left <= 0) {
-			if (i == 0)
+			if (i == 0) {
 				wdt_err_set(err, WDT_NETWORK,
 					    "%s: not tried: the %ld s download "
-					    "time limit (--symbol-timeout) was "
-					    "spent",
+					    "time limit was spent",
 					    url, o->timeout_s);
+				wdt_err_remedy(err, WDT_REMEDY_SYMBOL_TIMEOUT);
+			}
 			return -1;
 		}
 		memset(&x, 0, sizeof(x));

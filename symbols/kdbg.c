@@ -757,7 +757,7 @@ int wdt_kdbg_find(struct wdt_kernel *k, const struct wdt_symopts *sym,
 	if (!k->pe)
 		return wdt_err_set(err, WDT_INTERNAL, "kernel not located");
 	if (!sym) {
-		set_note(d, strdup("not looked for (--no-pdb)"));
+		set_note(d, strdup(WDT_KDBG_NOTE_NO_PDB));
 	} else if (wdt_kernel_open_pdb(k, sym, &pdb, &path, &d->pdb_miss,
 				       &e) < 0) {
 		if (sym->pdb_file) {
@@ -768,7 +768,8 @@ int wdt_kdbg_find(struct wdt_kernel *k, const struct wdt_symopts *sym,
 			set_note(d, wdt_symstore_miss_note(k->cv.pdb_name,
 							   k->cv.guid,
 							   k->cv.age,
-							   &d->pdb_miss, NULL));
+							   &d->pdb_miss, NULL,
+							   sym->remedies));
 		else
 			set_note(d, strdup(e.msg));
 		wdt_attempt_add(&k->log, "pdb", "symbol-path", false, "%s",

@@ -74,6 +74,9 @@ struct wdt_kdbg_check {
 	char detail[160];
 };
 
+/* The PDB note when the caller asked for no PDB lookup (sym NULL). */
+#define WDT_KDBG_NOTE_NO_PDB "not looked for (PDB lookups turned off)"
+
 struct wdt_kdbg {
 	uint64_t va;	      /* nt!KdDebuggerDataBlock */
 	uint32_t size;	      /* Header.Size */

@@ -473,11 +473,11 @@ int wdt_pdb_check_match(const struct wdt_pdb *pdb, const uint8_t guid[16],
 		return 0;
 	wdt_pe_guid_str(guid, want);
 	wdt_pe_guid_str(pdb->ident.guid, have);
-	return wdt_err_set(err, WDT_NOT_FOUND,
-			   "%s does not match the image: PDB has %s age %" PRIu32
-			   ", image wants %s age %" PRIu32
-			   " (use --force-pdb to accept it anyway)",
-			   pdb->name, have, pdb->ident.age, want, age);
+	wdt_err_set(err, WDT_NOT_FOUND,
+		    "%s does not match the image: PDB has %s age %" PRIu32
+		    ", image wants %s age %" PRIu32,
+		    pdb->name, have, pdb->ident.age, want, age);
+	return wdt_err_remedy(err, WDT_REMEDY_FORCE_PDB);
 }
 
 const struct wdt_pe_section *wdt_pdb_sections(const struct wdt_pdb *pdb,

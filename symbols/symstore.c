@@ -116,8 +116,8 @@ char *wdt_symstore_default_cache(struct wdt_err *err)
 		s = xprintf("%s/.cache/wdt/symbols", home);
 	else {
 		wdt_err_set(err, WDT_USAGE,
-			    "no symbol cache: set XDG_CACHE_HOME or HOME, or "
-			    "give --symbol-path");
+			    "no symbol cache: set XDG_CACHE_HOME or HOME");
+		wdt_err_remedy(err, WDT_REMEDY_SYMBOL_PATH);
 		return NULL;
 	}
 	if (!s)
@@ -426,6 +426,7 @@ struct want {
 	char *first_url;   /* where_to(): for the final message */
 	char *first_cache;
 	bool has_server;   /* the URL is a server of the path */
+	enum wdt_remedy remedy; /* of the last refusal (a forcible mismatch) */
 };
 
 static void note(struct want *w, const char *fmt, ...)
@@ -488,6 +489,7 @@ static int verify(struct want *w, const char *path, bool allow_force,
 	wdt_pdb_close(pdb);
 	if (rc < 0) {
 		note(w, "%s", e.msg);
+		w->remedy = allow_force ? e.remedy : WDT_REMEDY_NONE;
 		return 0;
 	}
 	return 1;
@@ -718,7 +720,7 @@ static int fetch_tmp(struct want *w, const char *url, const char *target,
 	if (wdt_download(w->opts, url, wdt_outfile_fd(*of), w->name, &e) == 0)
 		return 1;
 	*st = e.status;
-	note(w, "%s", e.msg);
+	note(w, "%s%s", e.msg, wdt_symopts_remedy(w->opts, e.remedy));
 	wdt_outfile_abort(*of);
 	*of = NULL;
 	return 0;
@@ -884,20 +886,20 @@ static int not_found(struct want *w, const char *origin, struct wdt_err *err)
 	char g[39];
 
 	wdt_pe_guid_str(w->guid, g);
-	if (w->has_server)
-		return wdt_err_set(err, WDT_NOT_FOUND,
-				   "%s %s age %" PRIu32
-				   " not found (symbol path from %s): %s; fetch %s "
-				   "and save it as %s, or pass --pdb FILE",
-				   w->name, g, w->age, origin,
-				   notes_or(w, "no candidate"), w->first_url,
-				   w->first_cache);
-	return wdt_err_set(err, WDT_NOT_FOUND,
-			   "%s %s age %" PRIu32
-			   " not found (symbol path from %s, no server): %s; "
-			   "pass --pdb FILE or a symbol path with srv*",
-			   w->name, g, w->age, origin,
-			   notes_or(w, "no candidate"));
+	if (w->has_server) {
+		wdt_err_set(err, WDT_NOT_FOUND,
+			    "%s %s age %" PRIu32
+			    " not found (symbol path from %s): %s; fetch %s and "
+			    "save it as %s",
+			    w->name, g, w->age, origin, notes_or(w, "no candidate"),
+			    w->first_url, w->first_cache);
+		return wdt_err_remedy(err, WDT_REMEDY_PDB_FILE);
+	}
+	wdt_err_set(err, WDT_NOT_FOUND,
+		    "%s %s age %" PRIu32 " not found (symbol path from %s, no "
+		    "server): %s",
+		    w->name, g, w->age, origin, notes_or(w, "no candidate"));
+	return wdt_err_remedy(err, WDT_REMEDY_PDB_FILE_OR_SERVER);
 }
 
 /*
@@ -987,7 +989,9 @@ int wdt_symstore_lookup(const struct wdt_symopts *opts, const char *pdbname,
 		if (verify(&w, opts->pdb_file, true, err) < 0)
 			goto out;
 		if (w.notes_len) {
-			wdt_err_set(err, WDT_NOT_FOUND, "--pdb: %s", w.notes);
+			wdt_err_set(err, WDT_NOT_FOUND, "given PDB file: %s",
+				    w.notes);
+			wdt_err_remedy(err, w.remedy);
 			goto out;
 		}
 		*path_out = strdup(opts->pdb_file);
@@ -1040,10 +1044,21 @@ void wdt_symstore_miss_free(struct wdt_symstore_miss *m)
 	memset(m, 0, sizeof(*m));
 }
 
+const char *wdt_symopts_remedy(const struct wdt_symopts *o, enum wdt_remedy r)
+{
+	const char *s = o && o->remedies && (unsigned)r < WDT_REMEDY_COUNT
+				? o->remedies[r]
+				: NULL;
+
+	return s ? s : "";
+}
+
 char *wdt_symstore_miss_note(const char *pdbname, const uint8_t guid[16],
 			     uint32_t age, const struct wdt_symstore_miss *m,
-			     const char *then)
+			     const char *then, const char *const *remedies)
 {
+	struct wdt_symopts o = { .remedies = remedies };
+	const char *pass = wdt_symopts_remedy(&o, WDT_REMEDY_PDB_FILE);
 	char g[39];
 
 	wdt_pe_guid_str(guid, g);
@@ -1051,14 +1066,17 @@ char *wdt_symstore_miss_note(const char *pdbname, const uint8_t guid[16],
 		then = "";
 	if (m->url && m->save_as)
 		return xprintf("no PDB for %s %s age %" PRIu32 " (%s)%s; to use "
-			       "it, download %s and save it as %s, or pass "
-			       "--pdb FILE",
+			       "it, download %s and save it as %s%s",
 			       pdbname, g, age, m->why ? m->why : "not found",
-			       then, m->url, m->save_as);
-	return xprintf("no PDB for %s %s age %" PRIu32 " (%s)%s; to use it, "
-		       "pass --pdb FILE%s%s",
-		       pdbname, g, age, m->why ? m->why : "not found", then,
-		       m->url ? " or download " : "", m->url ? m->url : "");
+			       then, m->url, m->save_as, pass);
+	if (m->url)
+		return xprintf("no PDB for %s %s age %" PRIu32 " (%s)%s; to use "
+			       "it, download %s%s",
+			       pdbname, g, age, m->why ? m->why : "not found",
+			       then, m->url, pass);
+	return xprintf("no PDB for %s %s age %" PRIu32 " (%s)%s%s", pdbname, g,
+		       age, m->why ? m->why : "not found", then,
+		       wdt_symopts_remedy(&o, WDT_REMEDY_PDB_FILE_OR_SERVER));
 }
 
 /* ---- plan and add (wdt symbols) ---- */

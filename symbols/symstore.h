@@ -45,7 +45,16 @@ struct wdt_symopts {
 	int retries;		 /* extra attempts on transient errors */
 	long retry_delay_ms;	 /* first back-off, doubled each retry */
 	uint64_t max_bytes;	 /* size cap of one download */
+	/*
+	 * The words for each remedy (enum wdt_remedy) in the caller's terms,
+	 * e.g. ", or pass --pdb FILE", used where a remedy ends a note rather
+	 * than an error; NULL: notes name none (cmd/ passes its table).
+	 */
+	const char *const *remedies;
 };
+
+/* o->remedies[r], or "" when there are none. */
+const char *wdt_symopts_remedy(const struct wdt_symopts *o, enum wdt_remedy r);
 
 /*
  * Fill opts with the defaults: online, connect within 15 s, abort below
@@ -141,12 +150,13 @@ int wdt_symstore_lookup(const struct wdt_symopts *opts, const char *pdbname,
 /*
  * The one-line note for a miss, malloc'd (NULL when memory is short):
  * "no PDB for NAME {GUID} age N (WHY)THEN; to use it, download URL and
- * save it as PATH, or pass --pdb FILE". then (may be NULL) is inserted
- * after the reason, e.g. ": continuing without it". Pure.
+ * save it as PATH" and the words of remedies (may be NULL) for PDB_FILE
+ * (cmd/: ", or pass --pdb FILE"). then (may be NULL) is inserted after the
+ * reason, e.g. ": continuing without it". Pure.
  */
 char *wdt_symstore_miss_note(const char *pdbname, const uint8_t guid[16],
 			     uint32_t age, const struct wdt_symstore_miss *m,
-			     const char *then);
+			     const char *then, const char *const *remedies);
 
 /* Where a PDB would come from and go to, for `wdt symbols`. */
 struct wdt_symstore_plan {

@@ -52,6 +52,29 @@ static void path_and_url_fit(void **state)
 	assert_int_equal(e.status, WDT_NOT_FOUND);
 }
 
+/* A remedy survives the context outer layers add, not a new error. */
+static void remedy_kept_by_prefix_reset_by_set(void **state)
+{
+	struct wdt_err e;
+
+	(void)state;
+	wdt_err_clear(&e);
+	assert_int_equal(e.remedy, WDT_REMEDY_NONE);
+	assert_int_equal(wdt_err_set(&e, WDT_USAGE, "exists"), -1);
+	assert_int_equal(wdt_err_remedy(&e, WDT_REMEDY_OVERWRITE), -1);
+	wdt_err_prefix(&e, "out.dmp");
+	assert_int_equal(e.remedy, WDT_REMEDY_OVERWRITE);
+	assert_string_equal(e.msg, "out.dmp: exists");
+	wdt_err_remedy(&e, WDT_REMEDY_COUNT); /* out of range: ignored */
+	assert_int_equal(e.remedy, WDT_REMEDY_OVERWRITE);
+	wdt_err_set(&e, WDT_IO, "other");
+	assert_int_equal(e.remedy, WDT_REMEDY_NONE);
+	wdt_err_remedy(&e, WDT_REMEDY_DTB);
+	wdt_err_clear(&e);
+	assert_int_equal(e.remedy, WDT_REMEDY_NONE);
+	assert_int_equal(wdt_err_remedy(NULL, WDT_REMEDY_DTB), -1);
+}
+
 static void exit_codes_follow_the_table(void **state)
 {
 	(void)state;
@@ -88,6 +111,7 @@ int main(void)
 		cmocka_unit_test(set_and_prefix),
 		cmocka_unit_test(prefix_truncates_safely),
 		cmocka_unit_test(path_and_url_fit),
+		cmocka_unit_test(remedy_kept_by_prefix_reset_by_set),
 		cmocka_unit_test(exit_codes_follow_the_table),
 		cmocka_unit_test(errno_maps_status),
 	};

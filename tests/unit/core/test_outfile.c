@@ -171,7 +171,8 @@ static void refuses_existing_without_force(void **state)
 	path(p, "x.dmp");
 	assert_int_equal(wdt_outfile_open(&of, p, NULL, 0, false, &e), -1);
 	assert_int_equal(e.status, WDT_USAGE);
-	assert_string_equal(e.msg, "exists; use --force to replace it");
+	assert_string_equal(e.msg, "exists");
+	assert_int_equal(e.remedy, WDT_REMEDY_OVERWRITE);
 	assert_null(of);
 	assert_int_equal(wdt_outfile_open(&of, p, NULL, 0, true, &e), 0);
 	assert_int_equal(wdt_outfile_write_at(of, 0, "new", 3, &e), 0);
@@ -182,7 +183,8 @@ static void refuses_existing_without_force(void **state)
 	assert_int_equal(wdt_outfile_open(&of, p, NULL, 0, false, &e), 0);
 	put("race.dmp", "theirs");
 	assert_int_equal(wdt_outfile_commit(of, &e), -1);
-	assert_err(&e, WDT_USAGE, "exists; use --force");
+	assert_err(&e, WDT_USAGE, "exists");
+	assert_int_equal(e.remedy, WDT_REMEDY_OVERWRITE);
 	assert_string_equal(get("race.dmp"), "theirs");
 	assert_int_equal(hidden(), 0);
 }

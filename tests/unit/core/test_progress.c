@@ -56,6 +56,9 @@ static void format_line(void **state)
 	wdt_progress_format(b, sizeof(b), 5000000, 5000000 + 2ull * 3600 * 2500000,
 			    2);
 	assert_non_null(strstr(b, "2.5 MB/s  ETA 2:00:00"));
+	/* below 1 MB/s in kB/s: 96 KiB in 2 s */
+	wdt_progress_format(b, sizeof(b), 96 << 10, 96 << 10, 2.0);
+	assert_string_equal(b, " 100%  96.0 KiB/96.0 KiB  49.2 kB/s  ETA 0:00");
 	wdt_progress_format(b, sizeof(b), 1, UINT64_MAX, 1000);
 	assert_non_null(strstr(b, "ETA >99h"));
 	/* done past total is clamped; total 0 is complete */

@@ -414,7 +414,12 @@ static void test_miss_note(void **state)
 	size_t n;
 
 	(void)state;
-	s = wdt_symstore_miss_note("x.pdb", OTHER, 3, &m, ": going on");
+	static const char *const words[WDT_REMEDY_COUNT] = {
+		[WDT_REMEDY_PDB_FILE] = ", or pass --pdb FILE",
+		[WDT_REMEDY_PDB_FILE_OR_SERVER] = "; pass --pdb FILE",
+	};
+
+	s = wdt_symstore_miss_note("x.pdb", OTHER, 3, &m, ": going on", words);
 	assert_string_equal(s, "no PDB for x.pdb "
 			       "{EFBEADDE-0201-0403-0506-0708090A0B0C} age 3 "
 			       "(offline): going on; to use it, download "
@@ -423,15 +428,25 @@ static void test_miss_note(void **state)
 	free(s);
 	/* without a place to save it */
 	m.save_as = NULL;
-	s = wdt_symstore_miss_note("x.pdb", OTHER, 3, &m, NULL);
-	assert_non_null(strstr(s, "(offline); to use it, pass --pdb FILE or "
-				  "download https://h/x.pdb/K/x.pdb"));
+	s = wdt_symstore_miss_note("x.pdb", OTHER, 3, &m, NULL, words);
+	assert_non_null(strstr(s, "(offline); to use it, download "
+				  "https://h/x.pdb/K/x.pdb, or pass --pdb FILE"));
+	free(s);
+	/* no URL either; and without the caller's words no remedy at all */
+	m.url = NULL;
+	s = wdt_symstore_miss_note("x.pdb", OTHER, 3, &m, NULL, words);
+	assert_true(strlen(s) > 17 &&
+		    strcmp(s + strlen(s) - 17, "; pass --pdb FILE") == 0);
+	free(s);
+	m.url = "https://h/x.pdb/K/x.pdb";
+	s = wdt_symstore_miss_note("x.pdb", OTHER, 3, &m, NULL, NULL);
+	assert_null(strstr(s, "--pdb"));
 	free(s);
 	/* a path longer than PATH_MAX arrives whole */
 	memset(longp, 'p', sizeof(longp) - 1);
 	longp[0] = '/';
 	m.save_as = longp;
-	s = wdt_symstore_miss_note("x.pdb", OTHER, 3, &m, NULL);
+	s = wdt_symstore_miss_note("x.pdb", OTHER, 3, &m, NULL, words);
 	n = strlen(longp) + 64;
 	want = malloc(n);
 	snprintf(want, n, "save it as %s, or pass --pdb FILE", longp);
@@ -644,7 +659,8 @@ static void test_pdb_option(void **state)
 	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", OTHER, age,
 					   &path, &err),
 			 -1);
-	assert_non_null(strstr(err.msg, "--pdb: "));
+	assert_non_null(strstr(err.msg, "given PDB file: "));
+	assert_int_equal(err.remedy, WDT_REMEDY_FORCE_PDB);
 	assert_non_null(strstr(err.msg, "{EFBEADDE-0201-0403-0506-0708090A0B0C}"));
 	o.force = true;
 	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", OTHER, age,
