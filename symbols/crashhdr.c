@@ -112,14 +112,14 @@ int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
 	for (size_t i = 0; i < WDT_DMP64_HDR_SIZE; i += 4)
 		wdt_put_le32(h + i, WDT_DMP_SIG_PAGE);
 	wdt_put_le32(h + WDT_DMP64_VALID_DUMP, WDT_DMP_VALID_DU64);
-	memset(h + 0x3C, 0, 4);
+	memset(h + WDT_DMP64_PAD_BUGCHECK, 0, 4);
 	memset(h + WDT_DMP64_VERSION_USER, 0, 32);
 	memset(h + WDT_DMP64_CONTEXT, 0, WDT_DMP64_CONTEXT_AREA);
 	memset(h + WDT_DMP64_EXCEPTION, 0, WDT_DMP64_EXCEPTION_SIZE);
-	memset(h + 0xF9C, 0, 4);
+	memset(h + WDT_DMP64_PAD_DUMP_TYPE, 0, 4);
 	memset(h + WDT_DMP64_COMMENT, 0, WDT_DMP64_COMMENT_SIZE);
 	memset(h + WDT_DMP64_MINIDUMP_FIELDS, 0, 8);
-	memset(h + 0x104C, 0, 4 + 8);
+	memset(h + WDT_DMP64_UNUSED1, 0, WDT_DMP64_BOOT_ID + 4 - WDT_DMP64_UNUSED1);
 
 	/* Versions: KdVersionBlock, else KUSER_SHARED_DATA. */
 	if (wdt_kernel_read(k, WDT_KUSER_VA, kusd, sizeof(kusd), err) < 0)
@@ -132,7 +132,7 @@ int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
 		h[WDT_DMP64_KD_SECONDARY_VERSION] =
 			d->version[WDT_KDVER_SECONDARY];
 	} else {
-		wdt_put_le32(h + WDT_DMP64_MAJOR, 0xF);
+		wdt_put_le32(h + WDT_DMP64_MAJOR, WDT_KDVER_MAJOR_FREE);
 		wdt_put_le32(h + WDT_DMP64_MINOR,
 			     wdt_le32(kusd + WDT_KUSD_NT_BUILD_NUMBER) & 0xFFFF);
 		h[WDT_DMP64_KD_SECONDARY_VERSION] = 2;

@@ -288,7 +288,7 @@ static unsigned check_block(const struct wdt_kernel *k, struct wdt_kdbg *d)
 	{
 		uint64_t prcb = 0, self = 0;
 		b = wdt_kernel_read_u64(k, v, &prcb, &e) == 0 && prcb &&
-		    wdt_kernel_read_u64(k, prcb - WDT_KPCR_PRCB + 0x18, &self,
+		    wdt_kernel_read_u64(k, prcb - WDT_KPCR_PRCB + WDT_KPCR_SELF, &self,
 					&e) == 0 &&
 		    self == prcb - WDT_KPCR_PRCB;
 		ok += b;
@@ -302,7 +302,7 @@ static unsigned check_block(const struct wdt_kernel *k, struct wdt_kdbg *d)
 	{
 		uint64_t pfn = 0;
 		b = wdt_kernel_read_u64(k, v, &pfn, &e) == 0 &&
-		    pfn >= 0xFFFF800000000000ull;
+		    pfn >= WDT_KERNEL_HALF_START;
 		ok += b;
 		add_check(d, "mm-pfn-database", b,
 			  "MmPfnDatabase 0x%" PRIx64 " -> 0x%" PRIx64, v, pfn);
@@ -427,14 +427,13 @@ static int load_data(struct wdt_kernel *k, struct kdata *kd,
 		return wdt_err_nomem(err);
 	s = wdt_pe_sections(k->pe, &n);
 	for (size_t i = 0; i < n; i++) {
-		/* IMAGE_SCN_MEM_WRITE, not IMAGE_SCN_MEM_DISCARDABLE */
-		if (!(s[i].characteristics & 0x80000000u) ||
-		    (s[i].characteristics & 0x02000000u))
+		if (!(s[i].characteristics & WDT_PE_SCN_MEM_WRITE) ||
+		    (s[i].characteristics & WDT_PE_SCN_MEM_DISCARDABLE))
 			continue;
 		uint64_t end = (uint64_t)s[i].rva + s[i].vsize;
 		if (end > kd->size)
 			end = kd->size;
-		for (uint64_t p = s[i].rva & ~0xFFFull; p < end;
+		for (uint64_t p = s[i].rva & ~(uint64_t)(WDT_PAGE_SIZE - 1); p < end;
 		     p += WDT_PAGE_SIZE) {
 			struct wdt_err e;
 			size_t len = end - p < WDT_PAGE_SIZE ? end - p
@@ -482,7 +481,7 @@ static bool random_looking(uint64_t q)
 {
 	int pc = __builtin_popcountll(q);
 
-	return pc >= 12 && pc <= 52 && q < 0xFFFF800000000000ull;
+	return pc >= 12 && pc <= 52 && q < WDT_KERNEL_HALF_START;
 }
 
 /* Try a full decode with these keys; keep it in *best if it scores more. */
@@ -532,10 +531,10 @@ static int find_without_pdb(struct wdt_kernel *k, struct wdt_kdbg *d,
 		goto out;
 
 	/* Cleartext first: OwnerTag and KernBase in place. */
-	for (uint32_t o = 0; o + 0x20 <= kd.size; o += 8) {
+	for (uint32_t o = 0; o + WDT_KDBG_HEADER_SIZE + 8 <= kd.size; o += 8) {
 		if (!data_at(&kd, o) ||
-		    wdt_le32(kd.buf + o + 0x10) != WDT_KDBG_TAG ||
-		    wdt_le64(kd.buf + o + 0x18) != k->base_va)
+		    wdt_le32(kd.buf + o + WDT_KDBG_OWNER_TAG) != WDT_KDBG_TAG ||
+		    wdt_le64(kd.buf + o + WDT_KDBG_KERN_BASE) != k->base_va)
 			continue;
 		struct wdt_kdbg t = { .va = k->base_va + o, .method =
 							       "cleartext-scan" };
@@ -578,11 +577,14 @@ static int find_without_pdb(struct wdt_kernel *k, struct wdt_kdbg *d,
 	 * rotation r = KiWaitNever & 63, whatever the other keys are; plain2
 	 * is Size:'KDBG', plain3 is KernBase.
 	 */
-	for (uint32_t o = 0; o + 0x20 <= kd.size && best_score < 7; o += 8) {
+	for (uint32_t o = 0; o + WDT_KDBG_HEADER_SIZE + 8 <= kd.size &&
+			     best_score < 7;
+	     o += 8) {
 		if (!data_at(&kd, o))
 			continue;
-		uint64_t w2 = wdt_le64(kd.buf + o + 0x10),
-			 w3 = wdt_le64(kd.buf + o + 0x18);
+		/* qwords 2 and 3: OwnerTag+Size and KernBase, encoded */
+		uint64_t w2 = wdt_le64(kd.buf + o + WDT_KDBG_OWNER_TAG),
+			 w3 = wdt_le64(kd.buf + o + WDT_KDBG_KERN_BASE);
 		uint64_t dd = w2 ^ w3;
 		if (!dd)
 			continue;
@@ -655,8 +657,9 @@ static bool version_ok(const struct wdt_kernel *k, const struct wdt_kdbg *d,
 {
 	uint16_t major = wdt_le16(v + WDT_KDVER_MAJOR);
 
-	return (major == 0xF || major == 0xC) &&
-	       wdt_le16(v + WDT_KDVER_MACHINE) == 0x8664 &&
+	return (major == WDT_KDVER_MAJOR_FREE ||
+		major == WDT_KDVER_MAJOR_CHECKED) &&
+	       wdt_le16(v + WDT_KDVER_MACHINE) == WDT_PE_MACHINE_AMD64 &&
 	       wdt_le64(v + WDT_KDVER_KERN_BASE) == k->base_va &&
 	       wdt_le64(v + WDT_KDVER_PS_LOADED_MODULE_LIST) ==
 		       wdt_kdbg_get(d, WDT_KDBG_PS_LOADED_MODULE_LIST, 8);
@@ -687,9 +690,9 @@ static void find_version(struct wdt_kernel *k, struct wdt_pdb *pdb,
 	uint8_t page[WDT_PAGE_SIZE + WDT_KDVER_SIZE];
 	s = wdt_pe_sections(k->pe, &n);
 	for (size_t i = 0; i < n; i++) {
-		if (!(s[i].characteristics & 0x80000000u))
+		if (!(s[i].characteristics & WDT_PE_SCN_MEM_WRITE))
 			continue;
-		for (uint64_t p = s[i].rva & ~0xFFFull;
+		for (uint64_t p = s[i].rva & ~(uint64_t)(WDT_PAGE_SIZE - 1);
 		     p < (uint64_t)s[i].rva + s[i].vsize; p += WDT_PAGE_SIZE) {
 			memset(page, 0, sizeof(page));
 			if (wdt_kernel_read(k, k->base_va + p, page,

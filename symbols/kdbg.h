@@ -54,6 +54,9 @@
 #define WDT_KDVER_KERN_BASE 0x10u
 #define WDT_KDVER_PS_LOADED_MODULE_LIST 0x18u
 #define WDT_KDVER_DEBUGGER_DATA_LIST 0x20u
+/* DBGKD_GET_VERSION64.MajorVersion: 0xF free build, 0xC checked build */
+#define WDT_KDVER_MAJOR_FREE 0xFu
+#define WDT_KDVER_MAJOR_CHECKED 0xCu
 
 struct wdt_kdbg_field {
 	const char *name; /* windows-kernel.md §1 name */

@@ -23,7 +23,10 @@
 #define WDT_KUSER_VA 0xFFFFF78000000000ull
 #define WDT_KERNEL_RANGE_START 0xFFFFF80000000000ull
 #define WDT_KERNEL_RANGE_END 0xFFFFF80800000000ull /* exclusive */
+#define WDT_KPCR_SELF 0x018u			   /* KPCR.Self */
 #define WDT_KPCR_PRCB 0x180u			   /* KPCR.Prcb */
+/* The first canonical address of the upper half (kernel space). */
+#define WDT_KERNEL_HALF_START 0xFFFF800000000000ull
 
 /* KUSER_SHARED_DATA offsets (windows-kernel.md §4). */
 #define WDT_KUSD_INTERRUPT_TIME 0x008u	/* KSYSTEM_TIME */
