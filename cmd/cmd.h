@@ -12,6 +12,8 @@
 #include "core/err.h"
 #include "core/out.h"
 
+struct wdt_progress;
+
 struct wdt_opt {
 	const char *name;  /* long name, without "--" */
 	char shortname;	   /* 0: none */
@@ -72,6 +74,12 @@ bool wdt_ctx_flag(const struct wdt_ctx *ctx, int id);
  * does. Returns e->msg.
  */
 const char *wdt_cmd_explain(struct wdt_err *e);
+
+/*
+ * A progress line on stderr when it is a terminal (core/progress.c), for
+ * symopts.progress: the library draws only what cmd/ hands it.
+ */
+struct wdt_progress *wdt_cmd_progress(const char *label);
 
 /* The words of each remedy (NULL for NONE), for symopts.remedies. */
 extern const char *const wdt_cmd_remedies[WDT_REMEDY_COUNT];

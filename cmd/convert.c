@@ -146,7 +146,8 @@ static int convert_run(struct wdt_ctx *ctx)
 	if (parse_opts(ctx, &wo, &co, &out_fmt) < 0 ||
 	    wdt_cmd_kernel_opts(ctx, &ko, &so, &want_pdb) < 0)
 		return -1;
-	so.progress = !quiet;
+	if (quiet)
+		so.progress = NULL;
 	/* Refuse a bad output before any work. */
 	if (wdt_outfile_open(&of, out, &input, 1,
 			     wdt_ctx_flag(ctx, OPT_FORCE), &ctx->err) < 0)

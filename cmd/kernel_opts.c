@@ -44,7 +44,7 @@ int wdt_cmd_kernel_opts(struct wdt_ctx *ctx, struct wdt_kernel_opts *ko,
 	}
 	/* On a terminal only (core/progress.c); commands with -q turn it
 	 * off. */
-	so->progress = true;
+	so->progress = wdt_cmd_progress;
 	so->remedies = wdt_cmd_remedies;
 	if ((v = wdt_ctx_opt(ctx, WDT_KOPT_DTB))) {
 		if (wdt_ctx_parse_u64(ctx, v, "--dtb", &ko->dtb) < 0)

@@ -119,7 +119,7 @@ static int lookup(struct wdt_ctx *ctx, const struct wdt_symopts *so,
 
 	o.offline = offline || so->offline;
 	o.pdb_file = NULL;
-	o.progress = true; /* drawn only when stderr is a terminal */
+	o.progress = wdt_cmd_progress; /* drawn only when stderr is a terminal */
 	wdt_err_clear(e);
 	if (wdt_symstore_find(&o, k->cv.pdb_name, k->cv.guid, k->cv.age, path,
 			      e) == 0)

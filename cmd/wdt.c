@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "core/progress.h"
 
 #define SCHEMA_VERSION 2
 
@@ -71,6 +72,11 @@ const char *const wdt_cmd_remedies[WDT_REMEDY_COUNT] = {
 		"--format=raw",
 	[WDT_REMEDY_LIST_FORMATS] = " (see --list-formats)",
 };
+
+struct wdt_progress *wdt_cmd_progress(const char *label)
+{
+	return wdt_progress_new(label, 0, true);
+}
 
 const char *wdt_cmd_explain(struct wdt_err *e)
 {

@@ -59,7 +59,7 @@ static size_t on_data(char *p, size_t sz, size_t n, void *ctx)
 	return len;
 }
 
-/* The one progress line of core/progress.c, on a terminal only. */
+/* The caller's progress line (symopts.progress). */
 static int on_progress(void *ctx, curl_off_t total, curl_off_t now,
 		       curl_off_t ut, curl_off_t un)
 {
@@ -253,7 +253,7 @@ int wdt_download(const struct wdt_symopts *o, const char *url, int fd,
 		x.cap = o->max_bytes;
 		if (rewind_fd(fd, err) < 0)
 			return -1;
-		x.progress = wdt_progress_new(what, 0, o->progress);
+		x.progress = o->progress ? o->progress(what) : NULL;
 		again = attempt(o, url, &x, left, &ok, err);
 		if (ok)
 			return 0;

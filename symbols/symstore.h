@@ -19,6 +19,8 @@
 
 #include "core/err.h"
 
+struct wdt_progress;
+
 #define WDT_SYMSTORE_MSDL "https://msdl.microsoft.com/download/symbols"
 #define WDT_SYMSTORE_NAME_MAX 128
 /* "<32 hex GUID><age in hex>" */
@@ -29,7 +31,12 @@ struct wdt_symopts {
 	const char *symbol_path; /* --symbol-path; NULL: environment */
 	bool offline;		 /* never touch the network */
 	bool force;		 /* accept a local PDB whose GUID/age differ */
-	bool progress;		 /* progress line on stderr when a terminal */
+	/*
+	 * A progress line for a download of label (size unknown yet), or
+	 * NULL for none; the caller (cmd/) decides whether and where one is
+	 * drawn. NULL: no progress.
+	 */
+	struct wdt_progress *(*progress)(const char *label);
 	long connect_timeout_s;
 	/*
 	 * --symbol-timeout: every download of one lookup together, retries
