@@ -85,7 +85,7 @@ FUZZ_REPLAY := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 # Commands that have a `wdt-<cmd>` argv[0] link; cmd/wdt.c is the truth,
 # `wdt --list-commands` prints them.
 .PHONY: all help check unit integration fuzz-replay fuzz demo bench install \
-	uninstall clean distclean deps lint-man readme-samples
+	uninstall clean distclean deps lint-man readme-samples style style-check
 
 all: deps-check $(WDT)
 
@@ -97,6 +97,8 @@ help:
 	@echo 'make fuzz       run libFuzzer on every parser (FUZZ_SECONDS=60)'
 	@echo 'make bench      benchmarks; results in BENCHMARKS.md'
 	@echo 'make readme-samples   rewrite README samples from current output'
+	@echo 'make style      format the C sources (.clang-format); make check runs'
+	@echo '                make style-check'
 	@echo 'make install    PREFIX=$(PREFIX) DESTDIR=… (binary, links, man pages,'
 	@echo '                docs, bash and zsh completion)'
 	@echo 'WERROR=1        warnings are errors (the default in make check only)'
@@ -188,6 +190,18 @@ bench: deps
 readme-samples: deps
 	@$(MAKE) --no-print-directory all
 	@WDT=$(abspath $(WDT)) tools/readme-samples --update
+
+# C sources formatted by the committed .clang-format: `make style` rewrites
+# them, `make style-check` (part of make check) lists the files that differ.
+STYLE_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+style:
+	@command -v clang-format >/dev/null || { echo "wdt: clang-format not installed (make deps)" >&2; exit 1; }
+	@clang-format -i $(STYLE_SRCS)
+
+style-check:
+	@command -v clang-format >/dev/null || { echo "wdt: clang-format not installed (make deps)" >&2; exit 1; }
+	@bad=; for f in $(STYLE_SRCS); do clang-format "$$f" | cmp -s - "$$f" || bad="$$bad $$f"; done; \
+	if [ -n "$$bad" ]; then echo "wdt: not formatted as .clang-format says (run make style):$$bad" >&2; exit 1; fi
 
 lint-man:
 	@for m in docs/*.1; do mandoc -T lint -W warning $$m || exit 1; done

@@ -8,7 +8,7 @@ zlib1g-dev liblz4-dev libcurl4-openssl-dev libzstd-dev liblzo2-dev libsnappy-dev
 libmspack-dev
 libcmocka-dev gcab
 qemu-system-x86 qemu-utils
-clang lld llvm libclang-rt-14-dev
+clang lld llvm libclang-rt-14-dev clang-format
 python3 mandoc makedumpfile python3-libkdumpfile zsh
 lz4 gzip xxd"
 
