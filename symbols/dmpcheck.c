@@ -217,7 +217,7 @@ static void check_context(struct check *v, const uint8_t *c,
 	struct wdt_dmpcheck_finding *f[4] = { NULL };
 
 	uint64_t rip = wdt_le64(c + WDT_CTX_RIP);
-	uint64_t rsp = wdt_le64(c + WDT_CTX_RAX + 4 * 8);
+	uint64_t rsp = wdt_le64(c + WDT_CTX_RSP);
 	uint16_t cs = wdt_le16(c + WDT_CTX_SEG_CS);
 	uint32_t mx = wdt_le32(c + WDT_CTX_MXCSR);
 	uint32_t fmx = wdt_le32(c + WDT_CTX_FLT_MXCSR);
