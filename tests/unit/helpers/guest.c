@@ -261,6 +261,7 @@ void wdt_tg_build(struct wdt_test_guest *g)
 
 void wdt_tg_done(struct wdt_test_guest *g)
 {
+	wdt_attempts_free(&g->k.log);
 	wdt_pe_close(g->k.pe);
 	wdt_source_close(g->dll_src);
 	g->k.pe = NULL;
