@@ -7,8 +7,9 @@
  * two processors with saved CONTEXTs. The sound dump has no finding; each
  * test breaks it in one way and expects exactly one finding, its code,
  * severity and message. The crash findings (bugcheck-code, crash-context,
- * crash-context-lost) need a real kernel PE and are covered on QEMU
- * guests by t0801 and t0901. The code table is checked against
+ * crash-context-lost) need a kernel PE with KeBugCheckEx: those run over
+ * the shared guest (tests/unit/helpers/guest.h) made a DMP with the header
+ * symbols/crashhdr builds for it. The code table is checked against
  * docs/wdt-verify.1 (tests run from the top of the tree).
  */
 #include <stdio.h>
@@ -17,10 +18,13 @@
 #include "core/bytes.h"
 #include "formats/dmp_layout.h"
 #include "symbols/bugcheck.h"
+#include "symbols/crashhdr.h"
 #include "symbols/dmpcheck.h"
 #include "symbols/kdbg.h"
 #include "symbols/kernel.h"
 #include "testutil.h"
+#include "testdata.h"
+#include "guest.h"
 
 #define MEM (2u << 20)
 #define NPAGES (MEM / 4096)
@@ -582,6 +586,55 @@ static void test_memory(void **state)
 		   "cannot walk it");
 }
 
+/*
+ * A source over dmp whose reads fail after the first (the header checks'
+ * read): the image cannot be opened although the header is sound.
+ */
+struct flaky {
+	unsigned reads;
+};
+
+static int flaky_pread(struct wdt_source *src, void *buf, size_t len,
+		       uint64_t off, size_t *got, struct wdt_err *err)
+{
+	struct flaky *f = src->priv;
+
+	if (f->reads++)
+		return wdt_err_set(err, WDT_IO, "read error at 0x%llx",
+				   (unsigned long long)off);
+	*got = off >= dmp_len ? 0 : len < dmp_len - off ? len : dmp_len - off;
+	memcpy(buf, dmp + off, *got);
+	return 0;
+}
+
+static void flaky_close(struct wdt_source *src)
+{
+	(void)src;
+}
+
+static const struct wdt_source_ops flaky_ops = { flaky_pread, flaky_close };
+
+static void test_unreadable(void **state)
+{
+	(void)state;
+	struct flaky f = { 0 };
+	struct wdt_err e = { 0 };
+	struct wdt_source *s;
+
+	build(WDT_DUMP_TYPE_FULL);
+	s = wdt_source_new(&flaky_ops, &f, dmp_len, "flaky.dmp", &e);
+	assert_non_null(s);
+	assert_int_equal(wdt_dmpcheck_run(s, NULL, &r, &e), 0);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.f[0].code, WDT_DC_UNREADABLE);
+	assert_int_equal(r.f[0].sev, E);
+	assert_non_null(strstr(r.f[0].msg, "read error at 0x0"));
+	assert_non_null(strstr(r.f[0].msg,
+			       ": debuggers will not open the dump"));
+	assert_true(r.memory_skipped);
+	assert_non_null(strstr(r.skipped, "read error at 0x0"));
+}
+
 /* More findings than the report keeps are counted, not lost silently. */
 static void test_dropped(void **state)
 {
@@ -659,15 +712,122 @@ static void test_table_and_man_page(void **state)
 	assert_string_equal(wdt_dmpcheck_code_name(WDT_DC_COUNT), "?");
 }
 
+/* ---- crash findings, over the shared guest ---- */
+
+#define CODE 0xD1u
+
+static const char *argv0;
+static struct wdt_test_guest g;
+
+/*
+ * dmp = the header crashhdr builds for g (crashed on CPU 2 when crash) +
+ * g's memory as one run.
+ */
+static void build_crashed(bool crash)
+{
+	struct wdt_crash_opts o = { 0 };
+	struct wdt_bugcheck b;
+	struct wdt_crash c;
+	struct wdt_err e = { 0 };
+
+	wdt_tg_build(&g);
+	if (crash)
+		wdt_tg_crash_on(&g, 2, CODE);
+	if (wdt_bugcheck_find(&g.k, &g.d, NULL, &b, &e) < 0 ||
+	    wdt_crash_build(&g.k, &g.d, &b, &o, &c, &e) < 0)
+		fail_msg("%s", e.msg);
+	free(dmp);
+	body = WDT_DMP64_HDR_SIZE;
+	dmp_len = body + TG_MEM;
+	dmp = malloc(dmp_len);
+	assert_non_null(dmp);
+	memcpy(dmp, c.hdr, WDT_DMP64_HDR_SIZE);
+	memcpy(dmp + body, g.m, TG_MEM);
+	wdt_put_le32(dmp + WDT_DMP64_PMB_NRUNS, 1);
+	wdt_put_le64(dmp + WDT_DMP64_PMB_NPAGES, TG_MEM / 4096);
+	wdt_put_le64(dmp + WDT_DMP64_PMB_RUNS, 0);
+	wdt_put_le64(dmp + WDT_DMP64_PMB_RUNS + 8, TG_MEM / 4096);
+	wdt_put_le32(dmp + WDT_DMP64_DUMP_TYPE, WDT_DUMP_TYPE_FULL);
+	wdt_put_le64(dmp + WDT_DMP64_REQUIRED_SPACE, dmp_len);
+	wdt_crash_free(&c);
+	wdt_bugcheck_free(&b);
+	wdt_tg_done(&g);
+}
+
+static void test_crash(void **state)
+{
+	(void)state;
+	const struct wdt_dmpcheck_finding *f;
+
+	/* Live, and crashed with the saved bugcheck CONTEXT: sound. */
+	build_crashed(false);
+	run();
+	print_findings();
+	assert_int_equal(r.n, 0);
+	build_crashed(true);
+	run();
+	print_findings();
+	assert_int_equal(r.n, 0);
+
+	/* The header's code is not KiBugcheckData's. */
+	wdt_put_le32(dmp + WDT_DMP64_BUGCHECK_CODE, 0x50);
+	f = expect_one(WDT_DC_BUGCHECK_CODE, E,
+		       "the header says bugcheck 0x50 (0x700, 0x2, 0x0, "
+		       "0xfffff80000201111) but KiBugcheckData holds 0xd1 "
+		       "(0x700, 0x2, 0x0, 0xfffff80000201111): debuggers report "
+		       "the wrong crash");
+	assert_int_equal(f->expected, CODE);
+	assert_int_equal(f->found, 0x50);
+
+	/* The header ContextRecord is CPU 0's, not the crashing one's. */
+	build_crashed(true);
+	memcpy(dmp + WDT_DMP64_CONTEXT, at_pa(TG_KPA + (TG_CTX(0) - TG_KB)),
+	       WDT_CTX_SIZE);
+	char want[300];
+	snprintf(want, sizeof(want),
+		 "the header ContextRecord (Rip 0xfffff80000000777) is not "
+		 "CPU 2's saved bugcheck CONTEXT at 0xfffff80000412000 (Rip "
+		 "0x%llx): WinDbg's .ecxr, k and !analyze start from the "
+		 "wrong registers",
+		 (unsigned long long)g.kbe); /* KeBugCheckEx */
+	f = expect_one(WDT_DC_CRASH_CONTEXT, E, want);
+	assert_int_equal(f->addr, TG_CTX(2));
+
+	/* Every saved CONTEXT overwritten with live state. */
+	build_crashed(true);
+	wdt_put_le64(at_pa(TG_KPA + (TG_CTX(2) - TG_KB)) + WDT_CTX_RIP,
+		     TG_KB + 0x777);
+	run();
+	if (r.n != 1)
+		print_findings();
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.f[0].code, WDT_DC_CRASH_CONTEXT_LOST);
+	assert_int_equal(r.f[0].sev, W);
+	assert_non_null(strstr(r.f[0].msg,
+			       "the guest crashed (bugcheck 0xd1) but no "
+			       "processor's saved CONTEXT is KeBugCheckEx's"));
+	assert_non_null(strstr(r.f[0].msg, "so k and !analyze start from the "
+					   "wrong registers"));
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	if (td_build(argv0) != 0)
+		return -1;
+	return wdt_tg_init(&g, td_path("wdttest.dll"));
+}
+
 static int teardown(void **state)
 {
 	(void)state;
 	free(dmp);
 	dmp = NULL;
+	wdt_tg_free(&g);
 	return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sound),
@@ -678,8 +838,13 @@ int main(void)
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_context),
 		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_dropped),
+		cmocka_unit_test(test_crash),
 		cmocka_unit_test(test_table_and_man_page),
 	};
-	return cmocka_run_group_tests(tests, NULL, teardown);
+
+	(void)argc;
+	argv0 = argv[0];
+	return cmocka_run_group_tests(tests, group_setup, teardown);
 }
