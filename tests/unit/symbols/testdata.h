@@ -51,7 +51,7 @@ static char *td_path(const char *file)
 }
 
 /* Read a whole file; caller frees. */
-static unsigned char *td_slurp(const char *path, size_t *len)
+static inline unsigned char *td_slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	unsigned char *buf = NULL;
