@@ -169,7 +169,7 @@ static void test_find_cleartext(void **state)
 	assert_int_equal(d.wait_never, 0);
 	assert_int_equal(d.wait_always, 0);
 	assert_false(d.pdb_used);
-	assert_string_equal(d.pdb_note, "not looked for (--no-pdb)");
+	assert_string_equal(d.pdb_note, WDT_KDBG_NOTE_NO_PDB);
 	expect_checks_pass(&d);
 	assert_int_equal(wdt_kdbg_get(&d, WDT_KDBG_KERN_BASE, 8), TG_KB);
 	assert_non_null(strstr(d.checks[0].detail, "OwnerTag 0x4742444b"));
