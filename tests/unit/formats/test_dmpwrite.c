@@ -348,15 +348,15 @@ static void unaligned_runs_widen_with_zeros(void **state)
 static void patches_cross_chunks_and_runs(void **state)
 {
 	/* one run over two chunks; two touching runs; a separate run */
-	struct trun r[] = { { 0, WDT_DMPW_CHUNK + 2 * PG },
+	struct trun r[] = { { 0, WDT_DMPW_UNIT + 2 * PG },
 			    { 0x1000000, PG },
 			    { 0x1001000, PG },
 			    { 0x2000000, PG } };
 	static uint8_t a[64], b[32], c[8], z[PG];
 	struct wdt_dmp_patch p[] = {
-		{ WDT_DMPW_CHUNK - 20, sizeof(a), a },	 /* across chunks */
+		{ WDT_DMPW_UNIT - 20, sizeof(a), a },	 /* across chunks */
 		{ 0x1000ff0, sizeof(b), b },		 /* across runs */
-		{ WDT_DMPW_CHUNK - 4, sizeof(c), c },	 /* overlaps a: wins */
+		{ WDT_DMPW_UNIT - 4, sizeof(c), c },	 /* overlaps a: wins */
 		{ 0x2000000, PG, z },			 /* zeroes a page */
 	};
 	struct timg t;
@@ -370,7 +370,7 @@ static void patches_cross_chunks_and_runs(void **state)
 	mkimg(&t, r, 4);
 	assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, true, p, 4, &res, &e), 0);
 	patch_model(&t, p, 4);
-	assert_int_equal(t.flat[WDT_DMPW_CHUNK], 0xcc);
+	assert_int_equal(t.flat[WDT_DMPW_UNIT], 0xcc);
 	uint8_t *w = want_of(&t);
 	check_dmp(&t, w, WDT_DUMP_TYPE_FULL, 3);
 	assert_int_equal(write_dmp(&t, WDT_DMP_BITMAP, true, p, 4, &res, &e), 0);
