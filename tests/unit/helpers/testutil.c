@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdlib.h>
 
 #include "core/bytes.h"
 #include "core/source.h"
@@ -114,4 +115,49 @@ void wdt_test_readers_agree(struct wdt_image *img, uint64_t pa, size_t npages,
 		if (a[t].bad)
 			fail_msg("reader thread %u: %u bad reads (%s)", t,
 				 a[t].bad, a[t].err.msg);
+}
+
+void wdt_test_reader_contract(struct wdt_image *img, unsigned nthreads)
+{
+	struct wdt_err err;
+	const uint64_t pg = WDT_PAGE_SIZE;
+
+	assert_true(img->nruns > 0);
+	const struct wdt_run *last = &img->runs[img->nruns - 1];
+	uint64_t lo = img->runs[0].pa & ~(pg - 1);
+	uint64_t hi = ((last->pa + last->len + pg - 1) & ~(pg - 1)) + pg;
+	size_t n = (size_t)((hi - lo) / pg);
+	assert_true(n <= 65536); /* test images are small */
+	uint8_t *want = calloc(n, pg), *buf = malloc(n * pg);
+	uint8_t *zero = malloc(n);
+	assert_non_null(want);
+	assert_non_null(buf);
+	assert_non_null(zero);
+	for (size_t i = 0; i < img->nruns; i++) {
+		const struct wdt_run *r = &img->runs[i];
+		if (wdt_image_read_phys(img, r->pa, want + (r->pa - lo),
+					(size_t)r->len, &err) < 0)
+			fail_msg("read_phys: %s", err.msg);
+	}
+	memset(buf, 0xaa, n * pg);
+	if (wdt_test_reader_read(img, lo, n, buf, NULL, &err) < 0)
+		fail_msg("reader: %s", err.msg);
+	assert_memory_equal(buf, want, n * pg);
+	memset(buf, 0xaa, n * pg);
+	memset(zero, 7, n);
+	if (wdt_test_reader_read(img, lo, n, buf, zero, &err) < 0)
+		fail_msg("reader with flags: %s", err.msg);
+	for (size_t i = 0; i < n; i++) {
+		bool z = wdt_all_zero(want + i * pg, (size_t)pg);
+		if (zero[i] != z)
+			fail_msg("page 0x%llx: zero flag %u, page %s zero",
+				 (unsigned long long)(lo + i * pg), zero[i],
+				 z ? "is" : "is not");
+		if (!z)
+			assert_memory_equal(buf + i * pg, want + i * pg, pg);
+	}
+	wdt_test_readers_agree(img, lo, n, want, nthreads, 2);
+	free(want);
+	free(buf);
+	free(zero);
 }

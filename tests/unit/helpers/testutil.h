@@ -40,6 +40,14 @@ void wdt_test_readers_agree(struct wdt_image *img, uint64_t pa, size_t npages,
 			    const uint8_t *want, unsigned nthreads,
 			    unsigned rounds);
 
+/*
+ * The page reader contract on img (whatever its format): from the page
+ * holding the first run to a page past the last, one reader gives what
+ * wdt_image_read_phys() gives inside runs and zeros outside, with zero
+ * flags set exactly on the all-zero pages; nthreads readers at once agree.
+ */
+void wdt_test_reader_contract(struct wdt_image *img, unsigned nthreads);
+
 /* assert that err has status st and its message contains needle */
 #define assert_err(err, st, needle)                                           \
 	do {                                                                  \
