@@ -746,9 +746,9 @@ static uint8_t *mkkdump(const struct timg *t, size_t *len, uint64_t *at)
 }
 
 /*
- * kdump input takes the per-thread pipeline (pager zero flags, workers
- * writing their own units): the DMP must equal the one written from the
- * same memory in a raw image, for 1 and 3 threads, sparse or not, with
+ * kdump input (the kdump reader's zero flags, workers writing their own
+ * units): the DMP must equal the one written from the same memory in an
+ * image without a format, for 1 and 3 threads, sparse or not, with
  * patches turning a zero page into data, data into a zero page, and
  * crossing the 256-page unit boundary; zero pages counted exactly.
  */
