@@ -3,9 +3,9 @@
  * A physical address space: sorted, non-overlapping runs, each backed by
  * the image's format reader, plus the CPU state and notes the image holds.
  * Formats (formats/) fill it in their open(); everything above reads guest
- * physical memory through wdt_image_read_phys() (any bytes, one thread at
- * a time per format's cache) or, for bulk copies, through per-thread page
- * readers (wdt_image_reader_*), which every writer's body loop uses.
+ * physical memory through wdt_image_read_phys() (any bytes) or, for bulk
+ * copies, through per-thread page readers (wdt_image_reader_*), which the
+ * writers' one body loop uses for every format.
  */
 #ifndef WDT_CORE_IMAGE_H
 #define WDT_CORE_IMAGE_H
