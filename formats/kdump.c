@@ -594,10 +594,11 @@ static int load_data(struct wdt_image *img, const struct kdump *kd,
 	const char *why = NULL;
 
 	if (!in) {
-		if (wdt_source_read(img->src, m ? cbuf : out, m ? d->size : kd->bs,
-				    d->off, err) < 0)
+		uint8_t *to = m ? cbuf : out;
+		if (wdt_source_read(img->src, to, m ? d->size : kd->bs, d->off,
+				    err) < 0)
 			return wdt_err_prefix(err, "PFN 0x%" PRIx64, pfn);
-		in = m ? cbuf : out;
+		in = to;
 	}
 	if (!m) {
 		if (in != out)
