@@ -47,8 +47,7 @@ static const struct wdt_opt convert_opts[] = {
 	{ "no-sparse", 0, NULL, "write zero pages instead of leaving holes",
 	  OPT_NO_SPARSE },
 	{ "threads", 0, "N",
-	  "kdump input: threads that decompress and write (default: one "
-	  "per CPU)",
+	  "threads that read and write memory (default: one per CPU)",
 	  OPT_THREADS },
 	{ "no-sync", 0, NULL, "do not fsync FILE before renaming it into place",
 	  OPT_NO_SYNC },

@@ -149,6 +149,140 @@ int wdt_image_read_phys(struct wdt_image *img, uint64_t pa, void *buf,
 	return 0;
 }
 
+/* ---- page readers ---- */
+
+#define PG WDT_PAGE_SIZE
+
+/* First run that ends after pa. */
+static size_t run_after(const struct wdt_image *img, uint64_t pa)
+{
+	size_t lo = 0, hi = img->nruns;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct wdt_run *r = &img->runs[mid];
+		if (r->pa + r->len <= pa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int read_in_run(struct wdt_image *img, const struct wdt_run *r,
+		       uint64_t pa, uint8_t *dst, size_t len,
+		       struct wdt_err *err)
+{
+	if (img->fmt && img->fmt->read)
+		return img->fmt->read(img, r, pa, dst, len, err);
+	return wdt_source_read(img->src, dst, len, r->file_off + (pa - r->pa),
+			       err);
+}
+
+/*
+ * [pa, pa+len) inside run r in one read; when that fails, again a page at
+ * a time, so the message names the page that fails (only the error path
+ * pays for it).
+ */
+static int read_piece(struct wdt_image *img, const struct wdt_run *r,
+		      uint64_t pa, uint8_t *dst, size_t len,
+		      struct wdt_err *err)
+{
+	if (read_in_run(img, r, pa, dst, len, err) == 0)
+		return 0;
+	for (size_t at = 0; at < len; at += PG - (pa + at) % PG) {
+		size_t n = PG - (pa + at) % PG;
+		if (read_in_run(img, r, pa + at, dst + at,
+				n < len - at ? n : len - at, err) < 0)
+			return wdt_err_prefix(err,
+					      "reading physical address 0x%" PRIx64,
+					      pa + at);
+	}
+	return wdt_err_set(err, WDT_IO,
+			   "reading physical address 0x%" PRIx64
+			   ": failed once, then succeeded",
+			   pa);
+}
+
+int wdt_image_read_pages(struct wdt_image *img, uint64_t pa, size_t npages,
+			 void *buf, uint8_t *zero, struct wdt_err *err)
+{
+	uint8_t *b = buf;
+	uint64_t cur = pa, end = pa + (uint64_t)npages * PG;
+	size_t i = run_after(img, pa);
+
+	while (cur < end) {
+		const struct wdt_run *r = i < img->nruns ? &img->runs[i] : NULL;
+		if (r && r->pa <= cur) {
+			uint64_t rend = r->pa + r->len;
+			uint64_t e = rend < end ? rend : end;
+			if (read_piece(img, r, cur, b + (cur - pa),
+				       (size_t)(e - cur), err) < 0)
+				return -1;
+			cur = e;
+			i++;
+		} else {
+			uint64_t e = r && r->pa < end ? r->pa : end;
+			memset(b + (cur - pa), 0, (size_t)(e - cur));
+			cur = e;
+		}
+	}
+	for (size_t k = 0; zero && k < npages; k++)
+		zero[k] = wdt_all_zero(b + k * PG, PG);
+	return 0;
+}
+
+struct wdt_image_reader {
+	struct wdt_image *img;
+	void *fr; /* the format's reader; NULL for the default */
+};
+
+struct wdt_image_reader *wdt_image_reader_new(struct wdt_image *img,
+					      struct wdt_err *err)
+{
+	struct wdt_image_reader *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		wdt_err_nomem(err);
+		return NULL;
+	}
+	r->img = img;
+	if (img->fmt && img->fmt->reader_new &&
+	    !(r->fr = img->fmt->reader_new(img, err))) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+int wdt_image_reader_read(struct wdt_image_reader *r, uint64_t pa,
+			  size_t npages, void *buf, uint8_t *zero,
+			  struct wdt_err *err)
+{
+	if (pa % PG)
+		return wdt_err_set(err, WDT_INTERNAL,
+				   "page read at unaligned address 0x%" PRIx64,
+				   pa);
+	if (r->fr)
+		return r->img->fmt->reader_read(r->fr, pa, npages, buf, zero,
+						err);
+	return wdt_image_read_pages(r->img, pa, npages, buf, zero, err);
+}
+
+void wdt_image_reader_free(struct wdt_image_reader *r)
+{
+	if (!r)
+		return;
+	if (r->fr)
+		r->img->fmt->reader_free(r->fr);
+	free(r);
+}
+
+unsigned wdt_image_reader_threads(const struct wdt_image *img, unsigned want)
+{
+	return img->src && img->src->serial ? 1 : want;
+}
+
 int wdt_image_add_cpu(struct wdt_image *img, const struct wdt_cpu *cpu,
 		      struct wdt_err *err)
 {

@@ -3,7 +3,9 @@
  * A physical address space: sorted, non-overlapping runs, each backed by
  * the image's format reader, plus the CPU state and notes the image holds.
  * Formats (formats/) fill it in their open(); everything above reads guest
- * physical memory through wdt_image_read_phys() only.
+ * physical memory through wdt_image_read_phys() (any bytes) or, for bulk
+ * copies, through per-thread page readers (wdt_image_reader_*), which the
+ * writers' one body loop uses for every format.
  */
 #ifndef WDT_CORE_IMAGE_H
 #define WDT_CORE_IMAGE_H
@@ -85,6 +87,19 @@ struct wdt_note {
 	uint64_t desc_size;
 };
 
+/*
+ * Facts a format's header states that the layers above would otherwise
+ * search guest memory for (a DMP header's DirectoryTableBase), so they
+ * need not know the format. method names the source in attempt logs
+ * ("dmp-header"), what in sentences ("the DMP header"); static strings.
+ * Stated values are still checked by their user, not trusted.
+ */
+struct wdt_image_hints {
+	bool have_dtb;
+	uint64_t dtb;
+	const char *method, *what;
+};
+
 struct wdt_image {
 	const struct wdt_format *fmt;
 	struct wdt_source *src; /* owned; a format may wrap it in open() */
@@ -101,6 +116,8 @@ struct wdt_image {
 
 	struct wdt_note *notes;
 	size_t nnotes;
+
+	struct wdt_image_hints hints; /* the format's open() fills them */
 
 	void *priv; /* the format's */
 };
@@ -129,6 +146,54 @@ uint64_t wdt_image_total(const struct wdt_image *img);
  */
 int wdt_image_read_phys(struct wdt_image *img, uint64_t pa, void *buf,
 			size_t len, struct wdt_err *err);
+
+/*
+ * Per-thread page readers, for copying a whole image. Each thread makes
+ * its own reader (buffers, decompression contexts); readers of one image
+ * may run at once, on up to wdt_image_reader_threads() threads.
+ *
+ * wdt_image_reader_read() reads npages pages at pa (page aligned) into
+ * buf (npages * WDT_PAGE_SIZE bytes). The range may lie partly or wholly
+ * outside the runs: bytes in no run read as zero (the writers' spans widen
+ * runs to whole pages and merge runs a page apart; they want zeros there,
+ * not an error). zero may be NULL: then every page is stored in buf. With
+ * zero (npages flags), zero[i] = 1 says page i is all zero and buf's page i
+ * is then unspecified (left as it was or written: callers must not look at
+ * it), zero[i] = 0 says buf's page i holds the page's bytes. A page a
+ * format knows to be zero (kdump's shared zero page) is not decoded or
+ * scanned again. Errors name the page that failed (the physical address,
+ * or for kdump the PFN), with the reader's status (NO_DATA for a page the
+ * dump lists but does not hold, CORRUPT, TRUNCATED, IO).
+ *
+ * Formats without reader ops get the default reader: pread of each run's
+ * bytes at run->file_off (or fmt->read, if the format has one), zero flags
+ * by scanning. It is thread-safe for file and memory sources. A source
+ * that decodes one stream under a lock (gzip, zstd, xz, LZ4 raw:
+ * src->serial) is thread-safe too, but several threads only make it seek
+ * back and re-decode, so wdt_image_reader_threads() caps such images at
+ * one thread: a capability, not a mutex in the reader, because the source
+ * already serialises and the win is in not asking, not in waiting.
+ * Returned readers are owned by the caller (wdt_image_reader_free; NULL
+ * is fine). The image must outlive its readers.
+ */
+struct wdt_image_reader;
+
+struct wdt_image_reader *wdt_image_reader_new(struct wdt_image *img,
+					      struct wdt_err *err);
+int wdt_image_reader_read(struct wdt_image_reader *r, uint64_t pa,
+			  size_t npages, void *buf, uint8_t *zero,
+			  struct wdt_err *err);
+void wdt_image_reader_free(struct wdt_image_reader *r);
+
+/* Readers worth running on img at once when `want` (>= 1) are asked. */
+unsigned wdt_image_reader_threads(const struct wdt_image *img, unsigned want);
+
+/*
+ * The default reader's read, for formats whose reader falls back to it
+ * for some images (kdump with blocks other than 4 KiB).
+ */
+int wdt_image_read_pages(struct wdt_image *img, uint64_t pa, size_t npages,
+			 void *buf, uint8_t *zero, struct wdt_err *err);
 
 /* Append CPU / note records (copied). */
 int wdt_image_add_cpu(struct wdt_image *img, const struct wdt_cpu *cpu,
@@ -164,6 +229,14 @@ struct wdt_format {
 	 */
 	int (*read)(struct wdt_image *img, const struct wdt_run *run,
 		    uint64_t pa, void *buf, size_t len, struct wdt_err *err);
+	/*
+	 * Per-thread page reader (all three NULL: the default reader, see
+	 * wdt_image_reader_read() for the contract reader_read keeps).
+	 */
+	void *(*reader_new)(struct wdt_image *img, struct wdt_err *err);
+	int (*reader_read)(void *r, uint64_t pa, size_t npages, void *buf,
+			   uint8_t *zero, struct wdt_err *err);
+	void (*reader_free)(void *r);
 	/* Add format-specific facts to `wdt info` output (may be NULL). */
 	void (*describe)(struct wdt_image *img, struct wdt_out *out);
 	/* Free priv (may be NULL). */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Atomic output files (see outfile.h and docs/output-safety.md). */
+#define _GNU_SOURCE /* sync_file_range */
 #include "core/outfile.h"
 
 #include "core/bytes.h"
@@ -517,6 +518,15 @@ int wdt_outfile_write_at(struct wdt_outfile *of, uint64_t off,
 		return stream_write(of, off, buf, len, end, err);
 	if (write_all(of->fd, true, off, buf, len, NULL, err) < 0)
 		return -1;
+	/*
+	 * Start writing the range back now, so commit's fsync has little
+	 * left to wait for and the disk works while the input is read.
+	 * Best effort (commit's fsync reports errors); not with --no-sync,
+	 * where the page cache may keep it all.
+	 */
+	if (of->sync)
+		sync_file_range(of->fd, (off_t)off, (off_t)len,
+				SYNC_FILE_RANGE_WRITE);
 	raise_to(&of->wend, end);
 	raise_to(&of->size, end);
 	return 0;

@@ -8,6 +8,7 @@
 #ifndef WDT_CORE_SOURCE_H
 #define WDT_CORE_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,12 @@ struct wdt_source {
 	void *priv;
 	uint64_t size;
 	char *name; /* for messages; owned */
+	/*
+	 * Reads are serialised inside (one decoder under a lock: compressed
+	 * raw): safe from several threads, but only worth one (see
+	 * wdt_image_reader_threads).
+	 */
+	bool serial;
 };
 
 /*

@@ -371,6 +371,7 @@ struct wdt_source *wdt_gzip_open(struct wdt_source *inner,
 	src = wdt_source_new(&gz_ops, g, g->size, inner->name, err);
 	if (!src)
 		goto fail;
+	src->serial = true;
 	return src;
 fail:
 	gz_free(g);
@@ -873,6 +874,7 @@ struct wdt_source *wdt_lz4_open(struct wdt_source *inner,
 	src = wdt_source_new(&lz_ops, l, l->size, inner->name, err);
 	if (!src)
 		goto fail;
+	src->serial = true;
 	return src;
 fail:
 	lz_free(l);

@@ -29,7 +29,8 @@
 /*
  * Index inner and return a source of its decompressed bytes. On success
  * the new source owns inner; on failure inner stays the caller's. Reads
- * are serialised by a lock inside (the stream state is shared).
+ * are serialised by a lock inside (the stream state is shared), and the
+ * source says so (src->serial).
  */
 struct wdt_source *wdt_gzip_open(struct wdt_source *inner,
 				 struct wdt_err *err);

@@ -552,6 +552,10 @@ static int dmp_open(struct wdt_image *img, struct wdt_err *err)
 			goto fail;
 		}
 	}
+	if (d->h.is64 && !wdt_dmp_unset64(d->h.dtb))
+		img->hints = (struct wdt_image_hints){
+			true, d->h.dtb, "dmp-header", "the DMP header"
+		};
 	snprintf(img->variant, sizeof(img->variant), "DMP%s, %s dump%s",
 		 d->h.is64 ? "64" : "32", wdt_dmp_type_name(d->h.dump_type),
 		 d->no_memory ? " (memory not readable)" : "");

@@ -11,19 +11,17 @@
 #include "core/bytes.h"
 #include "core/workers.h"
 #include "formats/dmp_layout.h"
-#include "formats/kdump.h"
 
 #define PG WDT_PAGE_SIZE
 
 _Static_assert(WDT_DMP64_PMB_RUNS + 16 * WDT_DMP64_MAX_RUNS <=
 		       WDT_DMP64_PMB + WDT_DMP64_PMB_SIZE,
 	       "42 runs fit the 700-byte PhysicalMemoryBlock");
+_Static_assert(WDT_DMPW_UNIT % PG == 0, "units are whole pages");
 _Static_assert(WDT_DMP64_PMB_SIZE % 4 == 0, "'PAGE' fill is whole dwords");
 _Static_assert(WDT_DMP64_REQUIRED_SPACE + 8 <= WDT_DMP64_HDR_SIZE &&
 		       WDT_DMP64_DUMP_TYPE + 4 <= WDT_DMP64_REQUIRED_SPACE,
 	       "header fields inside the header");
-_Static_assert(WDT_DMPW_CHUNK % PG == 0 && WDT_DMPW_CHUNK >= (1u << 20),
-	       "chunks are whole pages, at least 1 MiB");
 
 /*
  * LeechCore refuses bitmaps of more than 0x7FFFFFFF bits (dmp64.md §7):
@@ -108,232 +106,19 @@ int wdt_dmpw_check_patches(const struct wdt_span *s, size_t n,
 
 /* ---- the body loop ---- */
 
-/* First run that ends after pa. */
-static size_t run_after(const struct wdt_image *img, uint64_t pa)
-{
-	size_t lo = 0, hi = img->nruns;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct wdt_run *r = &img->runs[mid];
-		if (r->pa + r->len <= pa)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static int read_piece(struct wdt_image *img, uint64_t pa, uint8_t *dst,
-		      size_t len, struct wdt_err *err)
-{
-	if (wdt_image_read_phys(img, pa, dst, len, err) == 0)
-		return 0;
-	/*
-	 * Name the page that fails, not the start of the chunk: the error
-	 * path may afford a page at a time.
-	 */
-	for (size_t at = 0; at < len; at += PG - (pa + at) % PG) {
-		size_t n = PG - (pa + at) % PG;
-		if (wdt_image_read_phys(img, pa + at, dst + at,
-					n < len - at ? n : len - at, err) < 0)
-			return -1;
-	}
-	return wdt_err_set(err, WDT_IO,
-			   "reading physical address 0x%" PRIx64
-			   ": failed once, then succeeded",
-			   pa);
-}
-
-/* Guest bytes [pa, pa+len) into buf; bytes in no run read as zero. */
-static int fill(struct wdt_image *img, uint64_t pa, uint8_t *buf, size_t len,
-		struct wdt_err *err)
-{
-	uint64_t cur = pa, end = pa + len;
-	size_t i = run_after(img, pa);
-
-	while (cur < end) {
-		const struct wdt_run *r = i < img->nruns ? &img->runs[i] : NULL;
-		if (r && r->pa <= cur) {
-			uint64_t rend = r->pa + r->len;
-			uint64_t e = rend < end ? rend : end;
-			if (read_piece(img, cur, buf + (cur - pa),
-				       (size_t)(e - cur), err) < 0)
-				return -1;
-			cur = e;
-			i++;
-		} else {
-			uint64_t e = r && r->pa < end ? r->pa : end;
-			memset(buf + (cur - pa), 0, (size_t)(e - cur));
-			cur = e;
-		}
-	}
-	return 0;
-}
-
-static void apply_patches(uint64_t pa, uint8_t *buf, size_t len,
-			  const struct wdt_dmp_patch *p, size_t np)
-{
-	uint64_t end = pa + len;
-
-	for (size_t i = 0; i < np; i++) {
-		uint64_t lo = p[i].pa, hi = p[i].pa + p[i].len;
-		if (hi <= pa || lo >= end)
-			continue;
-		if (lo < pa)
-			lo = pa;
-		if (hi > end)
-			hi = end;
-		memcpy(buf + (lo - pa), p[i].data + (lo - p[i].pa),
-		       (size_t)(hi - lo));
-	}
-}
-
 /*
- * Write buf (len bytes, whole pages) at off: runs of data pages in one
- * pwrite each, all-zero pages as holes when sparse.
+ * Each of o->threads threads (the caller's among them) takes the next unit
+ * of UNIT_PAGES pages, reads it with its own image reader (which flags
+ * the zero pages, so kdump's shared zero page is neither decoded again
+ * nor scanned), lays the patches over it and writes its data pages
+ * itself. Units are independent, so there is no barrier and no writer
+ * thread, and one thread means one thread. A stream output takes the
+ * units in order from one worker; a serial source (compressed raw) gets
+ * one worker too (wdt_image_reader_threads).
  */
-static int emit(struct wdt_outfile *of, uint64_t off, const uint8_t *buf,
-		size_t len, bool sparse, uint64_t *zero_pages,
-		struct wdt_err *err)
-{
-	size_t start = 0, i;
+#define UNIT_PAGES (WDT_DMPW_UNIT / PG)
 
-	for (i = 0; i < len; i += PG) {
-		if (!wdt_all_zero(buf + i, PG))
-			continue;
-		(*zero_pages)++;
-		if (!sparse)
-			continue;
-		if (i > start && wdt_outfile_write_at(of, off + start,
-						      buf + start, i - start,
-						      err) < 0)
-			return -1;
-		wdt_outfile_hole(of, off + i, PG);
-		start = i + PG;
-	}
-	if (len > start)
-		return wdt_outfile_write_at(of, off + start, buf + start,
-					    len - start, err);
-	return 0;
-}
-
-/*
- * Two chunk buffers and a writer thread: while the writer emits chunk k
- * (page cache copy, zero scan), the caller's thread and the kdump workers
- * fill chunk k+1, so reading/decompressing and writing overlap. The
- * outfile is touched by the writer thread only while it runs.
- */
-struct pipe {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	uint8_t *buf[2];
-	bool full[2];
-	uint64_t off[2];
-	size_t len[2];
-	bool done;   /* no more chunks */
-	bool failed; /* the writer failed: err holds why */
-	struct wdt_err err;
-	struct wdt_outfile *of;
-	bool sparse;
-	uint64_t zero_pages;
-};
-
-static void *writer(void *arg)
-{
-	struct pipe *q = arg;
-
-	for (int k = 0;; k ^= 1) {
-		pthread_mutex_lock(&q->mu);
-		while (!q->full[k] && !q->done)
-			pthread_cond_wait(&q->cv, &q->mu);
-		if (!q->full[k]) {
-			pthread_mutex_unlock(&q->mu);
-			return NULL;
-		}
-		bool skip = q->failed;
-		pthread_mutex_unlock(&q->mu);
-		/* After a failure keep draining so the filler never waits. */
-		int rc = skip ? 0 : emit(q->of, q->off[k], q->buf[k], q->len[k],
-					 q->sparse, &q->zero_pages, &q->err);
-		pthread_mutex_lock(&q->mu);
-		if (rc < 0)
-			q->failed = true;
-		q->full[k] = false;
-		pthread_cond_broadcast(&q->cv);
-		pthread_mutex_unlock(&q->mu);
-	}
-}
-
-/* Wait for buffer k to be free; false if the writer failed. */
-static bool take(struct pipe *q, int k)
-{
-	bool ok;
-
-	pthread_mutex_lock(&q->mu);
-	while (q->full[k] && !q->failed)
-		pthread_cond_wait(&q->cv, &q->mu);
-	ok = !q->failed;
-	pthread_mutex_unlock(&q->mu);
-	return ok;
-}
-
-static void give(struct pipe *q, int k, uint64_t off, size_t len)
-{
-	pthread_mutex_lock(&q->mu);
-	q->off[k] = off;
-	q->len[k] = len;
-	q->full[k] = true;
-	pthread_cond_broadcast(&q->cv);
-	pthread_mutex_unlock(&q->mu);
-}
-
-static void finish(struct pipe *q)
-{
-	pthread_mutex_lock(&q->mu);
-	q->done = true;
-	pthread_cond_broadcast(&q->cv);
-	pthread_mutex_unlock(&q->mu);
-}
-
-/* The filling side: every chunk of every span, in order. */
-static int produce(struct wdt_image *img, const struct wdt_span *s, size_t n,
-		   const struct wdt_dmp_patch *p, size_t np,
-		   const struct wdt_dmp_write_opts *o, struct pipe *q,
-		   uint64_t *done, struct wdt_err *err)
-{
-	int k = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		for (uint64_t at = 0; at < s[i].len; at += WDT_DMPW_CHUNK) {
-			uint64_t left = s[i].len - at, pa = s[i].pa + at;
-			size_t len = left < WDT_DMPW_CHUNK ? (size_t)left
-							   : WDT_DMPW_CHUNK;
-			if (!take(q, k))
-				return 1; /* the writer's error */
-			if (fill(img, pa, q->buf[k], len, err) < 0)
-				return -1;
-			apply_patches(pa, q->buf[k], len, p, np);
-			give(q, k, s[i].off + at, len);
-			k ^= 1;
-			*done += len;
-			wdt_progress_update(o->progress, *done);
-		}
-	}
-	return 0;
-}
-
-/*
- * kdump input: the whole pipeline on every worker. Each of o->threads
- * threads (the caller's among them) takes the next unit of UNIT_PAGES
- * pages, decompresses it with its own pager, learns which pages are zero
- * from the pager (QEMU's shared zero page is never copied or scanned),
- * lays the patches over it and writes its data pages itself. Units are
- * independent, so there is no barrier, and one thread means one thread.
- */
-#define UNIT_PAGES 256u
-
-struct par {
+struct body {
 	struct wdt_image *img;
 	const struct wdt_span *s;
 	size_t n;
@@ -347,46 +132,16 @@ struct par {
 	struct wdt_first_err fail;
 };
 
-struct par_worker {
-	struct par *q;
+struct worker {
+	struct body *q;
 	bool main; /* the caller's thread: draws the progress line */
-	struct wdt_kdump_pager *pg;
+	struct wdt_image_reader *rd;
 	uint8_t *buf;
 	uint8_t zero[UNIT_PAGES];
 };
 
-/* Pages [pa, pa + npg * PG) into w->buf and w->zero. */
-static int par_fill(struct par_worker *w, uint64_t pa, size_t npg,
-		    struct wdt_err *e)
-{
-	struct wdt_image *img = w->q->img;
-	uint64_t cur = pa, end = pa + (uint64_t)npg * PG;
-	size_t i = run_after(img, pa);
-
-	while (cur < end) {
-		const struct wdt_run *r = i < img->nruns ? &img->runs[i] : NULL;
-		size_t k = (size_t)((cur - pa) / PG);
-		if (r && r->pa <= cur) {
-			uint64_t rend = r->pa + r->len;
-			uint64_t e2 = rend < end ? rend : end;
-			if (wdt_kdump_pager_read(w->pg, cur / PG,
-						 (size_t)((e2 - cur) / PG),
-						 w->buf + k * PG, w->zero + k,
-						 e) < 0)
-				return -1;
-			cur = e2;
-			i++;
-		} else {
-			uint64_t e2 = r && r->pa < end ? r->pa : end;
-			memset(w->zero + k, 1, (size_t)((e2 - cur) / PG));
-			cur = e2;
-		}
-	}
-	return 0;
-}
-
 /* The patches over the unit at pa; touched pages are zero-tested again. */
-static void par_patch(struct par_worker *w, uint64_t pa, size_t npg)
+static void patch(struct worker *w, uint64_t pa, size_t npg)
 {
 	const struct wdt_dmp_patch *p = w->q->p;
 	uint64_t end = pa + (uint64_t)npg * PG;
@@ -402,15 +157,20 @@ static void par_patch(struct par_worker *w, uint64_t pa, size_t npg)
 				memset(w->buf + k * PG, 0, PG);
 				w->zero[k] = 0;
 			}
-		apply_patches(pa, w->buf, (size_t)npg * PG, &p[i], 1);
+		if (lo < pa)
+			lo = pa;
+		if (hi > end)
+			hi = end;
+		memcpy(w->buf + (lo - pa), p[i].data + (lo - p[i].pa),
+		       (size_t)(hi - lo));
 		for (size_t k = a; k < b; k++)
 			w->zero[k] = wdt_all_zero(w->buf + k * PG, PG);
 	}
 }
 
 /* The unit's pages at off: data pages in as few writes as possible. */
-static int par_emit(struct par_worker *w, uint64_t off, size_t npg,
-		    uint64_t *zeros, struct wdt_err *e)
+static int emit(struct worker *w, uint64_t off, size_t npg, uint64_t *zeros,
+		struct wdt_err *e)
 {
 	bool sparse = w->q->o->sparse;
 	size_t start = 0;
@@ -438,9 +198,9 @@ static int par_emit(struct par_worker *w, uint64_t off, size_t npg,
 }
 
 /* Unit u (numbered across all spans): read, patch, write. */
-static int par_unit(struct par_worker *w, uint64_t u, struct wdt_err *e)
+static int unit(struct worker *w, uint64_t u, struct wdt_err *e)
 {
-	struct par *q = w->q;
+	struct body *q = w->q;
 	size_t lo = 0, hi = q->n; /* the span holding unit u */
 
 	while (hi - lo > 1) {
@@ -455,10 +215,11 @@ static int par_unit(struct par_worker *w, uint64_t u, struct wdt_err *e)
 	uint64_t left = sp->len - at, zeros = 0;
 	size_t npg = (size_t)((left < UNIT_PAGES * PG ? left : UNIT_PAGES * PG) /
 			      PG);
-	if (par_fill(w, sp->pa + at, npg, e) < 0)
+	if (wdt_image_reader_read(w->rd, sp->pa + at, npg, w->buf, w->zero,
+				  e) < 0)
 		return -1;
-	par_patch(w, sp->pa + at, npg);
-	if (par_emit(w, sp->off + at, npg, &zeros, e) < 0)
+	patch(w, sp->pa + at, npg);
+	if (emit(w, sp->off + at, npg, &zeros, e) < 0)
 		return -1;
 	atomic_fetch_add(&q->zero_pages, zeros);
 	uint64_t d = atomic_fetch_add(&q->done, npg * PG) + npg * PG;
@@ -467,10 +228,10 @@ static int par_unit(struct par_worker *w, uint64_t u, struct wdt_err *e)
 	return 0;
 }
 
-static void *par_worker(void *arg)
+static void *worker(void *arg)
 {
-	struct par_worker *w = arg;
-	struct par *q = w->q;
+	struct worker *w = arg;
+	struct body *q = w->q;
 	struct wdt_err e;
 
 	wdt_err_clear(&e);
@@ -478,7 +239,7 @@ static void *par_worker(void *arg)
 		uint64_t u = atomic_fetch_add(&q->next, 1);
 		if (u >= q->units[q->n] || wdt_first_err_any(&q->fail))
 			break;
-		if (par_unit(w, u, &e) < 0) {
+		if (unit(w, u, &e) < 0) {
 			wdt_first_err_set(&q->fail, u, &e);
 			break;
 		}
@@ -486,26 +247,15 @@ static void *par_worker(void *arg)
 	return NULL;
 }
 
-/* Whether par_body can read img: kdump with page-sized, page-aligned runs. */
-static bool par_ok(const struct wdt_image *img)
+int wdt_dmpw_body(struct wdt_image *img, const struct wdt_span *s, size_t n,
+		  const struct wdt_dmp_patch *p, size_t np,
+		  const struct wdt_dmp_write_opts *o, struct wdt_outfile *of,
+		  uint64_t *done, uint64_t *zero_pages, struct wdt_err *err)
 {
-	if (img->fmt != &wdt_format_kdump || wdt_kdump_block_size(img) != PG)
-		return false;
-	for (size_t i = 0; i < img->nruns; i++)
-		if ((img->runs[i].pa | img->runs[i].len) % PG)
-			return false;
-	return true;
-}
-
-static int par_body(struct wdt_image *img, const struct wdt_span *s, size_t n,
-		    const struct wdt_dmp_patch *p, size_t np,
-		    const struct wdt_dmp_write_opts *o, struct wdt_outfile *of,
-		    uint64_t *done, uint64_t *zero_pages, struct wdt_err *err)
-{
-	struct par q;
-	struct par_worker *w = NULL;
+	struct body q;
+	struct worker *w = NULL;
 	pthread_t *th = NULL;
-	unsigned nt = o->threads, started = 0;
+	unsigned nt, started = 0;
 	int rc = 0;
 
 	memset(&q, 0, sizeof(q));
@@ -524,33 +274,38 @@ static int par_body(struct wdt_image *img, const struct wdt_span *s, size_t n,
 	for (size_t i = 0; i < n; i++)
 		q.units[i + 1] = q.units[i] + (s[i].len / PG + UNIT_PAGES - 1) /
 						      UNIT_PAGES;
-	nt = wdt_workers_count(nt, q.units[n]);
+	/* Standard output takes the units in order: one worker. */
+	nt = wdt_outfile_is_stream(of) ? 1 : o->threads;
+	nt = wdt_image_reader_threads(img, wdt_workers_count(nt, q.units[n]));
 	atomic_init(&q.next, 0);
 	atomic_init(&q.done, 0);
 	atomic_init(&q.zero_pages, 0);
 	wdt_first_err_init(&q.fail);
 	w = calloc(nt, sizeof(*w));
 	th = calloc(nt, sizeof(*th));
-	for (unsigned i = 0; w && i < nt; i++) {
+	for (unsigned i = 0; w && i < nt && rc == 0; i++) {
 		w[i].q = &q;
 		w[i].main = i == 0;
-		w[i].pg = wdt_kdump_pager_new(img, err);
 		w[i].buf = aligned_alloc(PG, UNIT_PAGES * PG);
-		if (!w[i].pg || !w[i].buf)
+		if (!w[i].buf)
+			rc = wdt_err_nomem(err);
+		else if (!(w[i].rd = wdt_image_reader_new(img, err)))
 			rc = -1;
 	}
 	if (!w || !th || rc < 0) {
 		wdt_first_err_finish(&q.fail, NULL);
-		rc = wdt_err_nomem(err);
+		if (!w || !th)
+			wdt_err_nomem(err);
+		rc = -1;
 		goto out;
 	}
 	/* The calling thread works too; extra threads only if they start. */
 	for (unsigned i = 1; i < nt; i++) {
-		if (pthread_create(&th[i], NULL, par_worker, &w[i]) != 0)
+		if (pthread_create(&th[i], NULL, worker, &w[i]) != 0)
 			break;
 		started++;
 	}
-	par_worker(&w[0]);
+	worker(&w[0]);
 	for (unsigned i = 1; i <= started; i++)
 		pthread_join(th[i], NULL);
 	rc = wdt_first_err_finish(&q.fail, err);
@@ -561,64 +316,13 @@ static int par_body(struct wdt_image *img, const struct wdt_span *s, size_t n,
 	*zero_pages += atomic_load(&q.zero_pages);
 out:
 	for (unsigned i = 0; w && i < nt; i++) {
-		wdt_kdump_pager_free(w[i].pg);
+		wdt_image_reader_free(w[i].rd);
 		free(w[i].buf);
 	}
 	free(w);
 	free(th);
 	free(q.units);
 	return rc;
-}
-
-int wdt_dmpw_body(struct wdt_image *img, const struct wdt_span *s, size_t n,
-		  const struct wdt_dmp_patch *p, size_t np,
-		  const struct wdt_dmp_write_opts *o, struct wdt_outfile *of,
-		  uint64_t *done, uint64_t *zero_pages, struct wdt_err *err)
-{
-	struct pipe q;
-	pthread_t th;
-	int rc;
-
-	if (par_ok(img) && wdt_outfile_is_stream(of)) {
-		/* Standard output takes the units in order: one worker. */
-		struct wdt_dmp_write_opts one = *o;
-		one.threads = 1;
-		return par_body(img, s, n, p, np, &one, of, done, zero_pages,
-				err);
-	}
-	if (par_ok(img))
-		return par_body(img, s, n, p, np, o, of, done, zero_pages, err);
-
-	memset(&q, 0, sizeof(q));
-	q.of = of;
-	q.sparse = o->sparse;
-	q.buf[0] = aligned_alloc(PG, WDT_DMPW_CHUNK);
-	q.buf[1] = aligned_alloc(PG, WDT_DMPW_CHUNK);
-	if (!q.buf[0] || !q.buf[1]) {
-		free(q.buf[0]);
-		free(q.buf[1]);
-		return wdt_err_nomem(err);
-	}
-	pthread_mutex_init(&q.mu, NULL);
-	pthread_cond_init(&q.cv, NULL);
-	if (pthread_create(&th, NULL, writer, &q) != 0) {
-		rc = wdt_err_set(err, WDT_NOMEM, "cannot start a writer thread");
-	} else {
-		rc = produce(img, s, n, p, np, o, &q, done, err);
-		finish(&q);
-		pthread_join(th, NULL);
-		if (q.failed) { /* the write error is the one to report */
-			if (err)
-				*err = q.err;
-			rc = -1;
-		}
-	}
-	*zero_pages += q.zero_pages;
-	pthread_cond_destroy(&q.cv);
-	pthread_mutex_destroy(&q.mu);
-	free(q.buf[0]);
-	free(q.buf[1]);
-	return rc < 0 || rc == 1 ? -1 : 0;
 }
 
 /* ---- DMP layout ---- */

@@ -3,13 +3,13 @@
  * Streaming writers of guest physical memory: the Windows crash dump
  * (DumpType 1 full or 5 bitmap, dmp64.md §2–§7, §14) here, the flat raw
  * image and ELF core in rawwrite.h. All of them run the one body loop
- * below: page-granular spans copied in large chunks through the image
- * reader, caller patches laid over the chunk, all-zero pages left as
- * holes, filling the next chunk while a writer thread writes the last.
- * kdump input instead runs o->threads workers that each read (own pager,
- * zero pages flagged by the reader), patch and write 1 MiB units. Memory
- * is two chunk buffers (or two 1 MiB buffers per worker) plus the span
- * list, whatever the image size; no per-page system calls.
+ * below, for every input format: o->threads workers, each with its own
+ * image reader (wdt_image_reader_*), take 1 MiB units of page-granular
+ * spans, read them (zero pages flagged by the reader), lay the caller's
+ * patches over them and write their data pages themselves, all-zero
+ * pages left as holes when sparse. Memory is one unit buffer plus one
+ * reader per worker and the span list, whatever the image size; no
+ * per-page system calls.
  */
 #ifndef WDT_FORMATS_DMPWRITE_H
 #define WDT_FORMATS_DMPWRITE_H
@@ -35,7 +35,7 @@ enum wdt_dmp_kind { WDT_DMP_AUTO, WDT_DMP_FULL, WDT_DMP_BITMAP };
 struct wdt_dmp_write_opts {
 	enum wdt_dmp_kind kind; /* AUTO: full when the runs fit (≤ 42) */
 	bool sparse;		/* all-zero pages become holes */
-	unsigned threads;	/* kdump input: workers; 0 = online CPUs */
+	unsigned threads;	/* body workers; 0 = online CPUs */
 	struct wdt_progress *progress; /* may be NULL; not finished here */
 };
 
@@ -47,8 +47,8 @@ struct wdt_dmp_write_result {
 	uint64_t file_size;
 };
 
-/* The chunk the body loop reads and writes at once. */
-#define WDT_DMPW_CHUNK (4u << 20)
+/* The unit a body worker reads and writes at once. */
+#define WDT_DMPW_UNIT (1u << 20)
 
 /*
  * Write a DMP of img to of. hdr is the WDT_DMP64_HDR_SIZE-byte
@@ -97,7 +97,9 @@ int wdt_dmpw_check_patches(const struct wdt_span *s, size_t n,
  * image's runs, i.e. the widening, read as zero), with the patches laid
  * over it. All-zero pages are counted in *zero_pages and, if o->sparse,
  * left as holes (wdt_outfile_hole). Progress, if any, counts span bytes
- * on top of *done.
+ * on top of *done. Workers: o->threads (0: one per online CPU), one for a
+ * stream output (units in order) or a serial source. A read error is the
+ * one of the lowest failing unit, naming its page.
  */
 int wdt_dmpw_body(struct wdt_image *img, const struct wdt_span *s, size_t n,
 		  const struct wdt_dmp_patch *p, size_t np,

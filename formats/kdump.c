@@ -5,9 +5,11 @@
  * bitmap that says which pages the file holds (the 2nd one when there are
  * two, as crash and libkdumpfile do), build prefix popcounts, turn the set
  * bits into physical runs, parse the ELF notes. Reads resolve a page's
- * descriptor (run start index + offset, or prefix popcount), decompress
- * and keep the page in a small cache keyed by its data offset, so QEMU's
- * one shared zero page is decompressed once.
+ * descriptor (run start index + offset, or prefix popcount) and decode it
+ * with the one decode() routine: read_phys keeps pages in a small cache
+ * keyed by their data offset under a lock (so QEMU's one shared zero page
+ * is decompressed once); the per-thread page readers the writers use read
+ * descriptors and data a unit at a time, without the lock.
  */
 #include "formats/kdump.h"
 
@@ -23,13 +25,23 @@
 #include <zstd.h>
 
 #include "core/out.h"
-#include "core/workers.h"
 #include "formats/elf.h"
 #include "formats/flat.h"
 
 #define CHUNK_WORDS 8u /* prefix count every 512 bits */
 #define CACHE_SLOTS 256u
 #define MAX_NOTE_SIZE (64u << 20)
+
+/*
+ * Decompression contexts, made once: zlib and zstd contexts are costly to
+ * set up per page. The image's read path keeps one under its lock, each
+ * page reader its own.
+ */
+struct dctx {
+	z_stream z;
+	bool z_ok;
+	ZSTD_DCtx *zd;
+};
 
 struct kdump {
 	struct wdt_kdump_hdr h;
@@ -45,6 +57,7 @@ struct kdump {
 	uint64_t *ckey;	      /* data offset + 1 per slot; 0 = empty */
 	uint8_t *cdata;	      /* CACHE_SLOTS pages */
 	uint8_t *cbuf;	      /* compressed data (under lock) */
+	struct dctx dc;	      /* under lock */
 };
 
 /* ---- header parsing and validation (shared with verify) ---- */
@@ -408,24 +421,49 @@ static int add_runs(struct wdt_image *img, struct kdump *kd,
 
 /* ---- one page ---- */
 
-static int decompress(uint32_t method, const uint8_t *in, uint32_t n,
-		      uint8_t *out, uint32_t bs, const char **why)
+static int dctx_init(struct dctx *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->z_ok = inflateInit(&c->z) == Z_OK;
+	c->zd = ZSTD_createDCtx();
+	return c->z_ok && c->zd ? 0 : -1;
+}
+
+static void dctx_free(struct dctx *c)
+{
+	if (c->z_ok)
+		inflateEnd(&c->z);
+	c->z_ok = false;
+	ZSTD_freeDCtx(c->zd);
+	c->zd = NULL;
+}
+
+/* The one decompression routine: n bytes at in to exactly bs at out. */
+static int decode(struct dctx *c, uint32_t method, const uint8_t *in,
+		  uint32_t n, uint8_t *out, uint32_t bs, const char **why)
 {
 	switch (method) {
 	case WDT_KDUMP_ZLIB: {
-		uLongf dl = bs;
-		int rc = uncompress(out, &dl, in, n);
-		if (rc != Z_OK) {
-			*why = rc == Z_BUF_ERROR ? "inflates past a page"
-			       : rc == Z_MEM_ERROR ? "out of memory"
-						   : "bad zlib stream";
+		if (inflateReset(&c->z) != Z_OK) {
+			*why = "zlib reset failed";
 			return -1;
 		}
-		if (dl != bs) {
+		c->z.next_in = (Bytef *)(uintptr_t)in;
+		c->z.avail_in = n;
+		c->z.next_out = out;
+		c->z.avail_out = bs;
+		int rc = inflate(&c->z, Z_FINISH);
+		if (rc == Z_STREAM_END && c->z.total_out == bs)
+			return 0;
+		if (rc == Z_STREAM_END)
 			*why = "inflates to less than a page";
-			return -1;
-		}
-		return 0;
+		else if (rc == Z_BUF_ERROR && !c->z.avail_out)
+			*why = "inflates past a page";
+		else if (rc == Z_MEM_ERROR)
+			*why = "out of memory";
+		else
+			*why = "bad zlib stream";
+		return -1;
 	}
 	case WDT_KDUMP_LZO: {
 		lzo_uint dl = bs;
@@ -456,7 +494,7 @@ static int decompress(uint32_t method, const uint8_t *in, uint32_t n,
 		return 0;
 	}
 	case WDT_KDUMP_ZSTD: {
-		size_t r = ZSTD_decompress(out, bs, in, n);
+		size_t r = ZSTD_decompressDCtx(c->zd, out, bs, in, n);
 		if (ZSTD_isError(r)) {
 			*why = ZSTD_getErrorName(r);
 			return -1;
@@ -543,22 +581,31 @@ static int parse_desc(struct wdt_image *img, const struct kdump *kd,
 	return 0;
 }
 
-/* Page data of d into out; cbuf holds at least one block. */
+/*
+ * Page data of d into out: the stored bytes at in (NULL: read them into
+ * cbuf, which holds a block), decoded with c.
+ */
 static int load_data(struct wdt_image *img, const struct kdump *kd,
-		     uint64_t pfn, const struct desc *d, uint8_t *out,
-		     uint8_t *cbuf, struct wdt_err *err)
+		     struct dctx *c, uint64_t pfn, const struct desc *d,
+		     const uint8_t *in, uint8_t *out, uint8_t *cbuf,
+		     struct wdt_err *err)
 {
 	uint32_t m = d->flags & WDT_KDUMP_COMP_MASK;
 	const char *why = NULL;
 
-	if (!m) {
-		if (wdt_source_read(img->src, out, kd->bs, d->off, err) < 0)
+	if (!in) {
+		uint8_t *to = m ? cbuf : out;
+		if (wdt_source_read(img->src, to, m ? d->size : kd->bs, d->off,
+				    err) < 0)
 			return wdt_err_prefix(err, "PFN 0x%" PRIx64, pfn);
+		in = to;
+	}
+	if (!m) {
+		if (in != out)
+			memcpy(out, in, kd->bs);
 		return 0;
 	}
-	if (wdt_source_read(img->src, cbuf, d->size, d->off, err) < 0)
-		return wdt_err_prefix(err, "PFN 0x%" PRIx64, pfn);
-	if (decompress(m, cbuf, d->size, out, kd->bs, &why) < 0)
+	if (decode(c, m, in, d->size, out, kd->bs, &why) < 0)
 		return wdt_err_set(err, WDT_CORRUPT,
 				   "PFN 0x%" PRIx64 ": %s data at file offset "
 				   "0x%" PRIx64 " (0x%" PRIx32
@@ -582,7 +629,7 @@ static const uint8_t *cached_page(struct wdt_image *img, struct kdump *kd,
 	if (kd->ckey[slot] == d.off + 1)
 		return page;
 	kd->ckey[slot] = 0;
-	if (load_data(img, kd, pfn, &d, page, kd->cbuf, err) < 0)
+	if (load_data(img, kd, &kd->dc, pfn, &d, NULL, page, kd->cbuf, err) < 0)
 		return NULL;
 	kd->ckey[slot] = d.off + 1;
 	return page;
@@ -615,133 +662,96 @@ static int kdump_read(struct wdt_image *img, const struct wdt_run *run,
 	return rc;
 }
 
-/* ---- parallel bulk reads ---- */
+/* ---- the page reader (one per thread) ---- */
 
 /*
- * Work units of BULK_CHUNK pages go to the workers. A worker reads a
- * unit's descriptors with one pread and its page data through a window of
- * up to one unit's worth of blocks (the data of consecutive PFNs is
- * consecutive in files QEMU and makedumpfile write), so a page costs no
- * system call of its own; pages whose data lies before the window (QEMU's
- * shared zero page) come from a few slots the worker keeps. zlib and zstd
- * contexts are made once per worker. Anything unusual (descriptors past
- * the end of the file) takes the page-at-a-time path, which says what is
- * wrong with the page.
+ * A reader takes UNIT pages at a time: it reads their descriptors with
+ * one pread and their page data through a window of up to a unit's worth
+ * of blocks (the data of consecutive PFNs is consecutive in files QEMU and
+ * makedumpfile write), so a page costs no system call of its own; pages
+ * whose data lies before the window (QEMU's shared zero page) come from a
+ * few slots the reader keeps. Anything unusual (descriptors past the end
+ * of the file) takes the page-at-a-time path, which says what is wrong
+ * with the page. Blocks other than 4 KiB go through the image's locked
+ * read path (wdt_image_read_pages).
  */
-#define BULK_CHUNK 256u
-#define BULK_BACK 8u /* slots for data before the window */
+#define UNIT 256u
+#define BACK 8u /* slots for data before the window */
 
-struct bulk {
+struct reader {
 	struct wdt_image *img;
 	struct kdump *kd;
-	uint64_t first, n;
-	uint8_t *buf;
-	atomic_uint_fast64_t next; /* next chunk */
-	struct wdt_first_err fail; /* by PFN */
-};
-
-struct worker {
-	uint8_t *desc;	      /* BULK_CHUNK descriptors */
-	uint8_t *win;	      /* BULK_CHUNK blocks of file data */
+	uint8_t *desc;	      /* UNIT descriptors */
+	uint8_t *win;	      /* UNIT blocks of file data */
 	uint64_t win_off, win_len;
-	uint64_t back_key[BULK_BACK]; /* data offset + 1 */
-	uint8_t *back;		      /* BULK_BACK decoded pages */
-	uint8_t *cbuf;		      /* one block (slow path) */
-	struct desc zero;	      /* data known to decode to zeros */
+	uint64_t back_key[BACK]; /* data offset + 1 */
+	uint8_t *back;		 /* BACK decoded pages */
+	uint8_t *cbuf;		 /* one block (slow path) */
+	struct desc zero;	 /* data known to decode to zeros */
 	bool zero_known;
-	z_stream z;
-	bool z_ok;
-	ZSTD_DCtx *zd;
+	struct dctx dc;
 };
 
-static int worker_init(struct worker *w, uint32_t bs)
+static void kdump_reader_free(void *arg)
 {
-	memset(w, 0, sizeof(*w));
-	w->desc = malloc(BULK_CHUNK * WDT_KPD_LEN);
-	w->win = malloc((size_t)BULK_CHUNK * bs);
-	w->back = malloc((size_t)BULK_BACK * bs);
-	w->cbuf = malloc(bs);
-	w->z_ok = inflateInit(&w->z) == Z_OK;
-	w->zd = ZSTD_createDCtx();
-	return w->desc && w->win && w->back && w->cbuf && w->z_ok && w->zd
-		       ? 0
-		       : -1;
+	struct reader *r = arg;
+
+	if (!r)
+		return;
+	free(r->desc);
+	free(r->win);
+	free(r->back);
+	free(r->cbuf);
+	dctx_free(&r->dc);
+	free(r);
 }
 
-static void worker_free(struct worker *w)
+static void *kdump_reader_new(struct wdt_image *img, struct wdt_err *err)
 {
-	free(w->desc);
-	free(w->win);
-	free(w->back);
-	free(w->cbuf);
-	if (w->z_ok)
-		inflateEnd(&w->z);
-	ZSTD_freeDCtx(w->zd);
-}
+	struct kdump *kd = img->priv;
+	struct reader *r = calloc(1, sizeof(*r));
 
-/* decompress() with the worker's reusable zlib and zstd contexts. */
-static int worker_decompress(struct worker *w, uint32_t method,
-			     const uint8_t *in, uint32_t n, uint8_t *out,
-			     uint32_t bs, const char **why)
-{
-	if (method == WDT_KDUMP_ZLIB) {
-		if (inflateReset(&w->z) != Z_OK) {
-			*why = "zlib reset failed";
-			return -1;
-		}
-		w->z.next_in = (Bytef *)(uintptr_t)in;
-		w->z.avail_in = n;
-		w->z.next_out = out;
-		w->z.avail_out = bs;
-		int rc = inflate(&w->z, Z_FINISH);
-		if (rc == Z_STREAM_END && w->z.total_out == bs)
-			return 0;
-		if (rc == Z_STREAM_END)
-			*why = "inflates to less than a page";
-		else if (rc == Z_BUF_ERROR && !w->z.avail_out)
-			*why = "inflates past a page";
-		else if (rc == Z_MEM_ERROR)
-			*why = "out of memory";
-		else
-			*why = "bad zlib stream";
-		return -1;
+	if (!r) {
+		wdt_err_nomem(err);
+		return NULL;
 	}
-	if (method == WDT_KDUMP_ZSTD) {
-		size_t r = ZSTD_decompressDCtx(w->zd, out, bs, in, n);
-		if (ZSTD_isError(r)) {
-			*why = ZSTD_getErrorName(r);
-			return -1;
-		}
-		if (r != bs) {
-			*why = "zstd frame is not one page";
-			return -1;
-		}
-		return 0;
+	r->img = img;
+	r->kd = kd;
+	if (kd->bs != WDT_PAGE_SIZE)
+		return r; /* wdt_image_read_pages needs nothing */
+	r->desc = malloc(UNIT * WDT_KPD_LEN);
+	r->win = malloc((size_t)UNIT * kd->bs);
+	r->back = malloc((size_t)BACK * kd->bs);
+	r->cbuf = malloc(kd->bs);
+	if (dctx_init(&r->dc) < 0 || !r->desc || !r->win || !r->back ||
+	    !r->cbuf) {
+		kdump_reader_free(r);
+		wdt_err_nomem(err);
+		return NULL;
 	}
-	return decompress(method, in, n, out, bs, why);
+	return r;
 }
 
 /* The bytes of d: from the window, refilled from d.off when d lies past
  * it; NULL when d lies before it (the caller uses the back slots). */
-static const uint8_t *window_at(struct wdt_image *img, struct kdump *kd,
-				struct worker *w, const struct desc *d,
+static const uint8_t *window_at(struct reader *r, const struct desc *d,
 				uint64_t left, struct wdt_err *err)
 {
-	uint64_t size = img->src->size;
+	struct wdt_source *src = r->img->src;
 
-	if (d->off >= w->win_off && d->off + d->size <= w->win_off + w->win_len)
-		return w->win + (d->off - w->win_off);
-	if (d->off < w->win_off)
+	if (d->off >= r->win_off && d->off + d->size <= r->win_off + r->win_len)
+		return r->win + (d->off - r->win_off);
+	if (d->off < r->win_off)
 		return NULL;
 	/* The rest of this unit's data, if it is consecutive. */
-	uint64_t len = left * kd->bs;
-	if (len > size - d->off)
-		len = size - d->off;
-	if (wdt_source_read(img->src, w->win, (size_t)len, d->off, err) < 0)
+	uint64_t len = left * r->kd->bs;
+	if (len > src->size - d->off)
+		len = src->size - d->off;
+	if (wdt_source_read(src, r->win, (size_t)len, d->off, err) < 0)
 		return NULL;
-	w->win_off = d->off;
-	w->win_len = len;
-	return w->win;
+	r->win_off = d->off;
+	r->win_len = len;
+	return r->win;
 }
 
 static bool same_desc(const struct desc *a, const struct desc *b)
@@ -750,249 +760,110 @@ static bool same_desc(const struct desc *a, const struct desc *b)
 }
 
 /* One page from its descriptor into out. */
-static int bulk_page(struct wdt_image *img, struct kdump *kd, struct worker *w,
-		     uint64_t pfn, const struct desc *d, uint64_t left,
-		     uint8_t *out, struct wdt_err *err)
+static int window_page(struct reader *r, uint64_t pfn, const struct desc *d,
+		       uint64_t left, uint8_t *out, struct wdt_err *err)
 {
-	uint32_t m = d->flags & WDT_KDUMP_COMP_MASK;
-	const char *why = NULL;
+	struct kdump *kd = r->kd;
 
-	if (d->off < w->win_off) {
-		unsigned slot = (unsigned)(d->off / 8 % BULK_BACK);
-		uint8_t *page = w->back + (size_t)slot * kd->bs;
-		if (w->back_key[slot] != d->off + 1) {
-			w->back_key[slot] = 0;
-			if (load_data(img, kd, pfn, d, page, w->cbuf, err) < 0)
+	if (d->off < r->win_off) {
+		unsigned slot = (unsigned)(d->off / 8 % BACK);
+		uint8_t *page = r->back + (size_t)slot * kd->bs;
+		if (r->back_key[slot] != d->off + 1) {
+			r->back_key[slot] = 0;
+			if (load_data(r->img, kd, &r->dc, pfn, d, NULL, page,
+				      r->cbuf, err) < 0)
 				return -1;
-			w->back_key[slot] = d->off + 1;
+			r->back_key[slot] = d->off + 1;
 		}
 		memcpy(out, page, kd->bs);
 		return 0;
 	}
-	const uint8_t *in = window_at(img, kd, w, d, left, err);
+	const uint8_t *in = window_at(r, d, left, err);
 	if (!in)
 		return wdt_err_prefix(err, "PFN 0x%" PRIx64, pfn);
-	if (!m) {
-		memcpy(out, in, kd->bs);
-		return 0;
-	}
-	if (worker_decompress(w, m, in, d->size, out, kd->bs, &why) < 0)
-		return wdt_err_set(err, WDT_CORRUPT,
-				   "PFN 0x%" PRIx64 ": %s data at file offset "
-				   "0x%" PRIx64 " (0x%" PRIx32
-				   " bytes) is corrupt: %s",
-				   pfn, wdt_kdump_comp_name(m), d->off, d->size,
-				   why);
-	return 0;
+	return load_data(r->img, kd, &r->dc, pfn, d, in, out, NULL, err);
 }
 
 /*
- * n (<= BULK_CHUNK) pages from first into out. With zero, zero[i] says
- * whether page i is all zero, and such a page is not stored in out. Data
- * once found to decode to zeros (QEMU points every zero page at one
- * shared copy) is not read again. On failure *bad is the failing PFN.
+ * n (<= UNIT) dumpable pages from first into out, zero flags as in
+ * wdt_image_reader_read(). Data once found to decode to zeros (QEMU points
+ * every zero page at one shared copy) is not read again.
  */
-static int unit_pages(struct wdt_image *img, struct kdump *kd,
-		      struct worker *w, uint64_t first, uint64_t n,
-		      uint8_t *out, uint8_t *zero, uint64_t *bad,
-		      struct wdt_err *e)
+static int unit_pages(struct reader *r, uint64_t first, uint64_t n,
+		      uint8_t *out, uint8_t *zero, struct wdt_err *e)
 {
-	uint64_t have = 0;
+	struct wdt_image *img = r->img;
+	struct kdump *kd = r->kd;
+	uint64_t k = desc_index(kd, first);
+	uint64_t at = kd->h.desc_off + k * WDT_KPD_LEN;
+	bool batch = wdt_in_bounds(img->src->size, at, n * WDT_KPD_LEN);
 
-	while (have < n && bit(kd, first + have))
-		have++;
-	if (have > 0) {
-		uint64_t k = desc_index(kd, first);
-		uint64_t at = kd->h.desc_off + k * WDT_KPD_LEN;
-		bool batch = wdt_in_bounds(img->src->size, at,
-					   have * WDT_KPD_LEN);
-		if (batch && wdt_source_read(img->src, w->desc,
-					     (size_t)have * WDT_KPD_LEN, at,
-					     e) < 0) {
-			*bad = first;
-			return wdt_err_prefix(e, "PFN 0x%" PRIx64
-					      ": descriptors", first);
-		}
-		w->win_off = w->win_len = 0;
-		for (uint64_t i = 0; i < have; i++) {
-			uint64_t pfn = first + i;
-			uint8_t *page = out + i * kd->bs;
-			struct desc d;
-			*bad = pfn;
-			int rc = batch ? parse_desc(img, kd, pfn,
-						    w->desc + i * WDT_KPD_LEN,
-						    &d, e)
-				       : read_desc(img, kd, pfn, k + i, &d, e);
-			if (rc < 0)
-				return -1;
-			if (w->zero_known && same_desc(&d, &w->zero)) {
-				if (zero)
-					zero[i] = 1;
-				else
-					memset(page, 0, kd->bs);
-				continue;
-			}
-			rc = batch ? bulk_page(img, kd, w, pfn, &d, have - i,
-					       page, e)
-				   : load_data(img, kd, pfn, &d, page, w->cbuf,
-					       e);
-			if (rc < 0)
-				return -1;
-			bool z = wdt_all_zero(page, kd->bs);
-			if (z) {
-				w->zero = d;
-				w->zero_known = true;
-			}
-			if (zero)
-				zero[i] = z;
-		}
-	}
-	if (have < n) {
-		*bad = first + have;
-		return wdt_err_set(e, WDT_NO_DATA,
-				   "PFN 0x%" PRIx64 " is not in the dump",
-				   first + have);
-	}
-	return 0;
-}
-
-/* PFNs [lo, hi) of the request (indices into it); returns false after a
- * failure was recorded. */
-static bool bulk_unit(struct bulk *b, struct worker *w, uint64_t lo,
-		      uint64_t hi)
-{
-	struct wdt_err e;
-	uint64_t bad = 0;
-
-	wdt_err_clear(&e);
-	if (unit_pages(b->img, b->kd, w, b->first + lo, hi - lo,
-		       b->buf + lo * b->kd->bs, NULL, &bad, &e) < 0) {
-		wdt_first_err_set(&b->fail, bad, &e);
-		return false;
-	}
-	return true;
-}
-
-static void *bulk_worker(void *arg)
-{
-	struct bulk *b = arg;
-	struct worker w;
-	struct wdt_err e;
-
-	if (worker_init(&w, b->kd->bs) < 0) {
-		wdt_err_clear(&e);
-		wdt_err_nomem(&e);
-		wdt_first_err_set(&b->fail, b->first, &e);
-		worker_free(&w);
-		return NULL;
-	}
-	for (;;) {
-		uint64_t c = atomic_fetch_add(&b->next, 1);
-		uint64_t lo = c * BULK_CHUNK;
-		if (lo >= b->n || wdt_first_err_any(&b->fail))
-			break;
-		uint64_t hi = lo + BULK_CHUNK < b->n ? lo + BULK_CHUNK : b->n;
-		if (!bulk_unit(b, &w, lo, hi))
-			break;
-	}
-	worker_free(&w);
-	return NULL;
-}
-
-int wdt_kdump_read_pages(struct wdt_image *img, uint64_t first_pfn, size_t n,
-			 void *buf, unsigned nthreads, struct wdt_err *err)
-{
-	struct bulk b;
-	pthread_t *th;
-	unsigned started = 0;
-
-	if (!img || img->fmt != &wdt_format_kdump || !img->priv)
-		return wdt_err_set(err, WDT_INTERNAL,
-				   "wdt_kdump_read_pages: not a kdump image");
-	nthreads = wdt_workers_count(nthreads,
-				     (n + BULK_CHUNK - 1) / BULK_CHUNK);
-	memset(&b, 0, sizeof(b));
-	b.img = img;
-	b.kd = img->priv;
-	b.first = first_pfn;
-	b.n = n;
-	b.buf = buf;
-	atomic_init(&b.next, 0);
-	th = calloc(nthreads, sizeof(*th));
-	if (!th)
-		return wdt_err_nomem(err);
-	wdt_first_err_init(&b.fail);
-	/* The calling thread works too; extra threads only if they start. */
-	for (unsigned i = 1; i < nthreads; i++) {
-		if (pthread_create(&th[i], NULL, bulk_worker, &b) != 0)
-			break;
-		started++;
-	}
-	bulk_worker(&b);
-	for (unsigned i = 1; i <= started; i++)
-		pthread_join(th[i], NULL);
-	free(th);
-	return wdt_first_err_finish(&b.fail, err);
-}
-
-struct wdt_kdump_pager {
-	struct wdt_image *img;
-	struct worker w;
-};
-
-struct wdt_kdump_pager *wdt_kdump_pager_new(struct wdt_image *img,
-					     struct wdt_err *err)
-{
-	struct wdt_kdump_pager *p;
-
-	if (!img || img->fmt != &wdt_format_kdump || !img->priv) {
-		wdt_err_set(err, WDT_INTERNAL,
-			    "wdt_kdump_pager_new: not a kdump image");
-		return NULL;
-	}
-	p = malloc(sizeof(*p));
-	if (!p || worker_init(&p->w, ((struct kdump *)img->priv)->bs) < 0) {
-		if (p)
-			worker_free(&p->w);
-		free(p);
-		wdt_err_nomem(err);
-		return NULL;
-	}
-	p->img = img;
-	return p;
-}
-
-int wdt_kdump_pager_read(struct wdt_kdump_pager *p, uint64_t first_pfn,
-			 size_t n, void *buf, uint8_t *zero,
-			 struct wdt_err *err)
-{
-	struct kdump *kd = p->img->priv;
-	uint8_t *out = buf;
-	uint64_t bad;
-
-	for (size_t at = 0; at < n; at += BULK_CHUNK) {
-		size_t k = n - at < BULK_CHUNK ? n - at : BULK_CHUNK;
-		if (unit_pages(p->img, kd, &p->w, first_pfn + at, k,
-			       out + at * kd->bs, zero ? zero + at : NULL, &bad,
-			       err) < 0)
+	if (batch && wdt_source_read(img->src, r->desc, (size_t)n * WDT_KPD_LEN,
+				     at, e) < 0)
+		return wdt_err_prefix(e, "PFN 0x%" PRIx64 ": descriptors",
+				      first);
+	r->win_off = r->win_len = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t pfn = first + i;
+		uint8_t *page = out + i * kd->bs;
+		struct desc d;
+		int rc = batch ? parse_desc(img, kd, pfn,
+					    r->desc + i * WDT_KPD_LEN, &d, e)
+			       : read_desc(img, kd, pfn, k + i, &d, e);
+		if (rc < 0)
 			return -1;
+		if (r->zero_known && same_desc(&d, &r->zero)) {
+			if (zero)
+				zero[i] = 1;
+			else
+				memset(page, 0, kd->bs);
+			continue;
+		}
+		rc = batch ? window_page(r, pfn, &d, n - i, page, e)
+			   : load_data(img, kd, &r->dc, pfn, &d, NULL, page,
+				       r->cbuf, e);
+		if (rc < 0)
+			return -1;
+		bool z = wdt_all_zero(page, kd->bs);
+		if (z) {
+			r->zero = d;
+			r->zero_known = true;
+		}
+		if (zero)
+			zero[i] = z;
 	}
 	return 0;
 }
 
-void wdt_kdump_pager_free(struct wdt_kdump_pager *p)
+static int kdump_reader_read(void *arg, uint64_t pa, size_t npages,
+			     void *buf, uint8_t *zero, struct wdt_err *err)
 {
-	if (!p)
-		return;
-	worker_free(&p->w);
-	free(p);
-}
+	struct reader *r = arg;
+	struct kdump *kd = r->kd;
+	uint8_t *out = buf;
+	uint64_t pfn = pa / WDT_PAGE_SIZE, end = pfn + npages;
 
-uint32_t wdt_kdump_block_size(const struct wdt_image *img)
-{
-	if (!img || img->fmt != &wdt_format_kdump || !img->priv)
-		return 0;
-	return ((const struct kdump *)img->priv)->bs;
+	if (kd->bs != WDT_PAGE_SIZE)
+		return wdt_image_read_pages(r->img, pa, npages, buf, zero, err);
+	/* Runs are the bitmap's set bits: walk the bits directly. */
+	while (pfn < end) {
+		size_t i = (size_t)(pfn - pa / WDT_PAGE_SIZE), n = 0;
+		bool in = bit(kd, pfn);
+		while (pfn + n < end && n < UNIT && bit(kd, pfn + n) == in)
+			n++;
+		if (!in) {
+			if (zero)
+				memset(zero + i, 1, n);
+			else
+				memset(out + i * WDT_PAGE_SIZE, 0,
+				       n * WDT_PAGE_SIZE);
+		} else if (unit_pages(r, pfn, n, out + i * WDT_PAGE_SIZE,
+				      zero ? zero + i : NULL, err) < 0) {
+			return -1;
+		}
+		pfn += n;
+	}
+	return 0;
 }
 
 /* ---- notes ---- */
@@ -1058,6 +929,7 @@ static void free_kd(struct kdump *kd)
 	free(kd->ckey);
 	free(kd->cdata);
 	free(kd->cbuf);
+	dctx_free(&kd->dc); /* zeroed by calloc if never made */
 	pthread_mutex_destroy(&kd->lock);
 	free(kd);
 }
@@ -1118,7 +990,7 @@ static int kdump_open(struct wdt_image *img, struct wdt_err *err)
 	kd->ckey = calloc(CACHE_SLOTS, sizeof(*kd->ckey));
 	kd->cdata = malloc((size_t)CACHE_SLOTS * kd->bs);
 	kd->cbuf = malloc(kd->bs);
-	if (!kd->ckey || !kd->cdata || !kd->cbuf) {
+	if (!kd->ckey || !kd->cdata || !kd->cbuf || dctx_init(&kd->dc) < 0) {
 		wdt_err_nomem(err);
 		goto fail;
 	}
@@ -1193,6 +1065,9 @@ const struct wdt_format wdt_format_kdump = {
 	.probe = kdump_probe,
 	.open = kdump_open,
 	.read = kdump_read,
+	.reader_new = kdump_reader_new,
+	.reader_read = kdump_reader_read,
+	.reader_free = kdump_reader_free,
 	.describe = kdump_describe,
 	.close = kdump_close,
 };

@@ -124,36 +124,11 @@ int wdt_kdump_check(struct wdt_kdump_hdr *h, uint64_t file_size,
 const char *wdt_kdump_comp_name(uint32_t flags);
 
 /*
- * Decompress (or copy) n page frames [first_pfn, first_pfn+n) of a kdump
- * image into buf (n * block_size bytes), using nthreads worker threads
- * (0: one per online CPU). Every page must be in the dump: the first
- * missing one fails with NO_DATA, corrupt data with CORRUPT naming the
- * PFN and the file offset. Needs a source whose reads are thread-safe
- * (files, memory and flattened sources are). Pages are not cached.
+ * Reads: wdt_image_read_phys() (cached, under a lock) and the per-thread
+ * page readers of core/image.h (wdt_image_reader_*): pages outside the
+ * bitmap read as zero (flagged), a listed page without data is NO_DATA,
+ * corrupt data CORRUPT naming the PFN and the file offset.
  */
-int wdt_kdump_read_pages(struct wdt_image *img, uint64_t first_pfn, size_t n,
-			 void *buf, unsigned nthreads, struct wdt_err *err);
-
-/*
- * A single-threaded page reader with its own buffers and decompression
- * contexts; several pagers of one image may run on different threads.
- * wdt_kdump_pager_read() reads n page frames from first_pfn into buf as
- * wdt_kdump_read_pages() does, except that with zero (n flags) non-NULL
- * zero[i] is set to 1 when page i is all zero, and then page i of buf is
- * left as it was, else to 0. Data found to decode to zeros (QEMU points
- * every zero page at one shared copy) is not read or decoded again.
- */
-struct wdt_kdump_pager;
-struct wdt_kdump_pager *wdt_kdump_pager_new(struct wdt_image *img,
-					     struct wdt_err *err);
-int wdt_kdump_pager_read(struct wdt_kdump_pager *p, uint64_t first_pfn,
-			 size_t n, void *buf, uint8_t *zero,
-			 struct wdt_err *err);
-void wdt_kdump_pager_free(struct wdt_kdump_pager *p);
-
-/* Block (page) size of an opened kdump image, 0 if img is not kdump. */
-uint32_t wdt_kdump_block_size(const struct wdt_image *img);
-
 extern const struct wdt_format wdt_format_kdump;
 
 #endif

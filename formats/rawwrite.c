@@ -54,7 +54,7 @@ static int get_spans(struct job *j, struct wdt_span **s, size_t *n,
 static int write_zeros(struct wdt_outfile *of, uint64_t off, uint64_t len,
 		       struct wdt_err *err)
 {
-	size_t cap = len < WDT_DMPW_CHUNK ? (size_t)len : WDT_DMPW_CHUNK;
+	size_t cap = len < WDT_DMPW_UNIT ? (size_t)len : WDT_DMPW_UNIT;
 	uint8_t *z = calloc(1, cap ? cap : 1);
 	int rc = 0;
 

@@ -9,7 +9,6 @@
 #include <strings.h>
 
 #include "core/bytes.h"
-#include "formats/dmp.h"
 
 /* ---- attempt log ---- */
 
@@ -464,11 +463,10 @@ static int find_dtb(struct wdt_kernel *k, const struct wdt_kernel_opts *o,
 				"--dtb 0x%" PRIx64, k->vas.dtb);
 		return 0;
 	}
-	const struct wdt_dmp_hdr *dh = wdt_dmp_header(k->img);
-	if (dh && dh->is64 && !wdt_dmp_unset64(dh->dtb) &&
-	    accept_dtb(k, dh->dtb, "dmp-header", -1,
-		       "the DMP header's DirectoryTableBase 0x%" PRIx64,
-		       dh->dtb))
+	const struct wdt_image_hints *h = &k->img->hints;
+	if (h->have_dtb && accept_dtb(k, h->dtb, h->method, -1,
+				 "%s's DirectoryTableBase 0x%" PRIx64, h->what,
+				 h->dtb))
 		return 0;
 	if (dtb_from_cpus(k) ||
 	    dtb_from_kprcb(k, pdb_kdtb_offset(k, o ? o->pdb_file : NULL)) ||

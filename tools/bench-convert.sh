@@ -10,7 +10,14 @@
 #    without fsync, both leaving zero blocks as holes),
 #    kdump-zlib -> DMP with 2 threads against 1, peak RSS, and bytes on disk
 #    against the guest's non-zero bytes.
-# BENCH_CONVERT_SIZES="conv4g" limits the sizes; BENCH_RUNS sets best-of-N.
+# 6. convert on every input path (issue 15): ELF -> DMP of the half4g guest
+#    (4 GiB, half the pages non-zero) against dd of the same ELF, both
+#    without fsync (wdt --no-sync; dd conv=sparse) and both with it (wdt's
+#    default fsync before the rename; dd conv=sparse,fsync), target ratios
+#    <= 1.0 and <= 0.8; peak RSS (<= 64 MiB).
+# BENCH_CONVERT_SIZES="conv4g" limits the sizes; BENCH_RUNS sets best-of-N;
+# BENCH_CONVERT_PARTS="issue7 issue15" picks parts (default both; issue7 is
+# 4 and 5).
 set -euo pipefail
 : "${WDT:?}"
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,6 +46,10 @@ best() { # [--rm FILE] CMD...: best-of-N wall seconds (ns clock) and peak
 ratio() { python3 -c "print('%.2f' % (max($1, 0.001) / max($2, 0.001)))"; }
 verdict() { python3 -c "print('yes' if $1 else '**no**')"; }
 
+parts=${BENCH_CONVERT_PARTS:-issue7 issue15}
+case " $parts " in *" issue7 "*) ;; *) sizes= ;; esac
+
+if [ -n "$sizes" ]; then
 # ---- 4. discovery on a raw 4 GiB image ----
 fx=$("$top/tools/fixtures.sh" big4g | tail -n 1)
 read -r t_info _ < <(best "$WDT" info --no-runs "$fx/dump.raw")
@@ -110,4 +121,40 @@ non-zero bytes (target <= +1 %). Machine: $(nproc) CPUs, $(free -g | awk '/Mem/ 
 $rows
 EOF2
 } >>"$top/BENCHMARKS.md"
+fi
+
+# ---- 6. convert, one data path for every input (issue 15) ----
+if [ "${parts#*issue15}" != "$parts" ]; then
+	fx=$("$top/tools/fixtures.sh" half4g | tail -n 1)
+	out=$work/half4g.dmp
+	copy=$work/half4g.copy
+	trap 'rm -f "$copy" "$out"' EXIT
+	sp=(--offline --symbol-path "$fx/symbols" -q --force)
+	read -r h_dd _ < <(best --rm "$copy" dd if="$fx/dump.elf" of="$copy" bs=1M conv=sparse)
+	read -r h_wdt h_rss < <(best --rm "$out" "$WDT" convert "${sp[@]}" --no-sync "$fx/dump.elf" -o "$out")
+	read -r h_ddf _ < <(best --rm "$copy" dd if="$fx/dump.elf" of="$copy" bs=1M conv=sparse,fsync)
+	read -r h_wdtf h_rssf < <(best --rm "$out" "$WDT" convert "${sp[@]}" "$fx/dump.elf" -o "$out")
+	[ "$h_rssf" -gt "$h_rss" ] && h_rss=$h_rssf
+	rm -f "$copy" "$out"
+	r1=$(ratio "$h_wdt" "$h_dd"); r2=$(ratio "$h_wdtf" "$h_ddf")
+	cat >>"$top/BENCHMARKS.md" <<EOF2
+
+## convert, one data path for every input (issue 15)
+
+\`half4g\` guest (4 GiB, \`mkguest --fill zero=50,code=15,text=15,random=20\`),
+its QEMU ELF ($(du -h --apparent-size "$fx/dump.elf" | cut -f1)) -> DMP against \`dd bs=1M\` of the same ELF in the
+same run, best of $N, page cache warm, outputs removed before each run
+(not timed). Without fsync: \`wdt convert --no-sync\` against \`dd
+conv=sparse\`; with fsync: \`wdt convert\` (fsync before the rename, the
+default) against \`dd conv=sparse,fsync\`. Machine: $(nproc) CPUs, load
+average $(cut -d' ' -f1-3 /proc/loadavg) at the end.
+
+| | dd s | wdt s | ratio | target | met |
+|---|---|---|---|---|---|
+| no fsync | $h_dd | $h_wdt | $r1 | <= 1.0 | $(verdict "$r1 <= 1.0") |
+| fsync | $h_ddf | $h_wdtf | $r2 | <= 0.8 | $(verdict "$r2 <= 0.8") |
+
+Peak RSS of the wdt runs: $((h_rss / 1024)) MiB (target <= 64: $(verdict "$h_rss <= 65536")).
+EOF2
+fi
 echo "bench-convert: appended to BENCHMARKS.md"

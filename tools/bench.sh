@@ -8,7 +8,7 @@
 # 2. "physical reads stream at disk speed": `wdt read --raw` of 64 MiB of a
 #    run against `dd` of the same bytes from the file (page cache warm).
 # 3. kdump decompression throughput per codec (issue 4): every page of the
-#    mix2g fixture (2 GiB, mkguest --fill) through wdt_kdump_read_pages,
+#    mix2g fixture (2 GiB, mkguest --fill) through the page readers,
 #    one thread against all cores (the baseline is the 1-thread run of the
 #    same file), MB/s of physical memory produced, peak RSS compared with
 #    the same on the 512 MiB guest mix512m. BENCH_KDUMP=0 skips it.
@@ -166,7 +166,7 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 		echo "\`tools/mkguest $mix_args\`: pages $pages;"
 		echo "zero pages in whole MiBs, the other MiBs in runs of 16 pages of one kind)"
 		echo "decompressed by"
-		echo "\`wdt_kdump_read_pages()\` in calls of 16384 pages (64 MiB), the data"
+		echo "page readers (\`wdt_image_reader_read()\`, 256 pages a call) in rounds of 16384 pages (64 MiB), the data"
 		echo "discarded (\`kdumptest pages\`). MB/s = 10^6 bytes of physical memory"
 		echo "produced per second, timed inside the process (open excluded), best of"
 		echo "$KB. Baseline: the 1-thread run of the same file; ratio = 1-thread time /"

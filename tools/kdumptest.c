@@ -8,24 +8,31 @@
  *   kdumptest runs IMG              one line per run: pa len (hex)
  *   kdumptest cat IMG               every run's bytes, in run order
  *   kdumptest read IMG PA LEN       LEN bytes at physical address PA
- *   kdumptest bulk IMG PFN N [T]    N pages via wdt_kdump_read_pages
- *   kdumptest pages IMG [T [CHUNK]] every page of every run through
- *                                   wdt_kdump_read_pages (T threads, 0 =
- *                                   one per core) in CHUNK-page calls
- *                                   (default 16384), data discarded;
- *                                   prints pages, bytes, seconds (bench)
+ *   kdumptest bulk IMG PFN N [T]    N 4 KiB pages from PFN through the
+ *                                   page readers (wdt_image_reader_*) on
+ *                                   T threads (0 = one per core), 256
+ *                                   pages a call; pages in no run are 0
+ *   kdumptest pages IMG [T [CHUNK]] every page of every run the same way
+ *                                   in CHUNK-page rounds (default 16384),
+ *                                   data discarded; prints pages, bytes,
+ *                                   seconds (bench)
  *
  * Bytes go to stdout (pipe into sha256sum); errors are one line on stderr,
  * exit 3 for input errors, 1 otherwise.
  */
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "formats/kdump.h"
+#include "core/workers.h"
 #include "formats/registry.h"
+
+#define PG WDT_PAGE_SIZE
+#define UNIT 256u
 
 static int fail(const char *path, const struct wdt_err *e)
 {
@@ -47,32 +54,87 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Decompress every dumpable page in CHUNK-page calls; time only that. */
+/* n pages at pa into buf: units of UNIT pages over threads, a reader each. */
+struct bulk {
+	struct wdt_image *img;
+	uint64_t pa;
+	size_t n;
+	uint8_t *buf;
+	atomic_uint_fast64_t next;
+	struct wdt_first_err fail;
+};
+
+static void *bulk_worker(void *arg)
+{
+	struct bulk *b = arg;
+	struct wdt_err e;
+	struct wdt_image_reader *r;
+
+	wdt_err_clear(&e);
+	if (!(r = wdt_image_reader_new(b->img, &e))) {
+		wdt_first_err_set(&b->fail, 0, &e);
+		return NULL;
+	}
+	for (;;) {
+		uint64_t u = atomic_fetch_add(&b->next, 1), lo = u * UNIT;
+		if (lo >= b->n || wdt_first_err_any(&b->fail))
+			break;
+		size_t k = b->n - lo < UNIT ? (size_t)(b->n - lo) : UNIT;
+		if (wdt_image_reader_read(r, b->pa + lo * PG, k,
+					  b->buf + lo * PG, NULL, &e) < 0) {
+			wdt_first_err_set(&b->fail, u, &e);
+			break;
+		}
+	}
+	wdt_image_reader_free(r);
+	return NULL;
+}
+
+static int bulk_read(struct wdt_image *img, uint64_t pa, size_t n, void *buf,
+		     unsigned t, struct wdt_err *err)
+{
+	struct bulk b = { .img = img, .pa = pa, .n = n, .buf = buf };
+	pthread_t th[64];
+	unsigned started = 0;
+
+	t = wdt_workers_count(t, (n + UNIT - 1) / UNIT);
+	t = wdt_image_reader_threads(img, t < 64 ? t : 64);
+	atomic_init(&b.next, 0);
+	wdt_first_err_init(&b.fail);
+	for (unsigned i = 1; i < t; i++)
+		if (pthread_create(&th[started], NULL, bulk_worker, &b) == 0)
+			started++;
+	bulk_worker(&b);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	return wdt_first_err_finish(&b.fail, err);
+}
+
+/* Read every page of every run in CHUNK-page rounds; time only that. */
 static int all_pages(struct wdt_image *img, const char *path, unsigned t,
 		     size_t chunk)
 {
 	struct wdt_err err;
-	uint32_t bs = wdt_kdump_block_size(img);
 	uint64_t pages = 0;
-	uint8_t *buf = bs && chunk ? malloc(chunk * bs) : NULL;
+	uint8_t *buf = chunk ? malloc(chunk * PG) : NULL;
 
 	wdt_err_clear(&err);
 	if (!buf) {
-		fprintf(stderr, "kdumptest: %s: not kdump or no memory\n",
-			path);
+		fprintf(stderr, "kdumptest: %s: no memory\n", path);
 		return 1;
 	}
 	double t0 = now();
 	for (size_t i = 0; i < img->nruns; i++) {
-		uint64_t pfn = img->runs[i].pa / bs, n = img->runs[i].len / bs;
+		uint64_t pa = img->runs[i].pa & ~(uint64_t)(PG - 1);
+		uint64_t n = (img->runs[i].pa + img->runs[i].len - pa + PG - 1) /
+			     PG;
 		while (n > 0) {
 			size_t k = n < chunk ? (size_t)n : chunk;
-			if (wdt_kdump_read_pages(img, pfn, k, buf, t, &err) <
-			    0) {
+			if (bulk_read(img, pa, k, buf, t, &err) < 0) {
 				free(buf);
 				return fail(path, &err);
 			}
-			pfn += k;
+			pa += k * PG;
 			n -= k;
 			pages += k;
 		}
@@ -80,7 +142,7 @@ static int all_pages(struct wdt_image *img, const char *path, unsigned t,
 	double dt = now() - t0;
 	free(buf);
 	printf("pages %" PRIu64 " bytes %" PRIu64 " seconds %.6f\n", pages,
-	       pages * bs, dt);
+	       pages * PG, dt);
 	return 0;
 }
 
@@ -155,16 +217,13 @@ int main(int argc, char **argv)
 		uint64_t pfn = strtoull(argv[3], NULL, 0);
 		size_t n = (size_t)strtoull(argv[4], NULL, 0);
 		unsigned t = argc > 5 ? (unsigned)strtoul(argv[5], NULL, 0) : 0;
-		uint32_t bs = wdt_kdump_block_size(img);
-		uint8_t *buf = bs ? malloc(n * bs + 1) : NULL;
+		uint8_t *buf = n ? malloc(n * PG) : NULL;
 		if (!buf) {
-			fprintf(stderr, "kdumptest: %s: not kdump or no memory\n",
-				path);
+			fprintf(stderr, "kdumptest: %s: no memory\n", path);
 			rc = 1;
-		} else if (wdt_kdump_read_pages(img, pfn, n, buf, t, &err) <
-			   0) {
+		} else if (bulk_read(img, pfn * PG, n, buf, t, &err) < 0) {
 			rc = fail(path, &err);
-		} else if (put(buf, n * bs) < 0) {
+		} else if (put(buf, n * PG) < 0) {
 			rc = 1;
 		}
 		free(buf);

@@ -134,14 +134,14 @@ check "kdump notes are the ELF's notes" \
 check "rebuilt file variant is 'kdump, zlib'" \
 	grep -qx 'variant kdump, zlib' <("$KT" info "$TMP/d.kzr")
 
-# Bulk parallel decompression gives the same bytes as page reads.
+# Page readers on several threads give the same bytes as page reads.
 n=$((0x8000000 / 4096))
-check "wdt_kdump_read_pages, 2 threads, equals reads" \
+check "page readers, 2 threads, equal reads" \
 	cmp -s <("$KT" bulk "$TMP/d.kzr" 0 $n 2) <("$KT" read "$TMP/d.kzr" 0 0x8000000)
-check "wdt_kdump_read_pages on the flattened file, 3 threads" \
+check "page readers on the flattened file, 3 threads" \
 	cmp -s <("$KT" bulk "$TMP/d.kz" 0 $n 3) <("$KT" read "$TMP/d.elf" 0 0x8000000)
-expect_exit 3 "bulk read over a hole is an error" "$KT" bulk "$TMP/d.kzr" $((0x8000000 / 4096)) 2
-check "... naming the missing PFN" grep -q 'PFN 0x8000 is not in the dump' <<<"$ERR"
+check "page readers read a hole as zeros" \
+	cmp -s <("$KT" bulk "$TMP/d.kzr" $((0x8000000 / 4096)) 2 2) <(head -c 8192 /dev/zero)
 expect_exit 3 "read of a hole between runs" "$KT" read "$TMP/d.kz" 0x9000000 4096
 check "... has status no_data" grep -q 'no_data' <<<"$ERR"
 

@@ -104,6 +104,50 @@ static void many_runs_binary_search(void **state)
 	wdt_image_close(img);
 }
 
+/*
+ * The default page reader: runs that start and end inside pages, gaps
+ * read as zero, zero flags, the one-thread cap of a serial source, and a
+ * failing read naming its page.
+ */
+static void default_reader(void **state)
+{
+	struct wdt_err e;
+	struct wdt_image *img = mkimg();
+	uint8_t buf[3 * WDT_PAGE_SIZE], zero[3];
+
+	(void)state;
+	memset(file + 0x1000, 0, 0x800); /* an all-zero stretch */
+	assert_int_equal(wdt_image_add_run(img, 0x0, 0x1000, 0x0, &e), 0);
+	assert_int_equal(wdt_image_add_run(img, 0x1800, 0x800, 0x1000, &e), 0);
+	assert_int_equal(wdt_image_add_run(img, 0x5000, 0x100, 0x2000, &e), 0);
+	assert_int_equal(wdt_image_add_run(img, 0x5200, 0xe00, 0x2200, &e), 0);
+	assert_int_equal(wdt_image_finish_runs(img, &e), 0);
+	wdt_test_reader_contract(img, 3);
+	/* page 1 holds only the zeroed run: flagged; 2 is a gap */
+	assert_int_equal(wdt_test_reader_read(img, 0x1000, 3, buf, zero, &e), 0);
+	assert_int_equal(zero[0], 1);
+	assert_int_equal(zero[1], 1);
+	assert_int_equal(zero[2], 1);
+	assert_int_equal(wdt_test_reader_read(img, 0x5000, 1, buf, zero, &e), 0);
+	assert_int_equal(zero[0], 0);
+	assert_memory_equal(buf, file + 0x2000, 0x100);
+	assert_int_equal(buf[0x100], 0);
+	assert_int_equal(buf[0x1ff], 0);
+	assert_memory_equal(buf + 0x200, file + 0x2200, 0xe00);
+	assert_int_equal(wdt_image_reader_threads(img, 4), 4);
+	img->src->serial = true;
+	assert_int_equal(wdt_image_reader_threads(img, 4), 1);
+	/* a run past the end of the source: the page is named */
+	img->runs[3].file_off = 0x2800;
+	assert_int_equal(wdt_test_reader_read(img, 0x4000, 2, buf, NULL, &e),
+			 -1);
+	assert_err(&e, WDT_TRUNCATED, "reading physical address 0x5200: ");
+	assert_int_equal(wdt_test_reader_read(img, 0x4001, 1, buf, NULL, &e),
+			 -1);
+	assert_err(&e, WDT_INTERNAL, "unaligned address 0x4001");
+	wdt_image_close(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -111,6 +155,7 @@ int main(void)
 		cmocka_unit_test(read_crosses_runs_and_reports_holes),
 		cmocka_unit_test(overlap_and_wrap_rejected),
 		cmocka_unit_test(many_runs_binary_search),
+		cmocka_unit_test(default_reader),
 	};
 	return cmocka_run_group_tests_name("core/image", tests, NULL, NULL);
 }

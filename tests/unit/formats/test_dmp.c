@@ -90,6 +90,9 @@ static void test_full(void **state)
 	assert_int_equal(wdt_image_read_phys(img, 0x2000, b, 8, &err), -1);
 	assert_int_equal(err.status, WDT_NO_DATA);
 	assert_int_equal(wdt_dmp_header(img)->npages, 4);
+	wdt_test_reader_contract(img, 3);
+	/* no DTB in the header ('PAGE' fill): no hint */
+	assert_false(img->hints.have_dtb);
 	wdt_image_close(img);
 	free(d);
 }
@@ -112,8 +115,14 @@ static void test_context_cpu(void **state)
 	wdt_put_le64(c + WDT_CTX_RAX + 8, 0x3333);    /* Rcx */
 	wdt_put_le64(c + WDT_CTX_RAX + 32, 0xfffff00000001000ull); /* Rsp */
 	wdt_put_le64(c + WDT_CTX_RIP, 0xfffff80000401234ull);
+	wdt_put_le64(d + WDT_DMP64_DTB, 0x1ae000);
 	img = wdt_test_open_mem(d, len, "dmp", &err);
 	assert_non_null(img);
+	/* the header's DirectoryTableBase, as a hint for symbols/ */
+	assert_true(img->hints.have_dtb);
+	assert_int_equal(img->hints.dtb, 0x1ae000);
+	assert_string_equal(img->hints.method, "dmp-header");
+	assert_string_equal(img->hints.what, "the DMP header");
 	assert_int_equal(img->ncpus, 1);
 	assert_string_equal(img->cpus[0].source, "DMP ContextRecord");
 	/* A saved context, not a numbered processor's live state. */
@@ -173,6 +182,7 @@ static void test_bitmap(void **state)
 	expect_page(img, 9);
 	assert_int_equal(wdt_image_read_phys(img, 2 * PG, b, 8, &err), -1);
 	assert_int_equal(err.status, WDT_NO_DATA);
+	wdt_test_reader_contract(img, 3);
 	wdt_image_close(img);
 
 	/* Cut inside the last page: PFN 9 is dropped, not read past EOF. */

@@ -348,15 +348,15 @@ static void unaligned_runs_widen_with_zeros(void **state)
 static void patches_cross_chunks_and_runs(void **state)
 {
 	/* one run over two chunks; two touching runs; a separate run */
-	struct trun r[] = { { 0, WDT_DMPW_CHUNK + 2 * PG },
+	struct trun r[] = { { 0, WDT_DMPW_UNIT + 2 * PG },
 			    { 0x1000000, PG },
 			    { 0x1001000, PG },
 			    { 0x2000000, PG } };
 	static uint8_t a[64], b[32], c[8], z[PG];
 	struct wdt_dmp_patch p[] = {
-		{ WDT_DMPW_CHUNK - 20, sizeof(a), a },	 /* across chunks */
+		{ WDT_DMPW_UNIT - 20, sizeof(a), a },	 /* across chunks */
 		{ 0x1000ff0, sizeof(b), b },		 /* across runs */
-		{ WDT_DMPW_CHUNK - 4, sizeof(c), c },	 /* overlaps a: wins */
+		{ WDT_DMPW_UNIT - 4, sizeof(c), c },	 /* overlaps a: wins */
 		{ 0x2000000, PG, z },			 /* zeroes a page */
 	};
 	struct timg t;
@@ -370,7 +370,7 @@ static void patches_cross_chunks_and_runs(void **state)
 	mkimg(&t, r, 4);
 	assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, true, p, 4, &res, &e), 0);
 	patch_model(&t, p, 4);
-	assert_int_equal(t.flat[WDT_DMPW_CHUNK], 0xcc);
+	assert_int_equal(t.flat[WDT_DMPW_UNIT], 0xcc);
 	uint8_t *w = want_of(&t);
 	check_dmp(&t, w, WDT_DUMP_TYPE_FULL, 3);
 	assert_int_equal(write_dmp(&t, WDT_DMP_BITMAP, true, p, 4, &res, &e), 0);
@@ -587,6 +587,105 @@ static void read_errors_name_pa_and_output(void **state)
 }
 
 /*
+ * Raw and ELF inputs (through their formats' default page readers) give
+ * the same DMP with 1 and 3 workers, sparse or not, as the image they
+ * were written from.
+ */
+static void run_inputs_same_dmp_any_threads(void **state)
+{
+	struct trun r[] = { { 0, 300 * PG }, { 320 * PG, 500 * PG },
+			    { 900 * PG, 2 * PG } };
+	static uint8_t one[PG];
+	struct wdt_dmp_patch p = { 256 * PG - 32, 64, one }; /* across units */
+	struct wdt_dmp_write_opts o = { WDT_DMP_AUTO, false, 1, NULL };
+	struct timg t;
+	struct wdt_err e;
+	struct wdt_outfile *of;
+	struct stat st;
+	char in[300];
+	size_t alen, blen;
+
+	(void)state;
+	memset(one, 0x77, sizeof(one));
+	mkimg(&t, r, 3);
+	snprintf(in, sizeof(in), "%s/in", dir);
+	for (int elf = 0; elf < 2; elf++) {
+		assert_int_equal(wdt_outfile_open(&of, in, NULL, 0, true, &e), 0);
+		assert_int_equal(elf ? wdt_elf_write(t.img, NULL, 0, &o, of, NULL,
+						     &e)
+				     : wdt_raw_write(t.img, NULL, 0, &o, of, NULL,
+						     &e),
+				 0);
+		assert_int_equal(wdt_outfile_commit(of, &e), 0);
+		struct wdt_image *img = wdt_image_open(in, elf ? "elf" : "raw",
+						       &e);
+		if (!img)
+			fail_msg("%s", e.msg);
+		for (int sparse = 0; sparse < 2; sparse++) {
+			uint8_t *a;
+			if (elf) { /* the ELF holds exactly t's runs */
+				assert_int_equal(write_dmp_on(t.img, WDT_DMP_BITMAP,
+							      sparse, 1, &p, 1,
+							      NULL, &e),
+						 0);
+				a = slurp(out, &alen, &st);
+			} else {
+				a = NULL;
+			}
+			for (unsigned th = 1; th <= 3; th += 2) {
+				if (write_dmp_on(img, WDT_DMP_BITMAP, sparse, th,
+						 &p, 1, NULL, &e) < 0)
+					fail_msg("%s", e.msg);
+				uint8_t *b = slurp(out, &blen, &st);
+				if (!a) {
+					a = b;
+					alen = blen;
+					continue;
+				}
+				assert_int_equal(alen, blen);
+				assert_memory_equal(a, b, alen);
+				free(b);
+			}
+			free(a);
+		}
+		wdt_image_close(img);
+	}
+	unlink(in);
+	freeimg(&t);
+}
+
+/*
+ * A read error with several workers names the first page that fails,
+ * whichever worker meets which failing unit first.
+ */
+static void read_error_names_first_page(void **state)
+{
+	struct trun r[] = { { 0, 1000 * PG } };
+	struct timg t;
+	struct wdt_err e;
+
+	(void)state;
+	mkimg(&t, r, 1);
+	/* the source ends at page 300: units 1, 2 and 3 all fail */
+	struct wdt_source *s = wdt_source_open_mem(t.file, 300 * PG, "short",
+						   &e);
+	assert_non_null(s);
+	wdt_source_close(t.img->src);
+	t.img->src = s;
+	for (unsigned th = 1; th <= 4; th++) {
+		unlink(out);
+		assert_int_equal(write_dmp_on(t.img, WDT_DMP_AUTO, true, th,
+					      NULL, 0, NULL, &e),
+				 -1);
+		assert_int_equal(e.status, WDT_TRUNCATED);
+		if (!strstr(e.msg, "physical address 0x12c000: "))
+			fail_msg("%u threads: %s", th, e.msg);
+		assert_int_equal(access(out, F_OK), -1);
+	}
+	freeimg(&t);
+}
+
+/*
  * The model of t as a kdump file the way QEMU writes one (kdump.md): every
  * page of t's runs present, all-zero pages pointing at one shared raw
  * zero page, the others zlib compressed when that is smaller, else raw.
@@ -647,9 +746,9 @@ static uint8_t *mkkdump(const struct timg *t, size_t *len, uint64_t *at)
 }
 
 /*
- * kdump input takes the per-thread pipeline (pager zero flags, workers
- * writing their own units): the DMP must equal the one written from the
- * same memory in a raw image, for 1 and 3 threads, sparse or not, with
+ * kdump input (the kdump reader's zero flags, workers writing their own
+ * units): the DMP must equal the one written from the same memory in an
+ * image without a format, for 1 and 3 threads, sparse or not, with
  * patches turning a zero page into data, data into a zero page, and
  * crossing the 256-page unit boundary; zero pages counted exactly.
  */
@@ -767,6 +866,8 @@ int main(void)
 		cmocka_unit_test(bitmap_spans_many_pieces),
 		cmocka_unit_test(raw_and_elf_outputs),
 		cmocka_unit_test(read_errors_name_pa_and_output),
+		cmocka_unit_test(run_inputs_same_dmp_any_threads),
+		cmocka_unit_test(read_error_names_first_page),
 		cmocka_unit_test(kdump_input_same_dmp),
 		cmocka_unit_test(kdump_input_corrupt),
 	};

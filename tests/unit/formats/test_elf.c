@@ -193,6 +193,8 @@ static void reads_qemu_shaped_core(void **state)
 	assert_int_equal(buf[1], (uint8_t)(0x2001 ^ 0x20));
 	assert_int_equal(wdt_image_read_phys(img, 0x2000, buf, 1, &err), -1);
 	assert_int_equal(err.status, WDT_NO_DATA);
+	/* the default page reader over the program headers' runs */
+	wdt_test_reader_contract(img, 3);
 	wdt_image_close(img);
 	free(e.b);
 }

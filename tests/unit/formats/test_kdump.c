@@ -156,15 +156,21 @@ static void test_good(void **state)
 	assert_int_equal(img->runs[1].len, 4 * BS);
 	check_pages(img);
 
-	/* parallel bulk read = page reads; a hole in the range fails */
-	uint8_t *bulk = malloc(4 * BS), want[BS];
-	assert_int_equal(wdt_kdump_read_pages(img, 4, 4, bulk, 3, &err), 0);
-	for (unsigned i = 0; i < 4; i++) {
-		page_of(4 + i, want);
+	/* page reader = page reads; a page outside the bitmap reads as 0 */
+	uint8_t *bulk = malloc(NPFN * BS), want[BS];
+	memset(bulk, 0xaa, NPFN * BS);
+	assert_int_equal(wdt_test_reader_read(img, 0, NPFN, bulk, NULL, &err),
+			 0);
+	for (unsigned i = 0; i < NPFN; i++) {
+		bool in = i <= 7 && i != 3;
+		if (in)
+			page_of(i, want);
+		else
+			memset(want, 0, BS);
 		assert_memory_equal(bulk + i * BS, want, BS);
 	}
-	assert_int_equal(wdt_kdump_read_pages(img, 2, 3, bulk, 2, &err), -1);
-	expect_msg(&err, WDT_NO_DATA, "PFN 0x3 is not in the dump");
+	/* several threads, each its own reader, agree with it */
+	wdt_test_readers_agree(img, 0, NPFN, bulk, 4, 3);
 	free(bulk);
 	wdt_image_close(img);
 	free(k.p);
@@ -207,10 +213,15 @@ static void test_flattened(void **state)
 		fail_msg("%s", err.msg);
 	assert_string_equal(img->variant, "kdump, zlib, flattened");
 	check_pages(img);
-	uint8_t *bulk = malloc(3 * BS), want[BS];
-	assert_int_equal(wdt_kdump_read_pages(img, 0, 3, bulk, 0, &err), 0);
+	uint8_t *bulk = malloc(8 * BS), want[BS];
+	assert_int_equal(wdt_test_reader_read(img, 0, 8, bulk, NULL, &err), 0);
 	page_of(2, want);
 	assert_memory_equal(bulk + 2 * BS, want, BS);
+	page_of(7, want);
+	assert_memory_equal(bulk + 7 * BS, want, BS);
+	/* the flattened source is read-only after open: threads are fine */
+	assert_int_equal(wdt_image_reader_threads(img, 3), 3);
+	wdt_test_readers_agree(img, 0, 8, bulk, 3, 2);
 	free(bulk);
 	wdt_image_close(img);
 	free(f);
@@ -232,9 +243,10 @@ static void test_corrupt_page(void **state)
 	snprintf(msg, sizeof(msg), "PFN 0x4: zlib data at file offset 0x%" PRIx64,
 		 k.data_off[4]);
 	expect_msg(&err, WDT_CORRUPT, msg);
-	/* bulk reads name the same page */
-	uint8_t *bulk = malloc(4 * BS);
-	assert_int_equal(wdt_kdump_read_pages(img, 4, 4, bulk, 2, &err), -1);
+	/* the page reader names the same page, with the same words */
+	uint8_t *bulk = malloc(4 * BS), zero[4];
+	assert_int_equal(wdt_test_reader_read(img, 4 * BS, 4, bulk, zero, &err),
+			 -1);
 	expect_msg(&err, WDT_CORRUPT, msg);
 	free(bulk);
 	wdt_image_close(img);
@@ -528,12 +540,12 @@ static void test_lz4_checksums(void **state)
 }
 
 /*
- * The single-threaded pager: zero flags say which pages are all zero and
- * leave those pages of the buffer alone; without flags the shared zero
- * page, once known, is stored as zeros; gaps and corruption fail as bulk
- * reads do; only kdump images have pagers.
+ * The page reader's zero flags say which pages are all zero and leave
+ * those pages of the buffer alone; without flags the shared zero page,
+ * once known, is stored as zeros; pages outside the bitmap are flagged
+ * zero; corruption names the page; unaligned reads are refused.
  */
-static void test_pager(void **state)
+static void test_reader(void **state)
 {
 	(void)state;
 	struct kd k;
@@ -543,13 +555,14 @@ static void test_pager(void **state)
 	build(&k, NPFN);
 	struct wdt_image *img = open_buf(k.p, k.len, &err);
 	assert_non_null(img);
-	struct wdt_kdump_pager *pg = wdt_kdump_pager_new(img, &err);
-	assert_non_null(pg);
+	struct wdt_image_reader *r = wdt_image_reader_new(img, &err);
+	assert_non_null(r);
 
 	/* PFNs 4-7: 5 is the shared zero page, met first here */
 	memset(buf, 0xaa, 4 * BS);
 	memset(zero, 7, sizeof(zero));
-	assert_int_equal(wdt_kdump_pager_read(pg, 4, 4, buf, zero, &err), 0);
+	assert_int_equal(wdt_image_reader_read(r, 4 * BS, 4, buf, zero, &err),
+			 0);
 	for (unsigned i = 0; i < 4; i++) {
 		assert_int_equal(zero[i], i == 1);
 		page_of(4 + i, want);
@@ -558,7 +571,7 @@ static void test_pager(void **state)
 	}
 	/* PFN 0 shares 5's data: flagged without being stored */
 	memset(buf, 0xaa, 4 * BS);
-	assert_int_equal(wdt_kdump_pager_read(pg, 0, 3, buf, zero, &err), 0);
+	assert_int_equal(wdt_image_reader_read(r, 0, 3, buf, zero, &err), 0);
 	assert_int_equal(zero[0], 1);
 	assert_int_equal(zero[1], 0);
 	assert_int_equal(zero[2], 0);
@@ -566,33 +579,39 @@ static void test_pager(void **state)
 	assert_int_equal(buf[BS - 1], 0xaa);
 	/* without flags the known zero page is written as zeros */
 	memset(buf, 0xaa, 4 * BS);
-	assert_int_equal(wdt_kdump_pager_read(pg, 4, 4, buf, NULL, &err), 0);
+	assert_int_equal(wdt_image_reader_read(r, 4 * BS, 4, buf, NULL, &err),
+			 0);
 	for (unsigned i = 0; i < 4; i++) {
 		page_of(4 + i, want);
 		assert_memory_equal(buf + i * BS, want, BS);
 	}
-	/* PFN 3 is excluded */
-	assert_int_equal(wdt_kdump_pager_read(pg, 2, 3, buf, zero, &err), -1);
-	expect_msg(&err, WDT_NO_DATA, "PFN 0x3 is not in the dump");
-	wdt_kdump_pager_free(pg);
+	/* PFN 3 is excluded: flagged zero, or zeros */
+	memset(zero, 7, sizeof(zero));
+	assert_int_equal(wdt_image_reader_read(r, 2 * BS, 3, buf, zero, &err),
+			 0);
+	assert_int_equal(zero[0], 0);
+	assert_int_equal(zero[1], 1);
+	assert_int_equal(zero[2], 0);
+	memset(buf, 0xaa, 4 * BS);
+	assert_int_equal(wdt_image_reader_read(r, 2 * BS, 3, buf, NULL, &err),
+			 0);
+	memset(want, 0, BS);
+	assert_memory_equal(buf + BS, want, BS);
+	/* not page aligned */
+	assert_int_equal(wdt_image_reader_read(r, 8, 1, buf, zero, &err), -1);
+	expect_msg(&err, WDT_INTERNAL, "unaligned address 0x8");
+	wdt_image_reader_free(r);
 
 	/* corrupt zlib data names the page */
 	memset(k.p + k.data_off[6] + 2, 0xee, 16);
-	pg = wdt_kdump_pager_new(img, &err);
-	assert_non_null(pg);
-	assert_int_equal(wdt_kdump_pager_read(pg, 4, 4, buf, zero, &err), -1);
+	r = wdt_image_reader_new(img, &err);
+	assert_non_null(r);
+	assert_int_equal(wdt_image_reader_read(r, 4 * BS, 4, buf, zero, &err),
+			 -1);
 	snprintf(msg, sizeof(msg), "PFN 0x6: zlib data at file offset 0x%" PRIx64,
 		 k.data_off[6]);
 	expect_msg(&err, WDT_CORRUPT, msg);
-	wdt_kdump_pager_free(pg);
-	wdt_image_close(img);
-
-	struct wdt_source *s = wdt_source_open_mem(k.p, 8 * BS, "t.raw", &err);
-	assert_non_null(s);
-	img = wdt_image_open_source(s, "raw", &err);
-	assert_non_null(img);
-	assert_null(wdt_kdump_pager_new(img, &err));
-	expect_msg(&err, WDT_INTERNAL, "not a kdump image");
+	wdt_image_reader_free(r);
 	wdt_image_close(img);
 	free(buf);
 	free(k.p);
@@ -604,7 +623,7 @@ int main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_flattened),
 		cmocka_unit_test(test_corrupt_page),
-		cmocka_unit_test(test_pager),
+		cmocka_unit_test(test_reader),
 		cmocka_unit_test(test_desc_outside),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_header_values),

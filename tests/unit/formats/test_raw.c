@@ -22,6 +22,8 @@ static void raw_is_one_run_at_zero(void **state)
 	assert_int_equal(b[1], 0x5a);
 	assert_int_equal(wdt_image_read_phys(img, 0x2ffe, b, 4, &e), -1);
 	assert_err(&e, WDT_NO_DATA, "0x3000 is not in the image");
+	wdt_test_reader_contract(img, 3);
+	assert_int_equal(wdt_image_reader_threads(img, 3), 3);
 	wdt_image_close(img);
 	free(m);
 }
