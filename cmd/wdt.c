@@ -66,7 +66,7 @@ const char *const wdt_cmd_remedies[WDT_REMEDY_COUNT] = {
 		"; pass --pdb FILE or a symbol path with srv*",
 	[WDT_REMEDY_SYMBOL_PATH] = ", or give --symbol-path",
 	[WDT_REMEDY_SYMBOL_TIMEOUT] = " (--symbol-timeout raises it)",
-	[WDT_REMEDY_DTB] = ". If you know the kernel CR3, pass --dtb",
+	[WDT_REMEDY_DTB] = " If you know the kernel CR3, pass --dtb",
 	[WDT_REMEDY_FORMAT] =
 		"; see 'wdt info --list-formats', or force one with "
 		"--format=raw",

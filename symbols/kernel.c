@@ -456,11 +456,11 @@ static int find_dtb(struct wdt_kernel *k, const struct wdt_kernel_opts *o,
 		char why[160];
 		if (!wdt_kernel_dtb_ok(k->img, o->dtb, why, sizeof(why)))
 			return wdt_err_set(err, WDT_NOT_FOUND,
-					   "--dtb: %s", why);
+					   "the given DTB: %s", why);
 		k->vas.dtb = cr3_base(o->dtb);
 		k->dtb_method = "given";
 		wdt_attempt_add(&k->log, "dtb", "given", true,
-				"--dtb 0x%" PRIx64, k->vas.dtb);
+				"0x%" PRIx64 " as given", k->vas.dtb);
 		return 0;
 	}
 	const struct wdt_image_hints *h = &k->img->hints;
@@ -479,11 +479,11 @@ static int find_dtb(struct wdt_kernel *k, const struct wdt_kernel_opts *o,
 	else if (dtb_from_pml4_scan(k))
 		return 0;
 	wdt_attempts_summary(&k->log, "dtb", tried, sizeof(tried));
-	return wdt_err_set(err, WDT_NOT_FOUND,
-			   "no Windows kernel page tables found; tried %s. Is "
-			   "this a 64-bit Windows guest? If you know the "
-			   "kernel CR3, pass --dtb",
-			   tried);
+	wdt_err_set(err, WDT_NOT_FOUND,
+		    "no Windows kernel page tables found; tried %s. Is this a "
+		    "64-bit Windows guest?",
+		    tried);
+	return wdt_err_remedy(err, WDT_REMEDY_DTB);
 }
 
 /* ---- kernel base ---- */
@@ -777,12 +777,12 @@ static int find_base(struct wdt_kernel *k, const struct wdt_kernel_opts *o,
 		char why[200];
 		if (!try_kernel_pe(k, o->base, why, sizeof(why)))
 			return wdt_err_set(err, WDT_NOT_FOUND,
-					   "--kernel-base 0x%" PRIx64 ": %s",
+					   "the given kernel base 0x%" PRIx64 ": %s",
 					   o->base, why);
 		k->base_method = "given";
 		k->base_cpu = -1;
 		wdt_attempt_add(&k->log, "kernel", "given", true,
-				"--kernel-base 0x%" PRIx64, o->base);
+				"0x%" PRIx64 " as given", o->base);
 		return 0;
 	}
 	if (base_from_idt(k) || base_from_scan(k))
