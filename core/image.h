@@ -80,6 +80,12 @@ struct wdt_cpu {
 	const char *source; /* static string: "QEMU note", "NT_PRSTATUS", … */
 };
 
+/*
+ * The most note bytes a format reads (ELF PT_NOTE segments, a kdump's
+ * note area): real dumps carry a few KiB per CPU; more is hostile.
+ */
+#define WDT_NOTES_MAX (64u << 20)
+
 struct wdt_note {
 	char name[32];	    /* owner name, NUL-terminated, sanitised */
 	uint32_t type;

@@ -468,7 +468,7 @@ static int elf_open(struct wdt_image *img, struct wdt_err *err)
 	if (load_phdrs(img, ei, err) < 0)
 		return -1;
 	if (ei->note_size) {
-		if (ei->note_size > WDT_NOTE_BLOB_MAX)
+		if (ei->note_size > WDT_NOTES_MAX)
 			return wdt_err_set(err, WDT_CORRUPT,
 					   "note segment of 0x%" PRIx64
 					   " bytes is implausibly large",

@@ -25,7 +25,6 @@ extern const struct wdt_format wdt_format_elf;
 #define WDT_QEMU_CPUSTATE_SEGS 0x98
 #define WDT_QEMU_CPUSTATE_CR 0x188
 #define WDT_QEMU_SEG_SIZE 24
-#define WDT_NOTE_BLOB_MAX (64u << 20)
 
 /*
  * Parse a PT_NOTE blob (Elf64_Nhdr records, 4-byte padding) read from

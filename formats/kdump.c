@@ -30,7 +30,6 @@
 
 #define CHUNK_WORDS 8u /* prefix count every 512 bits */
 #define CACHE_SLOTS 256u
-#define MAX_NOTE_SIZE (64u << 20)
 
 /*
  * Decompression contexts, made once: zlib and zstd contexts are costly to
@@ -875,7 +874,7 @@ static int load_notes(struct wdt_image *img, struct kdump *kd,
 	const struct wdt_kdump_hdr *h = &kd->h;
 
 	if (h->header_version >= 4 && h->size_note) {
-		if (h->size_note > MAX_NOTE_SIZE ||
+		if (h->size_note > WDT_NOTES_MAX ||
 		    !wdt_in_bounds(img->src->size, h->offset_note,
 				   h->size_note))
 			return wdt_err_set(err, WDT_CORRUPT,
