@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The x86-64 base page: guest frames, dump bodies, page-table walks. */
+#define WDT_PAGE_SIZE 4096u
+
 /* True when [off, off+n) lies inside a buffer of len bytes (no overflow). */
 static inline bool wdt_in_bounds(uint64_t len, uint64_t off, uint64_t n)
 {

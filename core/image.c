@@ -151,7 +151,6 @@ int wdt_image_read_phys(struct wdt_image *img, uint64_t pa, void *buf,
 
 /* ---- page readers ---- */
 
-#define PG WDT_PAGE_SIZE
 
 /* First run that ends after pa. */
 static size_t run_after(const struct wdt_image *img, uint64_t pa)
@@ -190,8 +189,8 @@ static int read_piece(struct wdt_image *img, const struct wdt_run *r,
 {
 	if (read_in_run(img, r, pa, dst, len, err) == 0)
 		return 0;
-	for (size_t at = 0; at < len; at += PG - (pa + at) % PG) {
-		size_t n = PG - (pa + at) % PG;
+	for (size_t at = 0; at < len; at += WDT_PAGE_SIZE - (pa + at) % WDT_PAGE_SIZE) {
+		size_t n = WDT_PAGE_SIZE - (pa + at) % WDT_PAGE_SIZE;
 		if (read_in_run(img, r, pa + at, dst + at,
 				n < len - at ? n : len - at, err) < 0)
 			return wdt_err_prefix(err,
@@ -208,7 +207,7 @@ int wdt_image_read_pages(struct wdt_image *img, uint64_t pa, size_t npages,
 			 void *buf, uint8_t *zero, struct wdt_err *err)
 {
 	uint8_t *b = buf;
-	uint64_t cur = pa, end = pa + (uint64_t)npages * PG;
+	uint64_t cur = pa, end = pa + (uint64_t)npages * WDT_PAGE_SIZE;
 	size_t i = run_after(img, pa);
 
 	while (cur < end) {
@@ -228,7 +227,7 @@ int wdt_image_read_pages(struct wdt_image *img, uint64_t pa, size_t npages,
 		}
 	}
 	for (size_t k = 0; zero && k < npages; k++)
-		zero[k] = wdt_all_zero(b + k * PG, PG);
+		zero[k] = wdt_all_zero(b + k * WDT_PAGE_SIZE, WDT_PAGE_SIZE);
 	return 0;
 }
 
@@ -259,7 +258,7 @@ int wdt_image_reader_read(struct wdt_image_reader *r, uint64_t pa,
 			  size_t npages, void *buf, uint8_t *zero,
 			  struct wdt_err *err)
 {
-	if (pa % PG)
+	if (pa % WDT_PAGE_SIZE)
 		return wdt_err_set(err, WDT_INTERNAL,
 				   "page read at unaligned address 0x%" PRIx64,
 				   pa);

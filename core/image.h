@@ -20,7 +20,6 @@
 struct wdt_out;
 struct wdt_format;
 
-#define WDT_PAGE_SIZE 4096u
 
 struct wdt_run {
 	uint64_t pa;	   /* first physical address */

@@ -71,9 +71,9 @@ int wdt_vtop(const struct wdt_vas *vas, uint64_t va, uint64_t *pa,
 		}
 		table = e & WDT_PTE_ADDR_MASK;
 	}
-	*pa = table | (va & 0xfff);
+	*pa = table | (va & (WDT_PAGE_SIZE - 1));
 	if (page_size)
-		*page_size = 4096;
+		*page_size = WDT_PAGE_SIZE;
 	return 0;
 }
 
@@ -84,7 +84,7 @@ int wdt_read_virt(const struct wdt_vas *vas, uint64_t va, void *buf,
 
 	while (len > 0) {
 		uint64_t pa;
-		size_t n = 4096 - (size_t)(va & 0xfff);
+		size_t n = WDT_PAGE_SIZE - (size_t)(va & (WDT_PAGE_SIZE - 1));
 		if (n > len)
 			n = len;
 		if (wdt_vtop(vas, va, &pa, NULL, err) < 0)

@@ -18,7 +18,6 @@
 #include "core/bytes.h"
 #include "core/out.h"
 
-#define PAGE 4096u
 #define BMP_CHUNK 65536u /* bitmap bytes read at a time */
 
 struct dmp {
@@ -294,10 +293,10 @@ static int open_full(struct wdt_image *img, struct dmp *d, struct wdt_err *err)
 		return -1;
 	for (unsigned i = 0; i < h->nruns; i++) {
 		const struct wdt_dmp_run *r = &h->runs[i];
-		if (wdt_image_add_run(img, r->base_page * PAGE,
-				      r->page_count * PAGE, off, err) < 0)
+		if (wdt_image_add_run(img, r->base_page * WDT_PAGE_SIZE,
+				      r->page_count * WDT_PAGE_SIZE, off, err) < 0)
 			return -1;
-		off += r->page_count * PAGE;
+		off += r->page_count * WDT_PAGE_SIZE;
 	}
 	return 0;
 }
@@ -339,7 +338,7 @@ int wdt_dmp_check_bitmap(const struct wdt_dmp_bitmap *b, uint64_t file_size,
 				   "bitmap claims 0x%" PRIx64
 				   " bits (more than 0x7fffffff)",
 				   b->bits);
-	if (b->first_page % PAGE || b->first_page > WDT_DMP_BMP_MAX_FIRST_PAGE ||
+	if (b->first_page % WDT_PAGE_SIZE || b->first_page > WDT_DMP_BMP_MAX_FIRST_PAGE ||
 	    b->first_page < b->bitmap_off + b->bitmap_len)
 		return wdt_err_set(err, WDT_CORRUPT,
 				   "bitmap FirstPage 0x%" PRIx64
@@ -386,7 +385,7 @@ int wdt_dmp_bitmap_walk(struct wdt_source *src, const struct wdt_dmp_bitmap *b,
 				if (pfn >= b->bits || !((buf[i] >> j) & 1)) {
 					if (run_len && fn &&
 					    fn(arg, run_pfn, run_len,
-					       b->first_page + run_k * PAGE,
+					       b->first_page + run_k * WDT_PAGE_SIZE,
 					       err) < 0)
 						goto out;
 					run_len = 0;
@@ -401,7 +400,7 @@ int wdt_dmp_bitmap_walk(struct wdt_source *src, const struct wdt_dmp_bitmap *b,
 			}
 		}
 	}
-	if (run_len && fn && fn(arg, run_pfn, run_len, b->first_page + run_k * PAGE,
+	if (run_len && fn && fn(arg, run_pfn, run_len, b->first_page + run_k * WDT_PAGE_SIZE,
 			  err) < 0)
 		goto out;
 	if (popcount)
@@ -428,14 +427,14 @@ static int add_bitmap_run(void *arg, uint64_t pfn, uint64_t npages,
 		a->d->beyond_eof += npages;
 		return 0;
 	}
-	fit = (size - file_off) / PAGE;
+	fit = (size - file_off) / WDT_PAGE_SIZE;
 	if (fit < npages) {
 		a->d->beyond_eof += npages - fit;
 		npages = fit;
 	}
 	if (!npages)
 		return 0;
-	return wdt_image_add_run(a->img, pfn * PAGE, npages * PAGE, file_off,
+	return wdt_image_add_run(a->img, pfn * WDT_PAGE_SIZE, npages * WDT_PAGE_SIZE, file_off,
 				 err);
 }
 
@@ -462,9 +461,9 @@ uint64_t wdt_dmp_expected_size(const struct wdt_dmp_hdr *h,
 			       uint64_t popcount)
 {
 	if (h->dump_type == WDT_DUMP_TYPE_FULL)
-		return wdt_dmp_header_size(h) + run_pages * PAGE;
+		return wdt_dmp_header_size(h) + run_pages * WDT_PAGE_SIZE;
 	if (b && wdt_dmp_type_is_bitmap(h->dump_type))
-		return b->first_page + popcount * PAGE;
+		return b->first_page + popcount * WDT_PAGE_SIZE;
 	return 0;
 }
 

@@ -12,12 +12,11 @@
 #include "core/workers.h"
 #include "formats/dmp_layout.h"
 
-#define PG WDT_PAGE_SIZE
 
 _Static_assert(WDT_DMP64_PMB_RUNS + 16 * WDT_DMP64_MAX_RUNS <=
 		       WDT_DMP64_PMB + WDT_DMP64_PMB_SIZE,
 	       "42 runs fit the 700-byte PhysicalMemoryBlock");
-_Static_assert(WDT_DMPW_UNIT % PG == 0, "units are whole pages");
+_Static_assert(WDT_DMPW_UNIT % WDT_PAGE_SIZE == 0, "units are whole pages");
 _Static_assert(WDT_DMP64_PMB_SIZE % 4 == 0, "'PAGE' fill is whole dwords");
 _Static_assert(WDT_DMP64_REQUIRED_SPACE + 8 <= WDT_DMP64_HDR_SIZE &&
 		       WDT_DMP64_DUMP_TYPE + 4 <= WDT_DMP64_REQUIRED_SPACE,
@@ -47,8 +46,8 @@ int wdt_dmpw_spans(const struct wdt_image *img, struct wdt_span **spans,
 		return wdt_err_nomem(err);
 	for (size_t i = 0; i < img->nruns; i++) {
 		const struct wdt_run *r = &img->runs[i];
-		uint64_t lo = r->pa & ~(uint64_t)(PG - 1), end;
-		if (!wdt_add_ok(r->pa, r->len, &end) || end > UINT64_MAX - PG) {
+		uint64_t lo = r->pa & ~(uint64_t)(WDT_PAGE_SIZE - 1), end;
+		if (!wdt_add_ok(r->pa, r->len, &end) || end > UINT64_MAX - WDT_PAGE_SIZE) {
 			free(s);
 			return wdt_err_set(err, WDT_UNSUPPORTED,
 					   "physical run at 0x%" PRIx64
@@ -56,7 +55,7 @@ int wdt_dmpw_spans(const struct wdt_image *img, struct wdt_span **spans,
 					   "space",
 					   r->pa);
 		}
-		uint64_t hi = (end + PG - 1) & ~(uint64_t)(PG - 1);
+		uint64_t hi = (end + WDT_PAGE_SIZE - 1) & ~(uint64_t)(WDT_PAGE_SIZE - 1);
 		if (k > 0 && lo <= s[k - 1].pa + s[k - 1].len) {
 			if (hi > s[k - 1].pa + s[k - 1].len)
 				s[k - 1].len = hi - s[k - 1].pa;
@@ -116,7 +115,7 @@ int wdt_dmpw_check_patches(const struct wdt_span *s, size_t n,
  * units in order from one worker; a serial source (compressed raw) gets
  * one worker too (wdt_image_reader_threads).
  */
-#define UNIT_PAGES (WDT_DMPW_UNIT / PG)
+#define UNIT_PAGES (WDT_DMPW_UNIT / WDT_PAGE_SIZE)
 
 struct body {
 	struct wdt_image *img;
@@ -144,17 +143,17 @@ struct worker {
 static void patch(struct worker *w, uint64_t pa, size_t npg)
 {
 	const struct wdt_dmp_patch *p = w->q->p;
-	uint64_t end = pa + (uint64_t)npg * PG;
+	uint64_t end = pa + (uint64_t)npg * WDT_PAGE_SIZE;
 
 	for (size_t i = 0; i < w->q->np; i++) {
 		uint64_t lo = p[i].pa, hi = p[i].pa + p[i].len;
 		if (hi <= pa || lo >= end)
 			continue;
-		size_t a = lo < pa ? 0 : (size_t)((lo - pa) / PG);
-		size_t b = hi >= end ? npg : (size_t)((hi - 1 - pa) / PG) + 1;
+		size_t a = lo < pa ? 0 : (size_t)((lo - pa) / WDT_PAGE_SIZE);
+		size_t b = hi >= end ? npg : (size_t)((hi - 1 - pa) / WDT_PAGE_SIZE) + 1;
 		for (size_t k = a; k < b; k++)
 			if (w->zero[k]) {
-				memset(w->buf + k * PG, 0, PG);
+				memset(w->buf + k * WDT_PAGE_SIZE, 0, WDT_PAGE_SIZE);
 				w->zero[k] = 0;
 			}
 		if (lo < pa)
@@ -164,7 +163,7 @@ static void patch(struct worker *w, uint64_t pa, size_t npg)
 		memcpy(w->buf + (lo - pa), p[i].data + (lo - p[i].pa),
 		       (size_t)(hi - lo));
 		for (size_t k = a; k < b; k++)
-			w->zero[k] = wdt_all_zero(w->buf + k * PG, PG);
+			w->zero[k] = wdt_all_zero(w->buf + k * WDT_PAGE_SIZE, WDT_PAGE_SIZE);
 	}
 }
 
@@ -180,20 +179,20 @@ static int emit(struct worker *w, uint64_t off, size_t npg, uint64_t *zeros,
 			continue;
 		(*zeros)++;
 		if (!sparse) {
-			memset(w->buf + k * PG, 0, PG);
+			memset(w->buf + k * WDT_PAGE_SIZE, 0, WDT_PAGE_SIZE);
 			continue;
 		}
 		if (k > start &&
-		    wdt_outfile_write_at(w->q->of, off + start * PG,
-					 w->buf + start * PG,
-					 (k - start) * PG, e) < 0)
+		    wdt_outfile_write_at(w->q->of, off + start * WDT_PAGE_SIZE,
+					 w->buf + start * WDT_PAGE_SIZE,
+					 (k - start) * WDT_PAGE_SIZE, e) < 0)
 			return -1;
 		start = k + 1;
 	}
 	if (npg > start)
-		return wdt_outfile_write_at(w->q->of, off + start * PG,
-					    w->buf + start * PG,
-					    (npg - start) * PG, e);
+		return wdt_outfile_write_at(w->q->of, off + start * WDT_PAGE_SIZE,
+					    w->buf + start * WDT_PAGE_SIZE,
+					    (npg - start) * WDT_PAGE_SIZE, e);
 	return 0;
 }
 
@@ -211,10 +210,10 @@ static int unit(struct worker *w, uint64_t u, struct wdt_err *e)
 			hi = mid;
 	}
 	const struct wdt_span *sp = &q->s[lo];
-	uint64_t at = (u - q->units[lo]) * UNIT_PAGES * PG;
+	uint64_t at = (u - q->units[lo]) * UNIT_PAGES * WDT_PAGE_SIZE;
 	uint64_t left = sp->len - at, zeros = 0;
-	size_t npg = (size_t)((left < UNIT_PAGES * PG ? left : UNIT_PAGES * PG) /
-			      PG);
+	size_t npg = (size_t)((left < UNIT_PAGES * WDT_PAGE_SIZE ? left : UNIT_PAGES * WDT_PAGE_SIZE) /
+			      WDT_PAGE_SIZE);
 	if (wdt_image_reader_read(w->rd, sp->pa + at, npg, w->buf, w->zero,
 				  e) < 0)
 		return -1;
@@ -222,7 +221,7 @@ static int unit(struct worker *w, uint64_t u, struct wdt_err *e)
 	if (emit(w, sp->off + at, npg, &zeros, e) < 0)
 		return -1;
 	atomic_fetch_add(&q->zero_pages, zeros);
-	uint64_t d = atomic_fetch_add(&q->done, npg * PG) + npg * PG;
+	uint64_t d = atomic_fetch_add(&q->done, npg * WDT_PAGE_SIZE) + npg * WDT_PAGE_SIZE;
 	if (w->main)
 		wdt_progress_update(q->o->progress, q->base + d);
 	return 0;
@@ -272,7 +271,7 @@ int wdt_dmpw_body(struct wdt_image *img, const struct wdt_span *s, size_t n,
 		return wdt_err_nomem(err);
 	q.units[0] = 0;
 	for (size_t i = 0; i < n; i++)
-		q.units[i + 1] = q.units[i] + (s[i].len / PG + UNIT_PAGES - 1) /
+		q.units[i + 1] = q.units[i] + (s[i].len / WDT_PAGE_SIZE + UNIT_PAGES - 1) /
 						      UNIT_PAGES;
 	/* Standard output takes the units in order: one worker. */
 	nt = wdt_outfile_is_stream(of) ? 1 : o->threads;
@@ -286,7 +285,7 @@ int wdt_dmpw_body(struct wdt_image *img, const struct wdt_span *s, size_t n,
 	for (unsigned i = 0; w && i < nt && rc == 0; i++) {
 		w[i].q = &q;
 		w[i].main = i == 0;
-		w[i].buf = aligned_alloc(PG, UNIT_PAGES * PG);
+		w[i].buf = aligned_alloc(WDT_PAGE_SIZE, UNIT_PAGES * WDT_PAGE_SIZE);
 		if (!w[i].buf)
 			rc = wdt_err_nomem(err);
 		else if (!(w[i].rd = wdt_image_reader_new(img, err)))
@@ -334,8 +333,8 @@ static void put_runs(uint8_t *hdr, const struct wdt_span *s, size_t n,
 	wdt_put_le64(hdr + WDT_DMP64_PMB_NPAGES, pages);
 	for (size_t i = 0; i < n; i++) {
 		uint8_t *e = hdr + WDT_DMP64_PMB_RUNS + 16 * i;
-		wdt_put_le64(e, s[i].pa / PG);
-		wdt_put_le64(e + 8, s[i].len / PG);
+		wdt_put_le64(e, s[i].pa / WDT_PAGE_SIZE);
+		wdt_put_le64(e + 8, s[i].len / WDT_PAGE_SIZE);
 	}
 }
 
@@ -375,14 +374,14 @@ static int put_bitmap(struct wdt_outfile *of, const struct wdt_span *s,
 			b1 = nbytes;
 		uint8_t *bm = buf + (WDT_BMP_BITMAP + b0 - at); /* byte b0 */
 		for (; k < n && b0 < b1; k++) {
-			uint64_t f0 = s[k].pa / PG, f1 = f0 + s[k].len / PG;
+			uint64_t f0 = s[k].pa / WDT_PAGE_SIZE, f1 = f0 + s[k].len / WDT_PAGE_SIZE;
 			if (f0 < b0 * 8)
 				f0 = b0 * 8;
 			if (f1 > b1 * 8)
 				f1 = b1 * 8;
 			for (uint64_t f = f0; f < f1; f++)
 				bm[f / 8 - b0] |= (uint8_t)(1u << (f % 8));
-			if ((s[k].pa + s[k].len) / PG > b1 * 8)
+			if ((s[k].pa + s[k].len) / WDT_PAGE_SIZE > b1 * 8)
 				break; /* continues in the next piece */
 		}
 		rc = wdt_outfile_write_at(of, off + at, buf, len, err);
@@ -428,13 +427,13 @@ static int layout_and_write(struct wdt_image *img, uint8_t *hdr,
 	if (choose(o, n, &r->dump_type, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		pages += s[i].len / PG;
-	wdt_progress_set_total(o->progress, pages * PG);
+		pages += s[i].len / WDT_PAGE_SIZE;
+	wdt_progress_set_total(o->progress, pages * WDT_PAGE_SIZE);
 	body = WDT_DMP64_HDR_SIZE;
 	if (r->dump_type == WDT_DUMP_TYPE_FULL) {
 		put_runs(hdr, s, n, pages);
 	} else {
-		uint64_t maxpfn = n ? (s[n - 1].pa + s[n - 1].len) / PG : 0;
+		uint64_t maxpfn = n ? (s[n - 1].pa + s[n - 1].len) / WDT_PAGE_SIZE : 0;
 		bits = (maxpfn + 7) & ~7ull;
 		if (bits > BMP_MAX_BITS)
 			return wdt_err_set(err, WDT_UNSUPPORTED,
@@ -444,14 +443,14 @@ static int layout_and_write(struct wdt_image *img, uint8_t *hdr,
 					   s[n - 1].pa + s[n - 1].len);
 		for (uint32_t i = 0; i < WDT_DMP64_PMB_SIZE; i += 4)
 			wdt_put_le32(hdr + WDT_DMP64_PMB + i, WDT_DMP_SIG_PAGE);
-		body = (WDT_DMP64_HDR_SIZE + WDT_BMP_BITMAP + bits / 8 + PG - 1) &
-		       ~(uint64_t)(PG - 1);
+		body = (WDT_DMP64_HDR_SIZE + WDT_BMP_BITMAP + bits / 8 + WDT_PAGE_SIZE - 1) &
+		       ~(uint64_t)(WDT_PAGE_SIZE - 1);
 	}
 	for (size_t i = 0, at = 0; i < n; at += s[i].len, i++)
 		s[i].off = body + at;
 	r->nruns = (uint32_t)n;
 	r->pages = pages;
-	r->file_size = body + pages * PG;
+	r->file_size = body + pages * WDT_PAGE_SIZE;
 	wdt_put_le32(hdr + WDT_DMP64_DUMP_TYPE, r->dump_type);
 	wdt_put_le64(hdr + WDT_DMP64_REQUIRED_SPACE, r->file_size);
 	if (wdt_outfile_write_at(of, 0, hdr, WDT_DMP64_HDR_SIZE, err) < 0)

@@ -8,7 +8,6 @@
 
 #include "core/bytes.h"
 
-#define PG WDT_PAGE_SIZE
 
 /* ELF64 layout (System V gABI) */
 #define EHDR_SIZE 64u
@@ -46,8 +45,8 @@ static int get_spans(struct job *j, struct wdt_span **s, size_t *n,
 	}
 	j->r->nruns = *n > UINT32_MAX ? UINT32_MAX : (uint32_t)*n;
 	for (size_t i = 0; i < *n; i++)
-		j->r->pages += (*s)[i].len / PG;
-	wdt_progress_set_total(j->o->progress, j->r->pages * PG);
+		j->r->pages += (*s)[i].len / WDT_PAGE_SIZE;
+	wdt_progress_set_total(j->o->progress, j->r->pages * WDT_PAGE_SIZE);
 	return 0;
 }
 
@@ -234,7 +233,7 @@ int wdt_elf_write(struct wdt_image *img, const struct wdt_dmp_patch *p,
 				   "many for ELF program headers", n);
 	}
 	head = EHDR_SIZE + (uint64_t)(n + 1) * PHDR_SIZE + SHDR_SIZE + nlen;
-	head = (head + PG - 1) & ~(uint64_t)(PG - 1);
+	head = (head + WDT_PAGE_SIZE - 1) & ~(uint64_t)(WDT_PAGE_SIZE - 1);
 	for (size_t i = 0, at = 0; i < n; at += s[i].len, i++)
 		s[i].off = head + at;
 	rc = put_elf_head(&j, s, n, notes, nlen, head, err);
@@ -242,7 +241,7 @@ int wdt_elf_write(struct wdt_image *img, const struct wdt_dmp_patch *p,
 		rc = wdt_dmpw_body(img, s, n, p, np, o, of, &done,
 				   &j.r->zero_pages, err);
 	if (rc == 0) {
-		j.r->file_size = head + j.r->pages * PG;
+		j.r->file_size = head + j.r->pages * WDT_PAGE_SIZE;
 		wdt_outfile_hole(of, j.r->file_size, 0);
 	}
 	free(s);

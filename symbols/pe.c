@@ -63,7 +63,6 @@
 #define MAX_DEBUG_ENTRIES 64
 #define MAX_EXPORTS (1u << 20)
 #define MAX_NAME 512
-#define PAGE 4096u
 
 struct wdt_pe {
 	struct wdt_pe_io io;
@@ -368,7 +367,7 @@ static int read_str(const struct wdt_pe *pe, uint32_t rva, char **out,
 
 	while (have < MAX_NAME) {
 		uint64_t at = (uint64_t)rva + have;
-		size_t chunk = PAGE - (size_t)(at % PAGE);
+		size_t chunk = WDT_PAGE_SIZE - (size_t)(at % WDT_PAGE_SIZE);
 
 		if (at > UINT32_MAX)
 			break;

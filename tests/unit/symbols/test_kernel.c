@@ -125,7 +125,7 @@ static void test_nothing(void **state)
 	assert_non_null(strstr(e.msg, "cpu-cr3 ("));
 	assert_non_null(strstr(e.msg, "low-stub ("));
 	assert_non_null(strstr(e.msg, "pml4-scan ("));
-	assert_non_null(strstr(e.msg, "--dtb"));
+	assert_int_equal(e.remedy, WDT_REMEDY_DTB);
 	wdt_kernel_free(&k);
 	wdt_image_close(img);
 	free(m);
