@@ -46,14 +46,18 @@ fixture() {
 	done_testing; exit 1
 }
 
-# sig_default CMD...: run CMD with SIGINT, SIGTERM, SIGHUP, SIGPIPE and
-# SIGXFSZ at their default actions. A test that sends a signal or relies on
-# its default action must not inherit an "ignore": nohup ignores SIGHUP,
-# a non-interactive shell's background jobs ignore SIGINT, Python parents
-# (os.system, restore_signals=False) leave SIGPIPE/SIGXFSZ ignored, and a
-# shell cannot trap or reset a signal ignored when it started ("trap - INT"
-# does nothing then). env --default-signal is coreutils >= 8.31 (bookworm: 9.1).
-sig_default() { env --default-signal=INT,TERM,HUP,PIPE,XFSZ "$@"; }
+# "${DEFAULT_SIGNALS[@]}" CMD...: run CMD with every signal (SIGINT,
+# SIGTERM, SIGHUP, SIGPIPE, SIGXFSZ among them) at its default action. A
+# test that sends a signal or relies on its default action must not inherit
+# an "ignore": nohup ignores SIGHUP, a non-interactive shell's background
+# jobs ignore SIGINT, Python parents (os.system, restore_signals=False)
+# leave SIGPIPE/SIGXFSZ ignored, and a shell cannot trap or reset a signal
+# ignored when it started ("trap - INT" does nothing then). An array, not a
+# function: "f CMD &" would run f in a subshell, so $! (the process the test
+# signals) would be that subshell, not CMD. env --default-signal is
+# coreutils >= 8.31 (bookworm: 9.1), without a list: 9.1's
+# --default-signal=INT,... left SIGINT ignored in a background job here.
+DEFAULT_SIGNALS=(env --default-signal)
 
 # expect_exit CODE DESC CMD...: runs CMD, stores stdout in $OUT, stderr in $ERR.
 expect_exit() {

@@ -23,7 +23,7 @@ check "... makes no request" test "$(wc -l <"$TMP/log")" -eq "$n"
 
 # A stalled transfer interrupted by SIGINT (as Ctrl-C would); a background
 # job starts with SIGINT ignored, so restore the default first.
-sig_default "$WDT" kdbg --symbol-path "srv*$TMP/c2*http://127.0.0.1:$port/stall" "$dir/dump.elf" >/dev/null 2>&1 &
+"${DEFAULT_SIGNALS[@]}" "$WDT" kdbg --symbol-path "srv*$TMP/c2*http://127.0.0.1:$port/stall" "$dir/dump.elf" >/dev/null 2>&1 &
 pid=$!
 found=0
 for _ in $(seq 200); do

@@ -46,7 +46,7 @@ for sig in INT TERM; do
 	# --no-sparse and --threads 1 on the 512 MiB guest take long enough.
 	# A background job starts with SIGINT ignored (and SIGTERM may be
 	# inherited ignored); restore the defaults a shell user has.
-	sig_default "$WDT" convert -q --no-sparse --threads 1 "${sp[@]}" "$dir/dump.kdump-zlib.flat" -o "$TMP/kill/out.dmp" 2>"$TMP/kill.err" &
+	"${DEFAULT_SIGNALS[@]}" "$WDT" convert -q --no-sparse --threads 1 "${sp[@]}" "$dir/dump.kdump-zlib.flat" -o "$TMP/kill/out.dmp" 2>"$TMP/kill.err" &
 	pid=$!
 	for _ in $(seq 200); do [ "$(leftovers "$TMP/kill")" -gt 0 ] && break; sleep 0.01; done
 	saw=$(leftovers "$TMP/kill")

@@ -58,10 +58,10 @@ check "nothing left behind" clean_dir
 # Killed half-way: the input is read slowly (each 4 MiB chunk takes
 # 400 ms), the test waits for the temp file, then signals the writer. A
 # background job starts with SIGINT ignored, and SIGHUP is ignored under
-# nohup: sig_default gives the writer the default actions a user has.
+# nohup: DEFAULT_SIGNALS gives the writer the default actions a user has.
 for sig in INT TERM HUP; do
 	rm -f "$TMP/o/k.dmp"
-	sig_default "$WT" dmp "$TMP/in.raw" "$TMP/o/k.dmp" --slow 400 >/dev/null 2>&1 &
+	"${DEFAULT_SIGNALS[@]}" "$WT" dmp "$TMP/in.raw" "$TMP/o/k.dmp" --slow 400 >/dev/null 2>&1 &
 	pid=$!
 	for _ in $(seq 200); do [ -n "$(ls -A "$TMP/o")" ] && break; sleep 0.02; done
 	check "SIG$sig: temp file exists while writing" test -n "$(ls -A "$TMP/o")"

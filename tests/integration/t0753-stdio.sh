@@ -55,8 +55,8 @@ check "  ... names it" grep -q "wdt: standard output: is the input $TMP/in.elf" 
 check "  ... the input is unchanged" test "$(sum <"$TMP/in.elf")" = "$before"
 expect_exit 4 "a full device is exit 4" bash -c '"$@" >/dev/full' _ "$WDT" convert -q -O elf "$ELF" -o -
 check "  ... one line naming standard output" bash -c '[ "$(wc -l <<<"$1")" -eq 1 ] && grep -q "^wdt: standard output: writing at offset 0x0: No space left on device$" <<<"$1"' _ "$ERR"
-# sig_default: SIGPIPE's default action is the subject (not an inherited ignore).
-expect_exit 141 "a reader that goes away: killed by SIGPIPE" sig_default bash -c \
+# DEFAULT_SIGNALS: SIGPIPE's default action is the subject (not an inherited ignore).
+expect_exit 141 "a reader that goes away: killed by SIGPIPE" "${DEFAULT_SIGNALS[@]}" bash -c \
 	'"$@" | head -c 100 >/dev/null; exit "${PIPESTATUS[0]}"' _ "$WDT" convert -q -O elf "$ELF" -o -
 expect_exit 4 "... with SIGPIPE ignored: exit 4" bash -c \
 	'trap "" PIPE; "$@" | head -c 100 >/dev/null; exit "${PIPESTATUS[0]}"' _ "$WDT" convert -q -O elf "$ELF" -o -
