@@ -84,8 +84,9 @@ FUZZ_REPLAY := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
 # Commands that have a `wdt-<cmd>` argv[0] link; cmd/wdt.c is the truth,
 # `wdt --list-commands` prints them.
-.PHONY: all help check unit integration fuzz-replay fuzz demo bench install \
-	uninstall clean distclean deps lint-man readme-samples style style-check
+.PHONY: all help check unit integration check-can-fail fuzz-replay fuzz demo \
+	bench install uninstall clean distclean deps lint-man readme-samples \
+	style style-check
 
 all: deps-check $(WDT)
 
@@ -93,6 +94,7 @@ help:
 	@echo 'make            build $(WDT)'
 	@echo 'make check      install missing Debian packages, run every test'
 	@echo 'make check SANITIZE=1   the same under ASan+UBSan'
+	@echo 'make check-can-fail     every integration script fails against a broken wdt'
 	@echo 'make demo       make a sample QEMU dump and run wdt on it'
 	@echo 'make fuzz       run libFuzzer on every parser (FUZZ_SECONDS=60)'
 	@echo 'make bench      benchmarks; results in BENCHMARKS.md'
@@ -167,6 +169,12 @@ integration: deps-check $(WDT)
 	@WDT=$(abspath $(WDT)) BUILD=$(abspath $(BUILD)) \
 		tools/run-integration.sh tests/integration/t[0-9]*.sh
 
+# Every integration script can fail: each is run against broken subjects (a
+# wdt and test tools that fail or succeed saying nothing) and must notice.
+# Nothing to build: the stubs replace every program the scripts test.
+check-can-fail: deps-check
+	@BUILD=$(abspath $(BUILD)) tools/run-can-fail.sh tests/integration/t[0-9]*.sh
+
 # make check builds with -Werror (WERROR=1) unless told otherwise.
 CHECK_WERROR ?= 1
 check: deps
@@ -174,6 +182,8 @@ check: deps
 	@$(MAKE) --no-print-directory WERROR=$(CHECK_WERROR) unit
 	@$(MAKE) --no-print-directory WERROR=$(CHECK_WERROR) fuzz-replay
 	@$(MAKE) --no-print-directory WERROR=$(CHECK_WERROR) integration
+	@# stubs replace wdt there, so the sanitized pass need not repeat it
+	@[ -n "$(SANITIZE)" ] || $(MAKE) --no-print-directory check-can-fail
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -15,6 +15,19 @@ def tap(ok, desc, notes=()):
     print("%s %d - %s" % ("ok" if ok else "not ok", n, desc))
     for line in notes:
         print("# " + line)
+    # WDT_TEST_BAIL=1 (tools/run-can-fail.sh): stop at the first failure, as lib.sh does.
+    if not ok and os.environ.get("WDT_TEST_BAIL") == "1":
+        print("Bail out! WDT_TEST_BAIL: stopping at the first failure")
+        sys.exit(1)
+
+
+def parse(out, desc):
+    """wdt's --json output, or None after a "not ok" when it is not JSON."""
+    try:
+        return json.loads(out)
+    except ValueError as e:
+        tap(False, desc + ": prints one JSON object", [str(e), out[:200].decode(errors="replace")])
+        return None
 
 
 def h(v):
@@ -41,7 +54,9 @@ for d in dirs:
         if rc != 0:
             tap(False, "%s/%s: find-kernel" % (name, img), [err.strip()])
             continue
-        fk = json.loads(out)
+        fk = parse(out, "%s/%s: find-kernel --json" % (name, img))
+        if fk is None:
+            continue
         bad = []
         k, tk = fk["kernel"], t["kernel"]
 
@@ -86,7 +101,9 @@ for d in dirs:
             if rc != 0:
                 tap(False, "%s/%s %s: kdbg" % (name, img, mode), [err.strip()])
                 continue
-            j = json.loads(out)
+            j = parse(out, "%s/%s %s: kdbg --json" % (name, img, mode))
+            if j is None:
+                continue
             kd, tkd = j["kdbg"], t["kdbg"]
             bad = []
             eq("kdbg va", kd["va"], tkd["va"])

@@ -1,6 +1,7 @@
 # Shared helpers for integration scripts: TAP output and fixture access.
 # Source it; $WDT is the binary under test.
-set -u
+# pipefail: a guard such as `x=$(a | b) || not_ok` must see a's failure.
+set -u -o pipefail
 : "${WDT:?WDT must point at the wdt binary}"
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 FIXTURES=${WDT_FIXTURES:-$TOP/build/fixtures}
@@ -9,11 +10,54 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/wdt-test.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
 ok() { _n=$((_n + 1)); echo "ok $_n - $*"; }
-not_ok() { _n=$((_n + 1)); echo "not ok $_n - $*"; }
+# WDT_TEST_BAIL=1 (tools/run-can-fail.sh): stop at the first failure, so a
+# script run against a broken subject ends as soon as it has noticed.
+not_ok() {
+	_n=$((_n + 1)); echo "not ok $_n - $*"
+	if [ "${WDT_TEST_BAIL:-}" = 1 ]; then echo "Bail out! WDT_TEST_BAIL: stopping at the first failure"; exit 1; fi
+}
 # check DESC CMD...: ok when the command succeeds.
 check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
-skip_all() { echo "1..0 # SKIP $*"; exit 77; }
+# skip_all REASON: exit 77 (skipped) -- only before any check ran. Once a
+# result is printed, a missing tool is a failure of the script: its earlier
+# checks passed or failed for real and a skip would hide them.
+skip_all() {
+	if [ "$_n" -gt 0 ]; then
+		not_ok "skip requested after $_n checks ran (a script may skip only before its first check): $*"
+		done_testing; exit 1
+	fi
+	echo "1..0 # SKIP $*"; exit 77
+}
 done_testing() { echo "1..$_n"; }
+
+# fixture VAR NAME...: build (or reuse) the named fixtures with
+# tools/fixtures.sh and set VAR to their directories, one a line. When the
+# factory fails, the script fails loudly: a "not ok" line with the
+# factory's stderr, then exit 1 -- nothing after it could test anything.
+# (Not in $(...): an exit there would only leave the subshell.)
+fixture() {
+	local var=$1 out; shift
+	if out=$("$TOP/tools/fixtures.sh" "$@" 2>"$TMP/fixture.err" | tail -n $#) &&
+		[ "$(grep -c . <<<"$out")" -eq $# ]; then
+		printf -v "$var" '%s' "$out"; return 0
+	fi
+	not_ok "fixture $* built by tools/fixtures.sh"
+	sed 's/^/# /' "$TMP/fixture.err" | tail -n 20
+	done_testing; exit 1
+}
+
+# "${DEFAULT_SIGNALS[@]}" CMD...: run CMD with every signal (SIGINT,
+# SIGTERM, SIGHUP, SIGPIPE, SIGXFSZ among them) at its default action. A
+# test that sends a signal or relies on its default action must not inherit
+# an "ignore": nohup ignores SIGHUP, a non-interactive shell's background
+# jobs ignore SIGINT, Python parents (os.system, restore_signals=False)
+# leave SIGPIPE/SIGXFSZ ignored, and a shell cannot trap or reset a signal
+# ignored when it started ("trap - INT" does nothing then). An array, not a
+# function: "f CMD &" would run f in a subshell, so $! (the process the test
+# signals) would be that subshell, not CMD. env --default-signal is
+# coreutils >= 8.31 (bookworm: 9.1), without a list: 9.1's
+# --default-signal=INT,... left SIGINT ignored in a background job here.
+DEFAULT_SIGNALS=(env --default-signal)
 
 # expect_exit CODE DESC CMD...: runs CMD, stores stdout in $OUT, stderr in $ERR.
 expect_exit() {
@@ -25,6 +69,7 @@ expect_exit() {
 }
 
 # need CMD...: skip the whole script when a tool is truly unavailable.
+# Call it before the first check (after one, skip_all fails the script).
 need() { local t; for t in "$@"; do command -v "$t" >/dev/null 2>&1 || skip_all "$t not installed (run tools/deps.sh)"; done; }
 
 # qemu_dump OUT FORMAT QEMU-ARGS...: start qemu-system-x86_64 stopped (-S)

@@ -12,6 +12,19 @@ head -c 65536 /dev/urandom >"$TMP/low.bin"
 head -c 12288 /dev/urandom >"$TMP/high.bin"
 LOW=0x200000 HIGH=0x140001000
 
+# --- 256 MiB pc (first: a small dump, so a broken wdt is noticed early) ---
+check "QEMU writes a 256 MiB pc ELF dump" qemu_dump "$TMP/pc.elf" elf \
+	-machine pc -m 256M -device loader,file="$TMP/low.bin",addr=$LOW,force-raw=on
+expect_exit 0 "wdt info --json on the pc dump" "$WDT" info --json "$TMP/pc.elf"
+printf '%s\n' "$OUT" >"$TMP/pc.json"
+check "pc RAM run is [1 MiB, 256 MiB)" test "$(json_get "$TMP/pc.json" '[r["end"] for r in d["memory"]["runs"] if r["start"]=="0x0000000000100000"][0]')" = 0x000000000fffffff
+check "one CPU with QEMU state" test "$(json_get "$TMP/pc.json" 'd["cpus"][0]["source"]')" = "QEMU note"
+"$WDT" read --raw "$TMP/pc.elf" $LOW 65536 >"$TMP/lowpc.out"
+check "pc: bytes read back" cmp -s "$TMP/low.bin" "$TMP/lowpc.out"
+check "argv[0] dispatch: wdt-info" bash -c "ln -s '$WDT' '$TMP/wdt-info' && '$TMP/wdt-info' --json '$TMP/pc.elf' >/dev/null"
+
+rm -f "$TMP/pc.elf"
+
 # --- 4 GiB q35 ---
 check "QEMU writes a 4 GiB q35 ELF dump" qemu_dump "$TMP/q35.elf" elf \
 	-machine q35 -m 4G \
@@ -62,14 +75,4 @@ check "human output lists both big runs" grep -q '0x0000000100000000  0x00000001
 check "human output shows CR0 aligned" grep -Eq '^    CR0: +0x0000000060000010$' <<<"$OUT"
 rm -f "$TMP/q35.elf"
 
-# --- 256 MiB pc ---
-check "QEMU writes a 256 MiB pc ELF dump" qemu_dump "$TMP/pc.elf" elf \
-	-machine pc -m 256M -device loader,file="$TMP/low.bin",addr=$LOW,force-raw=on
-expect_exit 0 "wdt info --json on the pc dump" "$WDT" info --json "$TMP/pc.elf"
-printf '%s\n' "$OUT" >"$TMP/pc.json"
-check "pc RAM run is [1 MiB, 256 MiB)" test "$(json_get "$TMP/pc.json" '[r["end"] for r in d["memory"]["runs"] if r["start"]=="0x0000000000100000"][0]')" = 0x000000000fffffff
-check "one CPU with QEMU state" test "$(json_get "$TMP/pc.json" 'd["cpus"][0]["source"]')" = "QEMU note"
-"$WDT" read --raw "$TMP/pc.elf" $LOW 65536 >"$TMP/lowpc.out"
-check "pc: bytes read back" cmp -s "$TMP/low.bin" "$TMP/lowpc.out"
-check "argv[0] dispatch: wdt-info" bash -c "ln -s '$WDT' '$TMP/wdt-info' && '$TMP/wdt-info' --json '$TMP/pc.elf' >/dev/null"
 done_testing

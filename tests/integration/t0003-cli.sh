@@ -2,6 +2,7 @@
 # The command line: help, version, usage errors (exit 2), argv[0] links,
 # and that --help, the man pages and the command list agree.
 . "$(dirname "$0")/lib.sh"
+need mandoc col
 
 expect_exit 0 "wdt --help" "$WDT" --help
 check "  ... lists info" grep -q '^  info ' <<<"$OUT"
@@ -70,16 +71,13 @@ for c in $("$WDT" --list-commands); do
 	check "  ... same text" test "$h1" = "$OUT"
 	check "man page docs/wdt-$c.1 exists" test -f "$TOP/docs/wdt-$c.1"
 	# Every option --help lists is documented in the rendered man page.
-	need mandoc col
 	mandoc -T ascii "$TOP/docs/wdt-$c.1" | col -b >"$TMP/man-$c.txt"
 	for o in $(grep -Eo -- '--[a-z][a-z-]+' <<<"$h1" | sort -u); do
 		check "  ... man page wdt-$c documents $o" grep -q -- "$o" "$TMP/man-$c.txt"
 	done
 	check "wdt.1 mentions $c" grep -q "wdt-$c" "$TOP/docs/wdt.1"
 done
-if command -v mandoc >/dev/null; then
-	for m in "$TOP"/docs/*.1; do
-		check "mandoc lint $(basename "$m")" bash -c "mandoc -T lint -W warning '$m' >/dev/null 2>&1"
-	done
-fi
+for m in "$TOP"/docs/*.1; do
+	check "mandoc lint $(basename "$m")" bash -c "mandoc -T lint -W warning '$m' >/dev/null 2>&1"
+done
 done_testing

@@ -6,7 +6,7 @@
 need qemu-system-x86_64 python3 clang lld-link
 
 for name in basic smp4 crashed; do
-	dir=$("$TOP/tools/fixtures.sh" "$name" | tail -n 1) || { not_ok "fixture $name"; continue; }
+	fixture dir "$name"
 	for img in dump.elf dump.kdump-zlib.flat; do
 		[ -f "$dir/$img" ] || continue
 		expect_exit 0 "$name/$img: wdt info --json" "$WDT" info --json "$dir/$img"

@@ -15,8 +15,14 @@ mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u WERROR -u CHECK_WERROR \
 
 expect_exit 0 "make install PREFIX=/usr DESTDIR=…" mk install PREFIX=/usr DESTDIR="$D"
 check "  ... bin/wdt" test -x "$D/usr/bin/wdt"
-for c in $("$WDT" --list-commands); do
+# The installed program works, not just exists.
+check "  ... bin/wdt --version prints the version" \
+	grep -Eqx 'wdt [0-9]+\.[0-9]+\.[0-9]+' <<<"$("$D/usr/bin/wdt" --version)"
+cmds=$("$WDT" --list-commands)
+check "wdt --list-commands names commands" test -n "$cmds"
+for c in $cmds; do
 	check "  ... bin/wdt-$c -> wdt" test "$(readlink "$D/usr/bin/wdt-$c")" = wdt
+	check "  ... bin/wdt-$c --help is wdt $c's help" grep -q "^usage: wdt $c" <<<"$("$D/usr/bin/wdt-$c" --help)"
 	check "  ... man1/wdt-$c.1" test -f "$D/usr/share/man/man1/wdt-$c.1"
 	check "  ... bash completion link wdt-$c" test -e "$D/usr/share/bash-completion/completions/wdt-$c"
 done

@@ -4,7 +4,7 @@
 # the checker itself fails on an undocumented key and on a wrong type.
 . "$(dirname "$0")/lib.sh"
 need python3
-dirs=$("$TOP/tools/fixtures.sh" basic crashd1) || { not_ok "fixtures"; done_testing; exit 1; }
+fixture dirs basic crashd1
 b=$(sed -n 1p <<<"$dirs") c=$(sed -n 2p <<<"$dirs")
 doc() { python3 "$TOP/tests/integration/jsondoc.py" "$TOP/docs/json.md" "$@"; }
 bs=(--offline --symbol-path "$b/symbols") cs=(--offline --symbol-path "$c/symbols")

@@ -5,13 +5,14 @@
 . "$(dirname "$0")/lib.sh"
 command -v qemu-system-x86_64 >/dev/null 2>&1 || skip_all "qemu-system-x86_64 not installed"
 command -v lld-link >/dev/null 2>&1 || skip_all "lld-link not installed"
+FIXTURE_CHECK=${FIXTURE_CHECK:-$TOP/tools/fixture-check}
 
 for name in $("$TOP/tools/fixtures.sh" --list check); do
 	if ! dir=$("$TOP/tools/fixtures.sh" "$name" 2>"$TMP/err"); then
 		not_ok "$name: fixture built"; sed 's/^/# /' "$TMP/err"; continue
 	fi
 	ok "$name: fixture built"
-	"$TOP/tools/fixture-check" "$dir" >"$TMP/check" 2>&1
+	"$FIXTURE_CHECK" "$dir" >"$TMP/check" 2>&1
 	rc=$?
 	while IFS= read -r line; do
 		case $line in
@@ -22,5 +23,8 @@ for name in $("$TOP/tools/fixtures.sh" --list check); do
 		esac
 	done <"$TMP/check"
 	check "$name: fixture-check exit status" [ $rc -eq 0 ]
+	# A checker that says nothing has checked nothing.
+	check "$name: fixture-check compared something ($(grep -c '^PASS:' "$TMP/check") PASS lines)" \
+		grep -q '^PASS:' "$TMP/check"
 done
 done_testing

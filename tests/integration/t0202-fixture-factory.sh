@@ -5,7 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 command -v qemu-system-x86_64 >/dev/null 2>&1 || skip_all "qemu-system-x86_64 not installed"
 command -v lld-link >/dev/null 2>&1 || skip_all "lld-link not installed"
-MK=$TOP/tools/mkguest
+MK=${MKGUEST:-$TOP/tools/mkguest}
+FIXTURE_CHECK=${FIXTURE_CHECK:-$TOP/tools/fixture-check}
 differ() { ! cmp -s "$1" "$2"; }
 
 # Determinism: same seed, same bytes; another seed, other bytes.
@@ -60,7 +61,7 @@ t["cpus"][0]["gpr"]["rbx"] = hex(int(t["cpus"][0]["gpr"]["rbx"], 16) + 1)
 t["symbols"]["KiWaitNever"]["rva"] = hex(int(t["symbols"]["KiWaitNever"]["rva"], 16) + 8)
 json.dump(t, open(sys.argv[2], "w"))
 PY
-"$TOP/tools/fixture-check" "$TMP/liar" >"$TMP/liar.out" 2>&1
+"$FIXTURE_CHECK" "$TMP/liar" >"$TMP/liar.out" 2>&1
 check "fixture-check fails on a lying truth.json" [ $? -ne 0 ]
 check "it notices the wrong KiWaitAlways" grep -q "^FAIL: KDBG decodes to OwnerTag" "$TMP/liar.out"
 check "it notices the wrong register" grep -q "^FAIL: CPU 0: QEMU's registers" "$TMP/liar.out"

@@ -8,7 +8,7 @@
 
 PY=/usr/bin/python3   # Debian's: has libkdumpfile; also starts fastest
 [ -x $PY ] || PY=python3
-MKBAD="$PY $TOP/tools/mkbad.py"
+MKBAD=${MKBAD:-"$PY $TOP/tools/mkbad.py"}
 MKKDUMP=${MKKDUMP:-${BUILD:-$TOP/build/rel}/tools/mkkdump}
 [ -x "$MKKDUMP" ] || { not_ok "mkkdump built at $MKKDUMP"; done_testing; exit 1; }
 command -v makedumpfile >/dev/null || skip_all "makedumpfile not installed"

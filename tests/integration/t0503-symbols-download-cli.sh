@@ -5,7 +5,7 @@
 # stalled download leaves no temporary file in the cache.
 . "$(dirname "$0")/lib.sh"
 need python3 qemu-system-x86_64 clang lld-link
-dir=$("$TOP/tools/fixtures.sh" basic | tail -n 1) || { not_ok "fixture basic"; done_testing; exit 1; }
+fixture dir basic
 python3 "$TOP/tools/symserver.py" --root "$dir/symbols" --log "$TMP/log" \
 	--port-file "$TMP/port" --stall-seconds 20 &
 spid=$!
@@ -21,9 +21,9 @@ n=$(wc -l <"$TMP/log")
 expect_exit 0 "second run" "$WDT" kdbg --json --symbol-path "srv*$TMP/cache*http://127.0.0.1:$port/store" "$dir/dump.elf"
 check "... makes no request" test "$(wc -l <"$TMP/log")" -eq "$n"
 
-# A stalled transfer interrupted by SIGINT (as Ctrl-C would).
-python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
-	"$WDT" kdbg --symbol-path "srv*$TMP/c2*http://127.0.0.1:$port/stall" "$dir/dump.elf" >/dev/null 2>&1 &
+# A stalled transfer interrupted by SIGINT (as Ctrl-C would); a background
+# job starts with SIGINT ignored, so restore the default first.
+"${DEFAULT_SIGNALS[@]}" "$WDT" kdbg --symbol-path "srv*$TMP/c2*http://127.0.0.1:$port/stall" "$dir/dump.elf" >/dev/null 2>&1 &
 pid=$!
 found=0
 for _ in $(seq 200); do

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 set -o pipefail
 need python3 qemu-system-x86_64 clang lld-link gcab
-dir=$("$TOP/tools/fixtures.sh" basic | tail -n 1) || { not_ok "fixture basic"; done_testing; exit 1; }
+fixture dir basic
 ELF=$dir/dump.elf
 key=$(json_get "$dir/truth.json" 'd["kernel"]["pdb_key"]')
 PDB=$dir/symbols/ntkrnlmp.pdb/$key/ntkrnlmp.pdb

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 set -o pipefail
 need python3 qemu-system-x86_64 clang lld-link
-dir=$("$TOP/tools/fixtures.sh" basic | tail -n 1) || { not_ok "fixture basic"; done_testing; exit 1; }
+fixture dir basic
 python3 "$TOP/tools/symserver.py" --root "$dir/symbols" --log "$TMP/log" \
 	--port-file "$TMP/port" --hang-seconds 30 --trickle-rate 40000 &
 spid=$!
@@ -22,7 +22,7 @@ srv=http://127.0.0.1:$port
 rel=ntkrnlmp.pdb/$key/ntkrnlmp.pdb
 # warnings: the number of "wdt: warning:" lines in $ERR
 warnings() { printf '%s\n' "$ERR" | awk '/^wdt: warning: /{n++} END{print n+0}'; }
-has() { printf '%s\n' "$ERR" | grep -qF -- "$1"; }
+has() { grep -qF -- "$1" <<<"$ERR"; }
 jq_out() { json_get <(printf '%s\n' "$OUT") "$1"; }
 
 # A server that accepts and never answers.

@@ -8,6 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 need qemu-system-x86_64 python3 clang lld-link
 names=$(grep -E '^(basic|smp4|win7|crashed|win81|clear10|kpti2) ' "$TOP/tools/fixtures.list" | awk '{print $1}')
-dirs=$("$TOP/tools/fixtures.sh" $names) || { not_ok "fixtures"; done_testing; exit 1; }
+fixture dirs $names
 mkdir -p "$TMP/nosyms"
 exec python3 "$TOP/tests/integration/kernel_truth.py" "$WDT" "$TMP/nosyms" $dirs

@@ -4,8 +4,8 @@
 # forced --dtb / --kernel-base; PDB options; a destroyed KDBG.
 . "$(dirname "$0")/lib.sh"
 need qemu-system-x86_64 python3 clang lld-link
-dir=$("$TOP/tools/fixtures.sh" basic | tail -n 1) || { not_ok "fixture basic"; done_testing; exit 1; }
-other=$("$TOP/tools/fixtures.sh" win81 | tail -n 1) || { not_ok "fixture win81"; done_testing; exit 1; }
+fixture dir basic
+fixture other win81
 T=$dir/truth.json
 tv() { json_get "$T" "$1"; }
 

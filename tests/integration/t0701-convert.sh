@@ -13,7 +13,7 @@ KDUMPGEN=${MKKDUMP:-${BUILD:-$TOP/build/rel}/tools/mkkdump}
 mkdir -p "$TMP/nosyms"
 
 for name in basic smp4 win7 crashed kpti2; do
-	dir=$("$TOP/tools/fixtures.sh" "$name" | tail -n 1) || { not_ok "fixture $name"; continue; }
+	fixture dir "$name"
 	sp=(--offline --symbol-path "$dir/symbols")
 	[ "$name" = win7 ] && sp=(--offline --symbol-path "$TMP/nosyms")   # one guest without PDB
 	for img in dump.elf dump.kdump-zlib.flat dump.kdump-zlib dump.raw dump.win-dmp; do
@@ -44,7 +44,7 @@ for name in basic smp4 win7 crashed kpti2; do
 done
 
 # More runs than the header holds: a kdump that excludes zero pages.
-dir=$("$TOP/tools/fixtures.sh" basic | tail -n 1)
+fixture dir basic
 if [ -x "$KDUMPGEN" ]; then
 	"$KDUMPGEN" --exclude-zero "$dir/dump.elf" "$TMP/holes.kdump" >/dev/null
 	nruns=$("$WDT" info --json "$TMP/holes.kdump" | json_get /dev/stdin 'd["memory"]["run_count"]')

@@ -4,7 +4,7 @@
 # is one line naming the file with the right exit status.
 . "$(dirname "$0")/lib.sh"
 need qemu-system-x86_64 python3 clang lld-link
-dir=$("$TOP/tools/fixtures.sh" smp4 | tail -n 1) || { not_ok "fixture smp4"; done_testing; exit 1; }
+fixture dir smp4
 in="$TMP/in.elf"; cp "$dir/dump.elf" "$in"; chmod 0400 "$in"
 sum=$(sha256sum <"$in")
 sp=(--offline --symbol-path "$dir/symbols")
@@ -44,10 +44,9 @@ check "... no temporary file" test "$(leftovers "$TMP/small")" -eq 0
 for sig in INT TERM; do
 	rm -rf "$TMP/kill"; mkdir "$TMP/kill"
 	# --no-sparse and --threads 1 on the 512 MiB guest take long enough.
-	# A background job starts with SIGINT ignored; restore the default as a
-	# shell user pressing Ctrl-C would have it.
-	python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
-		"$WDT" convert -q --no-sparse --threads 1 "${sp[@]}" "$dir/dump.kdump-zlib.flat" -o "$TMP/kill/out.dmp" 2>"$TMP/kill.err" &
+	# A background job starts with SIGINT ignored (and SIGTERM may be
+	# inherited ignored); restore the defaults a shell user has.
+	"${DEFAULT_SIGNALS[@]}" "$WDT" convert -q --no-sparse --threads 1 "${sp[@]}" "$dir/dump.kdump-zlib.flat" -o "$TMP/kill/out.dmp" 2>"$TMP/kill.err" &
 	pid=$!
 	for _ in $(seq 200); do [ "$(leftovers "$TMP/kill")" -gt 0 ] && break; sleep 0.01; done
 	saw=$(leftovers "$TMP/kill")

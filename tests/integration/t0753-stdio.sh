@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 set -o pipefail
 need python3 sha256sum cmp
-dir=$("$TOP/tools/fixtures.sh" basic | tail -n 1) || { not_ok "fixture basic"; done_testing; exit 1; }
+fixture dir basic
 S=(--offline --symbol-path "$dir/symbols")
 ELF=$dir/dump.elf KD=$dir/dump.kdump-zlib.flat
 sum() { sha256sum | cut -d' ' -f1; }
@@ -55,7 +55,8 @@ check "  ... names it" grep -q "wdt: standard output: is the input $TMP/in.elf" 
 check "  ... the input is unchanged" test "$(sum <"$TMP/in.elf")" = "$before"
 expect_exit 4 "a full device is exit 4" bash -c '"$@" >/dev/full' _ "$WDT" convert -q -O elf "$ELF" -o -
 check "  ... one line naming standard output" bash -c '[ "$(wc -l <<<"$1")" -eq 1 ] && grep -q "^wdt: standard output: writing at offset 0x0: No space left on device$" <<<"$1"' _ "$ERR"
-expect_exit 141 "a reader that goes away: killed by SIGPIPE" bash -c \
+# DEFAULT_SIGNALS: SIGPIPE's default action is the subject (not an inherited ignore).
+expect_exit 141 "a reader that goes away: killed by SIGPIPE" "${DEFAULT_SIGNALS[@]}" bash -c \
 	'"$@" | head -c 100 >/dev/null; exit "${PIPESTATUS[0]}"' _ "$WDT" convert -q -O elf "$ELF" -o -
 expect_exit 4 "... with SIGPIPE ignored: exit 4" bash -c \
 	'trap "" PIPE; "$@" | head -c 100 >/dev/null; exit "${PIPESTATUS[0]}"' _ "$WDT" convert -q -O elf "$ELF" -o -

@@ -12,7 +12,7 @@ command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 not ins
 H="python3 $TOP/tests/integration/t08-dmp.py"
 
 for name in smp4 crashed; do
-	dir=$("$TOP/tools/fixtures.sh" "$name" | tail -n 1) || { not_ok "fixture $name"; continue; }
+	fixture dir "$name"
 	expect_exit 0 "$name: QEMU's dump.win-dmp is sound" "$WDT" verify --json "$dir/dump.win-dmp"
 	echo "$OUT" >"$TMP/v.json"
 	codes=$($H codes "$TMP/v.json")

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 not installed"
 H="python3 $TOP/tests/integration/t08-dmp.py"
-dir=$("$TOP/tools/fixtures.sh" crashed | tail -n 1) || { not_ok "fixture crashed"; done_testing; exit 1; }
+fixture dir crashed
 FULL=$dir/dump.win-dmp
 BMP=$TMP/bitmap.dmp
 U=$TMP/undo

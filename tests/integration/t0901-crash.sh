@@ -17,7 +17,7 @@ CC="python3 $TOP/tests/integration/crashcheck.py"
 mkdir -p "$TMP/nosyms"
 
 for name in crash80 crashd1 crash50 crash133; do
-	dir=$("$TOP/tools/fixtures.sh" "$name" | tail -n 1) || { not_ok "fixture $name"; continue; }
+	fixture dir "$name"
 	truth=$dir/truth.json
 	check "$name: the crash is on a CPU other than 0" $CC not-cpu0 "$truth"
 	for mode in pdb nopdb; do
@@ -73,7 +73,7 @@ done
 
 # verify: a crashed guest's DMP with CPU 0's live context in the header, or
 # another bugcheck code, is an error naming the finding.
-dir=$("$TOP/tools/fixtures.sh" crashd1 | tail -n 1)
+fixture dir crashd1
 good="$TMP/crashd1.dump.elf.pdb.dmp"
 if [ -f "$good" ]; then
 	cp "$good" "$TMP/ctx.dmp"
@@ -95,7 +95,7 @@ else
 fi
 
 # A live guest: triage exits 5 and says so; convert keeps CPU 0's context.
-dir=$("$TOP/tools/fixtures.sh" basic | tail -n 1) || not_ok "fixture basic"
+fixture dir basic
 expect_exit 5 "live guest: triage exits 5" "$WDT" triage --no-pdb "$dir/dump.elf"
 check "... and says it had not crashed" grep -q "Crashed: *no" <<<"$OUT"
 expect_exit 0 "live guest: convert" "$WDT" convert --json -q --no-sync --no-pdb "$dir/dump.elf" -o "$TMP/live.dmp"

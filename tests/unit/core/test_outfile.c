@@ -87,9 +87,39 @@ static void clean(void)
 	closedir(d);
 }
 
+/*
+ * The tests below rely on default signal actions: a SIGINT/SIGTERM that
+ * kills the child once its temp file is gone, SIGXFSZ back to SIG_DFL after
+ * the outfile restores it. Dispositions are inherited, and wdt_outfile
+ * keeps an inherited "ignore" on purpose, so reset them here: under
+ * `nohup make check &` SIGINT arrives ignored (the child then never dies),
+ * and a Python parent (os.system, restore_signals=False) leaves SIGPIPE
+ * and SIGXFSZ ignored. Blocked signals are inherited too: unblock them.
+ */
+static int default_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGXFSZ };
+	struct sigaction sa;
+	sigset_t set;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&set);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (sigaction(sigs[i], &sa, NULL) < 0)
+			return -1;
+		sigaddset(&set, sigs[i]);
+	}
+	return sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
 static int setup(void **state)
 {
 	(void)state;
+	if (default_signals() < 0)
+		return -1;
 	return mkdtemp(dir) ? 0 : -1;
 }
 
