@@ -338,7 +338,11 @@ static bool dtb_from_kprcb(struct wdt_kernel *k, int64_t pdb_off)
 	return false;
 }
 
-/* 4: PROCESSOR_START_BLOCK in low memory (windows-kernel.md §5). */
+/*
+ * 4: PROCESSOR_START_BLOCK in low memory (windows-kernel.md §5). Worst
+ * case: 255 page reads, and accept_dtb (a 4-level walk) for each page
+ * that matches the block's signature.
+ */
 static bool dtb_from_low_stub(struct wdt_kernel *k)
 {
 	uint8_t page[WDT_PAGE_SIZE];
@@ -370,7 +374,16 @@ static bool dtb_from_low_stub(struct wdt_kernel *k)
 	return false;
 }
 
-/* 5: a page that maps itself from an upper-half PML4 slot. */
+/*
+ * 5: a page that maps itself from an upper-half PML4 slot. Worst case: one
+ * front-to-back read of physical memory in 1 MiB chunks, 256 entries per
+ * page, and accept_dtb (a 4-level walk, random reads) for at most
+ * PML4_MAX_CANDIDATES self-referencing pages: every process's PML4 is one,
+ * and any of them maps KUSER_SHARED_DATA, so a Windows guest stops at the
+ * first; memory of nothing but self-maps stops at the cap.
+ */
+enum { PML4_MAX_CANDIDATES = 1024 };
+
 static bool dtb_from_pml4_scan(struct wdt_kernel *k)
 {
 	enum { CHUNK = 1u << 20 };
@@ -386,12 +399,15 @@ static bool dtb_from_pml4_scan(struct wdt_kernel *k)
 	for (size_t r = 0; r < img->nruns; r++) {
 		uint64_t start = (img->runs[r].pa + 0xFFF) & ~0xFFFull;
 		uint64_t end = (img->runs[r].pa + img->runs[r].len) & ~0xFFFull;
-		for (uint64_t pa = start; pa < end; pa += CHUNK) {
+		for (uint64_t pa = start;
+		     pa < end && cands < PML4_MAX_CANDIDATES; pa += CHUNK) {
 			size_t n = end - pa < CHUNK ? (size_t)(end - pa) : CHUNK;
 			struct wdt_err e;
 			if (wdt_image_read_phys(img, pa, buf, n, &e) < 0)
 				continue;
-			for (size_t off = 0; off < n; off += WDT_PAGE_SIZE) {
+			for (size_t off = 0;
+			     off < n && cands < PML4_MAX_CANDIDATES;
+			     off += WDT_PAGE_SIZE) {
 				const uint8_t *p = buf + off;
 				uint64_t self = pa + off;
 				for (int i = 256; i < 512; i++) {
@@ -419,10 +435,16 @@ static bool dtb_from_pml4_scan(struct wdt_kernel *k)
 		}
 	}
 	free(buf);
-	wdt_attempt_add(&k->log, "dtb", "pml4-scan", false,
-			"%u self-referencing page(s) in physical memory, none "
-			"maps KUSER_SHARED_DATA",
-			cands);
+	if (cands >= PML4_MAX_CANDIDATES)
+		wdt_attempt_add(&k->log, "dtb", "pml4-scan", false,
+				"stopped at the cap of %u self-referencing "
+				"pages, none maps KUSER_SHARED_DATA",
+				cands);
+	else
+		wdt_attempt_add(&k->log, "dtb", "pml4-scan", false,
+				"%u self-referencing page(s) in physical "
+				"memory, none maps KUSER_SHARED_DATA",
+				cands);
 	return false;
 }
 
