@@ -11,6 +11,8 @@ found; only the registers a DMP's contexts are made from are garbage.
 Python 3 standard library only; offsets from ../shared/spec (qemu-elf.md
 §4, §7; dmp64.md).
 """
+import os
+import shutil
 import struct
 import sys
 
@@ -47,49 +49,64 @@ def put(buf, off, width, value):
     struct.pack_into(fmt, buf, off, value & ((1 << (8 * width)) - 1))
 
 
-def elf_notes(buf):
-    """(name, type, descriptor offset, size) of every note of an ELF64."""
-    phoff, = struct.unpack_from("<Q", buf, 0x20)
-    phentsize, phnum = struct.unpack_from("<HH", buf, 0x36)
+def elf_notes(f):
+    """(name, type, descriptor file offset, size) of every note of an ELF64."""
+    f.seek(0)
+    eh = f.read(64)
+    phoff, = struct.unpack_from("<Q", eh, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", eh, 0x36)
+    f.seek(phoff)
+    ph = f.read(phentsize * phnum)
     for i in range(phnum):
-        p = phoff + i * phentsize
-        ptype, = struct.unpack_from("<I", buf, p)
+        p = i * phentsize
+        ptype, = struct.unpack_from("<I", ph, p)
         if ptype != 4:  # PT_NOTE
             continue
-        off, = struct.unpack_from("<Q", buf, p + 8)
-        size, = struct.unpack_from("<Q", buf, p + 32)
-        o, end = off, off + size
-        while o + 12 <= end:
+        off, = struct.unpack_from("<Q", ph, p + 8)
+        size, = struct.unpack_from("<Q", ph, p + 32)
+        f.seek(off)
+        buf = f.read(size)
+        o = 0
+        while o + 12 <= len(buf):
             namesz, descsz, ntype = struct.unpack_from("<III", buf, o)
             name = bytes(buf[o + 12:o + 12 + namesz]).rstrip(b"\0")
             desc = o + 12 + ((namesz + 3) & ~3)
-            yield name, ntype, desc, descsz
+            yield name, ntype, off + desc, descsz
             o = desc + ((descsz + 3) & ~3)
 
 
-def damage_elf(buf, edits):
+def poke(f, off, width, value):
+    b = bytearray(width)
+    put(b, 0, width, value)
+    f.seek(off)
+    f.write(b)
+
+
+def damage_elf(f, edits):
     n = 0
-    for name, ntype, desc, size in elf_notes(buf):
+    for name, ntype, desc, size in list(elf_notes(f)):
         for reg, value in edits:
             q, pr, _, w = REGS[reg]
             if name == b"QEMU" and ntype == 0 and size >= 0x1B0:
-                put(buf, desc + q, w, value)
+                poke(f, desc + q, w, value)
                 n += 1
             elif name == b"CORE" and ntype == 1 and size == 0x150:
-                put(buf, desc + PRSTATUS_REGS + pr, 8, value)
+                poke(f, desc + PRSTATUS_REGS + pr, 8, value)
                 n += 1
     if not n:
         sys.exit("mkhostile-cpu: no CPU notes in the ELF")
 
 
-def damage_dmp(buf, damage, edits):
+def damage_dmp(f, damage, edits):
     if damage == "ctx-byte":
-        buf[DMP_CONTEXT:DMP_CONTEXT + 3000] = b"PAGE" * 750
-        buf[DMP_CONTEXT + 0x100] ^= 1
+        ctx = bytearray(b"PAGE" * 750)
+        ctx[0x100] ^= 1
+        f.seek(DMP_CONTEXT)
+        f.write(ctx)
         return
     for reg, value in edits:
         _, _, c, w = REGS[reg]
-        put(buf, DMP_CONTEXT + c, w, value)
+        poke(f, DMP_CONTEXT + c, w, value)
 
 
 def main(argv):
@@ -102,18 +119,21 @@ def main(argv):
     if len(argv) != 3 or (argv[0] not in DAMAGES and argv[0] not in DMP_ONLY):
         sys.exit(__doc__)
     damage, src, out = argv
-    buf = bytearray(open(src, "rb").read())
+    with open(src, "rb") as f:
+        magic = f.read(8)
     edits = DAMAGES.get(damage, ("", []))[1]
-    if buf[:4] == b"\x7fELF":
+    if magic[:4] == b"\x7fELF":
         if damage in DMP_ONLY:
             sys.exit("mkhostile-cpu: %s is for DMPs" % damage)
-        damage_elf(buf, edits)
-    elif buf[:8] == b"PAGEDU64":
-        damage_dmp(buf, damage, edits)
-    else:
+    elif magic != b"PAGEDU64":
         sys.exit("mkhostile-cpu: %s is neither an ELF core nor a DMP64" % src)
-    with open(out, "wb") as f:
-        f.write(buf)
+    shutil.copyfile(src, out)
+    os.chmod(out, 0o644)
+    with open(out, "r+b") as f:
+        if magic[:4] == b"\x7fELF":
+            damage_elf(f, edits)
+        else:
+            damage_dmp(f, damage, edits)
 
 
 if __name__ == "__main__":
