@@ -67,6 +67,8 @@ const char *const wdt_cmd_remedies[WDT_REMEDY_COUNT] = {
 	[WDT_REMEDY_SYMBOL_PATH] = ", or give --symbol-path",
 	[WDT_REMEDY_SYMBOL_TIMEOUT] = " (--symbol-timeout raises it)",
 	[WDT_REMEDY_DTB] = " If you know the kernel CR3, pass --dtb",
+	[WDT_REMEDY_KERNEL_BASE] =
+		". If you know the kernel's base address, pass --kernel-base",
 	[WDT_REMEDY_FORMAT] =
 		"; see 'wdt info --list-formats', or force one with "
 		"--format=raw",

@@ -56,6 +56,7 @@ enum wdt_status {
 	X(SYMBOL_PATH, "give a symbol path")                                 \
 	X(SYMBOL_TIMEOUT, "raise the download time limit")                   \
 	X(DTB, "give the kernel's page-table root")                          \
+	X(KERNEL_BASE, "give the kernel's base address")                     \
 	X(FORMAT, "list the formats or force one")                           \
 	X(LIST_FORMATS, "list the formats")
 

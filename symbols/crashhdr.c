@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/bytes.h"
+#include "formats/dmp.h"
 
 #define EXCEPTION_BREAKPOINT 0x80000003u
 #define EXCEPTION_NONCONTINUABLE 1u
@@ -25,6 +26,54 @@ static void note(struct wdt_crash *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->notes[c->nnotes++], sizeof(c->notes[0]), fmt, ap);
 	va_end(ap);
+}
+
+/* 64-bit code and stack selectors of Windows x64 (windows-kernel.md §8). */
+#define CS_KERNEL 0x10u
+#define CS_USER64 0x33u
+#define SS_KERNEL 0x18u
+#define SS_USER 0x2Bu
+
+/* A qword of one repeated 32-bit fill word ('PAGE', 0xFFFFFFFF, ...). */
+static bool fill_qword(uint64_t v)
+{
+	return v && (uint32_t)v == (uint32_t)(v >> 32) &&
+	       ((uint32_t)v == WDT_DMP_SIG_PAGE || (uint32_t)v == 0xFFFFFFFFu);
+}
+
+bool wdt_crash_context_ok(const uint8_t ctx[WDT_CTX_SIZE], char *why,
+			  size_t len)
+{
+	uint64_t rip = wdt_le64(ctx + WDT_CTX_RIP);
+	uint64_t rsp = wdt_le64(ctx + WDT_CTX_RAX + 4 * 8);
+	uint16_t cs = wdt_le16(ctx + WDT_CTX_SEG_CS);
+	uint16_t ss = wdt_le16(ctx + WDT_CTX_SEG_SS);
+
+	if (wdt_dmp_context_unset(ctx))
+		snprintf(why, len, "unset ('PAGE' fill or zero)");
+	else if (fill_qword(rip) || fill_qword(rsp))
+		snprintf(why, len,
+			 "Rip 0x%016" PRIx64 " / Rsp 0x%016" PRIx64
+			 " is a fill pattern",
+			 rip, rsp);
+	else if (!wdt_va_canonical(rip, false))
+		snprintf(why, len, "Rip 0x%016" PRIx64 " is not canonical",
+			 rip);
+	else if (!wdt_va_canonical(rsp, false))
+		snprintf(why, len, "Rsp 0x%016" PRIx64 " is not canonical",
+			 rsp);
+	else if (cs != CS_KERNEL && cs != CS_USER64)
+		snprintf(why, len, "SegCs 0x%" PRIx16 " is not 64-bit code",
+			 cs);
+	else if (ss != 0 && ss != SS_KERNEL && ss != SS_USER)
+		snprintf(why, len, "SegSs 0x%" PRIx16 " is not a stack selector",
+			 ss);
+	else if (wdt_le32(ctx + WDT_CTX_MXCSR) !=
+		 wdt_le32(ctx + WDT_CTX_FLT_MXCSR))
+		snprintf(why, len, "MxCsr differs from FltSave.MxCsr");
+	else
+		return true;
+	return false;
 }
 
 void wdt_crash_context(const struct wdt_cpu *cpu, uint8_t ctx[WDT_CTX_SIZE])
@@ -172,14 +221,25 @@ int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
 		memset(h + WDT_DMP64_BUGCHECK_PARAM, 0, 32);
 	}
 
-	/* A crash: the context Windows would have written, byte for byte. */
-	if (crashed && bc->have_context) {
+	/*
+	 * A crash: the context Windows would have written, byte for byte, if
+	 * it is one (wdt_crash_context_ok); every context below is checked
+	 * the same way before it reaches the header or a KPRCB, so the DMP
+	 * carries no registers a debugger cannot use.
+	 */
+	char why[120];
+	bool bc_ok = crashed && bc->have_context &&
+		     wdt_crash_context_ok(bc->context, why, sizeof(why));
+	if (crashed && bc->have_context && !bc_ok)
+		note(c, "the bugcheck CONTEXT of CPU %d is not used: %s",
+		     bc->cpu, why);
+	if (bc_ok) {
 		memcpy(h + WDT_DMP64_CONTEXT, bc->context, WDT_CTX_SIZE);
 		c->context_cpu = bc->cpu;
 		c->context_from = "bugcheck";
 		if (!bc->context_consistent)
 			note(c, "%.190s", bc->note);
-	} else if (crashed) {
+	} else if (crashed && !bc->have_context) {
 		note(c, "crashing processor unknown (%.150s): header context "
 			"from processor 0", bc->note);
 	}
@@ -207,6 +267,11 @@ int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
 			continue;
 		}
 		wdt_crash_context(cpu, ctx);
+		if (!wdt_crash_context_ok(ctx, why, sizeof(why))) {
+			note(c, "CPU %zu: its state is not written to its "
+				"KPRCB: %s", i, why);
+			continue;
+		}
 		if (add_virt_patch(c, k, va, ctx, WDT_CTX_SIZE, &cap, &e) < 0) {
 			note(c, "CPU %zu: CONTEXT at 0x%" PRIx64 ": %.120s", i,
 			     va, e.msg);
@@ -222,11 +287,17 @@ int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
 	if (c->context_cpu < 0) {
 		/* No CPU state (raw images): the guest's own saved CONTEXT. */
 		uint64_t va;
-		if (wdt_kdbg_prcb_context(k, d, bc->prcbs[0], &va, &e) == 0 &&
-		    wdt_kernel_read(k, va, h + WDT_DMP64_CONTEXT, WDT_CTX_SIZE,
-				    &e) == 0) {
+		uint8_t *hc = h + WDT_DMP64_CONTEXT;
+		bool read = wdt_kdbg_prcb_context(k, d, bc->prcbs[0], &va,
+						  &e) == 0 &&
+			    wdt_kernel_read(k, va, hc, WDT_CTX_SIZE, &e) == 0;
+		if (read && wdt_crash_context_ok(hc, why, sizeof(why))) {
 			c->context_cpu = 0;
 			c->context_from = "KPRCB";
+		} else if (read) {
+			memset(hc, 0, WDT_CTX_SIZE);
+			note(c, "no CPU context for the header: CPU 0's KPRCB "
+				"CONTEXT is not used: %s", why);
 		} else {
 			note(c, "no CPU context for the header");
 		}

@@ -64,6 +64,15 @@ int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
 		    struct wdt_err *err);
 void wdt_crash_free(struct wdt_crash *c);
 
+/*
+ * Is ctx registers a debugger can use: set (not all 'PAGE' or zero), Rip
+ * and Rsp canonical and no fill pattern, SegCs 64-bit code (0x10/0x33),
+ * SegSs 0, 0x18 or 0x2b, MxCsr equal to FltSave.MxCsr (what 'wdt verify'
+ * demands)? If not, why says what is wrong.
+ */
+bool wdt_crash_context_ok(const uint8_t ctx[WDT_CTX_SIZE], char *why,
+			  size_t len);
+
 /* An x64 CONTEXT (windows-kernel.md §8) from an image CPU's registers. */
 void wdt_crash_context(const struct wdt_cpu *cpu, uint8_t ctx[WDT_CTX_SIZE]);
 

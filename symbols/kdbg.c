@@ -516,6 +516,20 @@ static void try_keys(struct wdt_kernel *k, const struct kdata *kd,
 	}
 }
 
+/*
+ * Worst-case work of the search without a PDB, for a kernel image of at
+ * most 64 MiB (load_data): the cleartext pass looks at each qword once
+ * (decode_at per OwnerTag+KernBase match); the known-plaintext pass tries
+ * 64 rotations per qword, and for each header candidate loops over the
+ * key candidates and, for those of the right rotation, over the flag
+ * candidates: hits x nq x nflags / 64. Those inner loops stop after
+ * KP_MAX_WORK steps (seconds of binary searches; the fixtures need a few
+ * hundred, a real kernel's data up to about 10^8) and KP_MAX_TRIES full
+ * decodes, and the failure says the cap was reached.
+ */
+#define KP_MAX_WORK (1ull << 30)
+#define KP_MAX_TRIES 4096u
+
 static int find_without_pdb(struct wdt_kernel *k, struct wdt_kdbg *d,
 			    struct wdt_err *err)
 {
@@ -525,6 +539,8 @@ static int find_without_pdb(struct wdt_kernel *k, struct wdt_kdbg *d,
 	size_t nq = 0, nflags = 0;
 	struct wdt_kdbg best = { 0 };
 	unsigned best_score = 0, hits = 0;
+	uint64_t work = 0;
+	unsigned tries = 0;
 	int rc = -1;
 
 	if (load_data(k, &kd, err) < 0)
@@ -598,13 +614,15 @@ static int find_without_pdb(struct wdt_kernel *k, struct wdt_kdbg *d,
 			    o + size > kd.size)
 				continue;
 			hits++;
-			for (size_t i = 0; i < nq; i++) {
+			for (size_t i = 0; i < nq && work < KP_MAX_WORK;
+			     i++, work++) {
 				uint64_t n = qs[i].v;
 				if ((n & 63) != r ||
 				    (qs[i].off >= o && qs[i].off < o + size))
 					continue;
 				uint64_t x3 = rol64(w3 ^ n, r);
-				for (size_t j = 0; j < nflags; j++) {
+				for (size_t j = 0; j < nflags && work < KP_MAX_WORK;
+				     j++, work++) {
 					uint64_t e = k->base_va + flags[j];
 					uint64_t a = __builtin_bswap64(x3 ^ e) ^
 						     k->base_va;
@@ -613,6 +631,10 @@ static int find_without_pdb(struct wdt_kernel *k, struct wdt_kdbg *d,
 					if (!hit || (hit->off >= o &&
 						     hit->off < o + size))
 						continue;
+					if (tries++ == KP_MAX_TRIES) {
+						work = KP_MAX_WORK;
+						break;
+					}
 					try_keys(k, &kd, o, size, n, a, e,
 						 &best, &best_score, qs[i].off,
 						 hit->off);
@@ -624,8 +646,11 @@ static int find_without_pdb(struct wdt_kernel *k, struct wdt_kdbg *d,
 		wdt_attempt_add(&k->log, "kdbg", "known-plaintext", false,
 				"%u header candidate(s) in the kernel's data, "
 				"%zu key candidates, %zu flag candidates; best "
-				"decode passed %u of 7 checks",
-				hits, nq, nflags, best_score);
+				"decode passed %u of 7 checks%s",
+				hits, nq, nflags, best_score,
+				work >= KP_MAX_WORK
+					? " (stopped at the search's work cap)"
+					: "");
 		wdt_err_set(err, WDT_NOT_FOUND,
 			    "no KdDebuggerDataBlock found in the kernel's data "
 			    "sections (cleartext scan and known-plaintext "
@@ -684,7 +709,11 @@ static void find_version(struct wdt_kernel *k, struct wdt_pdb *pdb,
 		wdt_attempt_add(&k->log, "version", "pdb", false, "%.150s",
 				e.msg);
 	}
-	/* Scan the kernel's writable sections for the structure. */
+	/*
+	 * Scan the kernel's writable sections for the structure: at most
+	 * SizeOfImage bytes per section (a section's VirtualSize is not
+	 * trusted past the image), 512 checks per page.
+	 */
 	const struct wdt_pe_section *s;
 	size_t n;
 	uint8_t page[WDT_PAGE_SIZE + WDT_KDVER_SIZE];
@@ -692,8 +721,11 @@ static void find_version(struct wdt_kernel *k, struct wdt_pdb *pdb,
 	for (size_t i = 0; i < n; i++) {
 		if (!(s[i].characteristics & WDT_PE_SCN_MEM_WRITE))
 			continue;
+		uint64_t end = (uint64_t)s[i].rva + s[i].vsize;
+		if (end > k->size_of_image)
+			end = k->size_of_image;
 		for (uint64_t p = s[i].rva & ~(uint64_t)(WDT_PAGE_SIZE - 1);
-		     p < (uint64_t)s[i].rva + s[i].vsize; p += WDT_PAGE_SIZE) {
+		     p < end; p += WDT_PAGE_SIZE) {
 			memset(page, 0, sizeof(page));
 			if (wdt_kernel_read(k, k->base_va + p, page,
 					    WDT_PAGE_SIZE, &e) < 0)

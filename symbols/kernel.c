@@ -337,7 +337,11 @@ static bool dtb_from_kprcb(struct wdt_kernel *k, int64_t pdb_off)
 	return false;
 }
 
-/* 4: PROCESSOR_START_BLOCK in low memory (windows-kernel.md §5). */
+/*
+ * 4: PROCESSOR_START_BLOCK in low memory (windows-kernel.md §5). Worst
+ * case: 255 page reads, and accept_dtb (a 4-level walk) for each page
+ * that matches the block's signature.
+ */
 static bool dtb_from_low_stub(struct wdt_kernel *k)
 {
 	uint8_t page[WDT_PAGE_SIZE];
@@ -369,7 +373,16 @@ static bool dtb_from_low_stub(struct wdt_kernel *k)
 	return false;
 }
 
-/* 5: a page that maps itself from an upper-half PML4 slot. */
+/*
+ * 5: a page that maps itself from an upper-half PML4 slot. Worst case: one
+ * front-to-back read of physical memory in 1 MiB chunks, 256 entries per
+ * page, and accept_dtb (a 4-level walk, random reads) for at most
+ * PML4_MAX_CANDIDATES self-referencing pages: every process's PML4 is one,
+ * and any of them maps KUSER_SHARED_DATA, so a Windows guest stops at the
+ * first; memory of nothing but self-maps stops at the cap.
+ */
+enum { PML4_MAX_CANDIDATES = 1024 };
+
 static bool dtb_from_pml4_scan(struct wdt_kernel *k)
 {
 	enum { CHUNK = 1u << 20 };
@@ -385,12 +398,15 @@ static bool dtb_from_pml4_scan(struct wdt_kernel *k)
 	for (size_t r = 0; r < img->nruns; r++) {
 		uint64_t start = (img->runs[r].pa + 0xFFF) & ~0xFFFull;
 		uint64_t end = (img->runs[r].pa + img->runs[r].len) & ~0xFFFull;
-		for (uint64_t pa = start; pa < end; pa += CHUNK) {
+		for (uint64_t pa = start;
+		     pa < end && cands < PML4_MAX_CANDIDATES; pa += CHUNK) {
 			size_t n = end - pa < CHUNK ? (size_t)(end - pa) : CHUNK;
 			struct wdt_err e;
 			if (wdt_image_read_phys(img, pa, buf, n, &e) < 0)
 				continue;
-			for (size_t off = 0; off < n; off += WDT_PAGE_SIZE) {
+			for (size_t off = 0;
+			     off < n && cands < PML4_MAX_CANDIDATES;
+			     off += WDT_PAGE_SIZE) {
 				const uint8_t *p = buf + off;
 				uint64_t self = pa + off;
 				for (int i = 256; i < 512; i++) {
@@ -418,10 +434,16 @@ static bool dtb_from_pml4_scan(struct wdt_kernel *k)
 		}
 	}
 	free(buf);
-	wdt_attempt_add(&k->log, "dtb", "pml4-scan", false,
-			"%u self-referencing page(s) in physical memory, none "
-			"maps KUSER_SHARED_DATA",
-			cands);
+	if (cands >= PML4_MAX_CANDIDATES)
+		wdt_attempt_add(&k->log, "dtb", "pml4-scan", false,
+				"stopped at the cap of %u self-referencing "
+				"pages, none maps KUSER_SHARED_DATA",
+				cands);
+	else
+		wdt_attempt_add(&k->log, "dtb", "pml4-scan", false,
+				"%u self-referencing page(s) in physical "
+				"memory, none maps KUSER_SHARED_DATA",
+				cands);
 	return false;
 }
 
@@ -502,6 +524,7 @@ static void free_pe(struct wdt_kernel *k)
 struct pe_ctx {
 	struct wdt_kernel *k;
 	uint64_t base;
+	const uint8_t *head; /* the first page at base, or NULL */
 };
 
 static int pe_read_virt(void *ctx, uint64_t off, void *buf, size_t len,
@@ -509,15 +532,24 @@ static int pe_read_virt(void *ctx, uint64_t off, void *buf, size_t len,
 {
 	struct pe_ctx *c = ctx;
 
+	/*
+	 * Headers from the page the scan has read already: on a compressed
+	 * image a read behind the last one decompresses again from an index
+	 * point.
+	 */
+	if (c->head && off < WDT_PAGE_SIZE && len <= WDT_PAGE_SIZE - off) {
+		memcpy(buf, c->head + off, len);
+		return 0;
+	}
 	return wdt_read_virt(&c->k->vas, c->base + off, buf, len, err);
 }
 
 /*
  * Is there a kernel PE at va? On success k->pe etc. are set. why says
- * what was wrong otherwise.
+ * what was wrong otherwise. head, if not NULL, holds the page at va.
  */
-static bool try_kernel_pe(struct wdt_kernel *k, uint64_t va, char *why,
-			  size_t len)
+static bool try_kernel_pe(struct wdt_kernel *k, uint64_t va,
+			  const uint8_t *head, char *why, size_t len)
 {
 	struct pe_ctx *c = malloc(sizeof(*c));
 	struct wdt_pe_io io;
@@ -534,6 +566,7 @@ static bool try_kernel_pe(struct wdt_kernel *k, uint64_t va, char *why,
 	}
 	c->k = k;
 	c->base = va;
+	c->head = head;
 	io = (struct wdt_pe_io){ .read = pe_read_virt,
 				 .ctx = c,
 				 .layout = WDT_PE_LAYOUT_IMAGE,
@@ -562,6 +595,7 @@ static bool try_kernel_pe(struct wdt_kernel *k, uint64_t va, char *why,
 			 cv && cv->pdb_name ? cv->pdb_name : "unknown");
 		goto reject;
 	}
+	c->head = NULL; /* the caller's buffer: later reads go to the image */
 	k->pe = pe;
 	k->pe_ctx = c;
 	k->base_va = va;
@@ -588,10 +622,20 @@ reject:
 	return false;
 }
 
+/*
+ * Worst case: the walk below the handler reads at most 0x4000 pages, for
+ * at most IDT_MAX_HANDLERS distinct handlers (CPUs sharing a handler, as
+ * all of Windows' do, are walked once), and parses at most
+ * WDT_KERNEL_SCAN_MAX_MZ MZ pages in all.
+ */
+enum { IDT_MAX_HANDLERS = 16 };
+
 static bool base_from_idt(struct wdt_kernel *k)
 {
 	struct wdt_image *img = k->img;
 	bool any = false;
+	uint64_t walked[IDT_MAX_HANDLERS];
+	unsigned nwalked = 0, mz_total = 0;
 
 	for (size_t i = 0; i < img->ncpus; i++) {
 		const struct wdt_cpu *c = &img->cpus[i];
@@ -619,17 +663,33 @@ static bool base_from_idt(struct wdt_kernel *k)
 					i, h);
 			continue;
 		}
+		bool again = false;
+		for (unsigned w = 0; w < nwalked; w++)
+			again |= walked[w] == h;
+		if (again)
+			continue;
+		if (nwalked == IDT_MAX_HANDLERS ||
+		    mz_total >= WDT_KERNEL_SCAN_MAX_MZ) {
+			wdt_attempt_add(&k->log, "kernel", "idt", false,
+					"CPU %zu: not walked, %u distinct "
+					"handlers and %u MZ pages tried already",
+					i, nwalked, mz_total);
+			break;
+		}
+		walked[nwalked++] = h;
 		/* Walk down page by page to the image's MZ (≤ 64 MiB). */
 		uint64_t va = h & ~0xFFFull;
 		unsigned mz = 0;
-		for (unsigned n = 0; n < 0x4000 && va >= WDT_KUSER_VA;
+		for (unsigned n = 0; n < 0x4000 && va >= WDT_KUSER_VA &&
+				     mz_total < WDT_KERNEL_SCAN_MAX_MZ;
 		     n++, va -= WDT_PAGE_SIZE) {
 			uint8_t m[2];
 			if (wdt_read_virt(&k->vas, va, m, 2, &e) < 0 ||
 			    m[0] != 'M' || m[1] != 'Z')
 				continue;
 			mz++;
-			if (!try_kernel_pe(k, va, why, sizeof(why)))
+			mz_total++;
+			if (!try_kernel_pe(k, va, NULL, why, sizeof(why)))
 				continue;
 			if (h - va >= k->size_of_image) {
 				snprintf(why, sizeof(why),
@@ -659,30 +719,122 @@ static bool base_from_idt(struct wdt_kernel *k)
 	return false;
 }
 
+/*
+ * Physical frames the kernel scan has looked at, one bit per page of the
+ * image (numbered run by run), so that many virtual pages mapping one
+ * frame cost one look: hostile tables can map the whole 32 GiB scan range
+ * (8,388,608 pages) onto one 2 MiB frame. Frames outside every run are not
+ * tracked: reading them fails at once.
+ */
+struct frames {
+	const struct wdt_image *img;
+	uint64_t *first; /* per run: number of its first frame */
+	uint8_t *bits;
+};
+
+static void frames_free(struct frames *f)
+{
+	free(f->first);
+	free(f->bits);
+}
+
+static bool frames_init(struct frames *f, const struct wdt_image *img)
+{
+	uint64_t n = 0;
+
+	f->img = img;
+	f->first = malloc((img->nruns + 1) * sizeof(*f->first));
+	if (!f->first)
+		return false;
+	for (size_t r = 0; r < img->nruns; r++) {
+		uint64_t lo = img->runs[r].pa / WDT_PAGE_SIZE;
+		uint64_t hi = (img->runs[r].pa + img->runs[r].len - 1) /
+			      WDT_PAGE_SIZE;
+		f->first[r] = n;
+		n += hi - lo + 1;
+	}
+	f->bits = n / 8 + 1 <= SIZE_MAX ? calloc(1, (size_t)(n / 8 + 1))
+					: NULL;
+	if (!f->bits) {
+		frames_free(f);
+		return false;
+	}
+	return true;
+}
+
+/* Mark pa's frame; true if it was marked already. */
+static bool frames_seen(struct frames *f, uint64_t pa)
+{
+	long r = wdt_image_find_run(f->img, pa);
+
+	if (r < 0)
+		return false;
+	uint64_t i = f->first[r] + pa / WDT_PAGE_SIZE -
+		     f->img->runs[r].pa / WDT_PAGE_SIZE;
+	uint8_t m = (uint8_t)(1u << (i % 8));
+	bool seen = f->bits[i / 8] & m;
+	f->bits[i / 8] |= m;
+	return seen;
+}
+
 struct scan {
 	struct wdt_kernel *k;
+	struct frames leaf;  /* frames tested for MZ */
+	struct frames table; /* page directories and page tables walked */
+	struct frames big;   /* first frames of 2 MiB pages walked */
 	unsigned mz, pages;
 	char why[200];
-	bool found;
+	bool found, capped;
+	uint8_t page[WDT_PAGE_SIZE];
 };
 
 static bool scan_page(struct scan *s, uint64_t va, uint64_t pa)
 {
-	uint8_t m[2];
+	uint8_t *m = s->page;
+	const uint8_t *head = m;
 	struct wdt_err e;
 
-	s->pages++;
-	if (wdt_image_read_phys(s->k->img, pa, m, 2, &e) < 0 || m[0] != 'M' ||
-	    m[1] != 'Z')
+	if (frames_seen(&s->leaf, pa))
 		return false;
+	s->pages++;
+	/* The whole page, so the PE parse needs no second read of it. */
+	if (wdt_image_read_phys(s->k->img, pa, m, WDT_PAGE_SIZE, &e) < 0) {
+		head = NULL;
+		if (wdt_image_read_phys(s->k->img, pa, m, 2, &e) < 0)
+			return false;
+	}
+	if (m[0] != 'M' || m[1] != 'Z')
+		return false;
+	if (s->mz == WDT_KERNEL_SCAN_MAX_MZ) {
+		s->capped = true;
+		return false;
+	}
 	s->mz++;
-	if (!try_kernel_pe(s->k, va, s->why, sizeof(s->why)))
+	if (!try_kernel_pe(s->k, va, head, s->why, sizeof(s->why)))
 		return false;
 	s->found = true;
 	return true;
 }
 
-/* Enumerate mapped 4 KiB pages of [WDT_KERNEL_RANGE_START, _END). */
+static bool scan_done(const struct scan *s)
+{
+	return s->found || s->capped;
+}
+
+/*
+ * Enumerate mapped 4 KiB pages of [WDT_KERNEL_RANGE_START, _END), testing
+ * each physical frame for the kernel's MZ once: the first virtual page
+ * that maps a frame decides for it.
+ *
+ * Worst case: 32 PDPT entries, each either a 1 GiB page (512 looks at its
+ * 2 MiB steps) or a page directory read once per distinct frame; each
+ * distinct page directory costs 512 entries, each 2 MiB page or page table
+ * (read once per distinct frame) 512 looks. A look at a frame seen before
+ * is a bit test; a new frame costs a 2-byte read, and an MZ on it a PE
+ * parse, at most WDT_KERNEL_SCAN_MAX_MZ of them. So the work is bounded by
+ * the frames in the image (a few bit tests and one read each) plus 512 per
+ * distinct page directory, not by the 8,388,608 pages of the range.
+ */
 static void scan_range(struct scan *s)
 {
 	struct wdt_kernel *k = s->k;
@@ -698,7 +850,7 @@ static void scan_range(struct scan *s)
 	uint64_t pdpt = wdt_le64(pml4e) & WDT_PTE_ADDR_MASK;
 	unsigned first = (unsigned)((top >> 30) & 511);
 	unsigned last = (unsigned)(((WDT_KERNEL_RANGE_END - 1) >> 30) & 511);
-	for (unsigned i = first; i <= last && !s->found; i++) {
+	for (unsigned i = first; i <= last && !scan_done(s); i++) {
 		uint8_t b[8];
 		if (wdt_image_read_phys(k->img, pdpt + 8 * i, b, 8, &e) < 0)
 			continue;
@@ -708,32 +860,38 @@ static void scan_range(struct scan *s)
 			continue;
 		if (pdpte & WDT_PTE_PS) {
 			uint64_t pa = pdpte & WDT_PTE_1G_MASK;
-			for (uint64_t o = 0; o < (1ull << 30) && !s->found;
+			for (uint64_t o = 0; o < (1ull << 30) && !scan_done(s);
 			     o += 0x200000)
 				scan_page(s, va1 + o, pa + o);
 			continue;
 		}
 		uint8_t pd[WDT_PAGE_SIZE];
-		if (wdt_image_read_phys(k->img, pdpte & WDT_PTE_ADDR_MASK, pd,
-					sizeof(pd), &e) < 0)
+		uint64_t pd_pa = pdpte & WDT_PTE_ADDR_MASK;
+		if (frames_seen(&s->table, pd_pa) ||
+		    wdt_image_read_phys(k->img, pd_pa, pd, sizeof(pd), &e) < 0)
 			continue;
-		for (unsigned j = 0; j < 512 && !s->found; j++) {
+		for (unsigned j = 0; j < 512 && !scan_done(s); j++) {
 			uint64_t pde = wdt_le64(pd + 8 * j);
 			uint64_t va2 = va1 | ((uint64_t)j << 21);
 			if (!(pde & WDT_PTE_P))
 				continue;
 			if (pde & WDT_PTE_PS) {
 				uint64_t pa = pde & WDT_PTE_2M_MASK;
-				for (uint64_t o = 0; o < 0x200000 && !s->found;
+				if (frames_seen(&s->big, pa))
+					continue;
+				for (uint64_t o = 0;
+				     o < 0x200000 && !scan_done(s);
 				     o += WDT_PAGE_SIZE)
 					scan_page(s, va2 + o, pa + o);
 				continue;
 			}
 			uint8_t pt[WDT_PAGE_SIZE];
-			if (wdt_image_read_phys(k->img, pde & WDT_PTE_ADDR_MASK,
-						pt, sizeof(pt), &e) < 0)
+			uint64_t pt_pa = pde & WDT_PTE_ADDR_MASK;
+			if (frames_seen(&s->table, pt_pa) ||
+			    wdt_image_read_phys(k->img, pt_pa, pt, sizeof(pt),
+						&e) < 0)
 				continue;
-			for (unsigned m = 0; m < 512 && !s->found; m++) {
+			for (unsigned m = 0; m < 512 && !scan_done(s); m++) {
 				uint64_t pte = wdt_le64(pt + 8 * m);
 				if (pte & WDT_PTE_P)
 					scan_page(s, va2 | ((uint64_t)m << 12),
@@ -747,7 +905,18 @@ static bool base_from_scan(struct wdt_kernel *k)
 {
 	struct scan s = { .k = k };
 
+	if (!frames_init(&s.leaf, k->img) || !frames_init(&s.table, k->img) ||
+	    !frames_init(&s.big, k->img)) {
+		frames_free(&s.leaf);
+		frames_free(&s.table);
+		wdt_attempt_add(&k->log, "kernel", "scan", false,
+				"out of memory");
+		return false;
+	}
 	scan_range(&s);
+	frames_free(&s.leaf);
+	frames_free(&s.table);
+	frames_free(&s.big);
 	if (s.found) {
 		k->base_method = "scan";
 		k->base_cpu = -1;
@@ -758,6 +927,18 @@ static bool base_from_scan(struct wdt_kernel *k)
 				k->have_cv ? k->cv.pdb_name : "ntoskrnl.exe",
 				s.pages, s.mz);
 		return true;
+	}
+	if (s.capped) {
+		k->scan_capped = true;
+		wdt_attempt_add(&k->log, "kernel", "scan", false,
+				"stopped at the cap of %u MZ pages (after %u "
+				"mapped frames in 0x%llx-0x%llx), none a "
+				"kernel PE%s%s",
+				WDT_KERNEL_SCAN_MAX_MZ, s.pages,
+				WDT_KERNEL_RANGE_START,
+				WDT_KERNEL_RANGE_END - 1,
+				s.why[0] ? "; last: " : "", s.why);
+		return false;
 	}
 	wdt_attempt_add(&k->log, "kernel", "scan", false,
 			"%u mapped pages in 0x%llx-0x%llx, %u with MZ, none a "
@@ -775,7 +956,7 @@ static int find_base(struct wdt_kernel *k, const struct wdt_kernel_opts *o,
 
 	if (o && o->have_base) {
 		char why[200];
-		if (!try_kernel_pe(k, o->base, why, sizeof(why)))
+		if (!try_kernel_pe(k, o->base, NULL, why, sizeof(why)))
 			return wdt_err_set(err, WDT_NOT_FOUND,
 					   "the given kernel base 0x%" PRIx64 ": %s",
 					   o->base, why);
@@ -788,10 +969,17 @@ static int find_base(struct wdt_kernel *k, const struct wdt_kernel_opts *o,
 	if (base_from_idt(k) || base_from_scan(k))
 		return 0;
 	wdt_attempts_summary(&k->log, "kernel", tried, sizeof(tried));
-	return wdt_err_set(err, WDT_NOT_FOUND,
-			   "no Windows kernel image found (directory table base "
-			   "0x%" PRIx64 " from %s); tried %s",
-			   k->vas.dtb, k->dtb_method, tried);
+	if (!k->scan_capped)
+		return wdt_err_set(err, WDT_NOT_FOUND,
+				   "no Windows kernel image found (directory "
+				   "table base 0x%" PRIx64 " from %s); tried %s",
+				   k->vas.dtb, k->dtb_method, tried);
+	wdt_err_set(err, WDT_NOT_FOUND,
+		    "no Windows kernel image found (directory table base "
+		    "0x%" PRIx64 " from %s): the scan stopped at its cap of %u "
+		    "MZ pages; tried %s",
+		    k->vas.dtb, k->dtb_method, WDT_KERNEL_SCAN_MAX_MZ, tried);
+	return wdt_err_remedy(err, WDT_REMEDY_KERNEL_BASE);
 }
 
 int wdt_kernel_find(struct wdt_image *img, const struct wdt_kernel_opts *o,

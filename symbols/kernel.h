@@ -25,6 +25,12 @@
 #define WDT_KERNEL_RANGE_END 0xFFFFF80800000000ull /* exclusive */
 #define WDT_KPCR_SELF 0x018u			   /* KPCR.Self */
 #define WDT_KPCR_PRCB 0x180u			   /* KPCR.Prcb */
+/*
+ * The kernel scan tests at most this many MZ pages for a kernel PE (each
+ * a PE parse), then gives up with WDT_REMEDY_KERNEL_BASE: a Windows kernel
+ * range holds a few hundred images, hostile tables could offer millions.
+ */
+#define WDT_KERNEL_SCAN_MAX_MZ 4096u
 /* The first canonical address of the upper half (kernel space). */
 #define WDT_KERNEL_HALF_START 0xFFFF800000000000ull
 
@@ -96,6 +102,7 @@ struct wdt_kernel {
 	struct wdt_pe_codeview cv;
 	char pdb_key[WDT_SYMSTORE_KEY_MAX];
 	char exe_key[32];
+	bool scan_capped; /* the scan stopped at WDT_KERNEL_SCAN_MAX_MZ */
 
 	struct wdt_attempts log;
 };
