@@ -129,8 +129,11 @@ int wdt_cmd_pdb_check(struct wdt_ctx *ctx, const struct wdt_kernel *k,
 		return wdt_ctx_fail(ctx, ctx->args[0]);
 	}
 	/* The whole line, however long its paths: stderr, not ctx->err. */
-	fprintf(stderr, "wdt: warning: %s: %s\n", ctx->args[0],
-		text ? text : "no PDB was used");
+	fputs("wdt: warning: ", stderr);
+	wdt_text_string(stderr, ctx->args[0]);
+	fputs(": ", stderr);
+	wdt_text_string(stderr, text ? text : "no PDB was used");
+	fputc('\n', stderr);
 	free(text);
 	return 0;
 }
@@ -300,8 +303,10 @@ void wdt_cmd_out_attempts(struct wdt_ctx *ctx, const struct wdt_kernel *k)
 		/* Text goes to stderr so it shows even when the command fails. */
 		for (size_t i = 0; i < k->log.n; i++) {
 			const struct wdt_attempt *a = &k->log.v[i];
-			fprintf(stderr, "wdt: %-7s %-24s %-4s %s\n", a->step,
-				a->method, a->ok ? "ok" : "no", a->detail);
+			fprintf(stderr, "wdt: %-7s %-24s %-4s ", a->step,
+				a->method, a->ok ? "ok" : "no");
+			wdt_text_string(stderr, a->detail);
+			fputc('\n', stderr);
 		}
 		return;
 	}

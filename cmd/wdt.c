@@ -248,8 +248,9 @@ static int usage_error(const struct wdt_ctx *ctx, const char *fmt,
 	snprintf(msg, sizeof(msg), fmt, a, b);
 	if (ctx->json)
 		print_json_error(stdout, c->name, WDT_USAGE, NULL, msg);
-	fprintf(stderr, "wdt %s: %s\nTry 'wdt %s --help'.\n", c->name, msg,
-		c->name);
+	fprintf(stderr, "wdt %s: ", c->name);
+	wdt_text_string(stderr, msg); /* may quote an argument */
+	fprintf(stderr, "\nTry 'wdt %s --help'.\n", c->name);
 	return 2;
 }
 
@@ -418,11 +419,17 @@ static void print_error(struct wdt_ctx *ctx)
 	if (ctx->json)
 		print_json_error(f, ctx->cmd->name, e->status, ctx->subject,
 				 e->msg);
-	/* The one-line error goes to stderr in both modes. */
-	if (ctx->subject)
-		fprintf(stderr, "wdt: %s: %s\n", ctx->subject, e->msg);
-	else
-		fprintf(stderr, "wdt: %s\n", e->msg);
+	/*
+	 * The one-line error goes to stderr in both modes, escaped: file
+	 * names, PDB names and server text must not end or steer the line.
+	 */
+	fputs("wdt: ", stderr);
+	if (ctx->subject) {
+		wdt_text_string(stderr, ctx->subject);
+		fputs(": ", stderr);
+	}
+	wdt_text_string(stderr, e->msg);
+	fputc('\n', stderr);
 }
 
 /* stdout must really have been written: check at exit, like git. */
@@ -471,7 +478,9 @@ static int run_cmd(const struct wdt_cmd *c, int argc, char **argv)
 		code = rc;
 		if (wdt_out_render(ctx.out, ctx.data_on_stdout ? stderr : stdout,
 				   &ctx.err) < 0) {
-			fprintf(stderr, "wdt: %s\n", ctx.err.msg);
+			fputs("wdt: ", stderr);
+			wdt_text_string(stderr, ctx.err.msg);
+			fputc('\n', stderr);
 			code = 4;
 		}
 	}
@@ -496,12 +505,13 @@ static int unknown_cmd(const char *name)
 	for (size_t i = 0; commands[i] && n < 16; i++)
 		names[n++] = commands[i]->name;
 	const char *s = suggest(name, names, n);
+	fputs("wdt: '", stderr);
+	wdt_text_string(stderr, name);
 	if (s)
-		fprintf(stderr,
-			"wdt: '%s' is not a wdt command; did you mean '%s'?\n",
-			name, s);
+		fprintf(stderr, "' is not a wdt command; did you mean '%s'?\n",
+			s);
 	else
-		fprintf(stderr, "wdt: '%s' is not a wdt command\n", name);
+		fputs("' is not a wdt command\n", stderr);
 	fprintf(stderr, "See 'wdt --help'.\n");
 	return 2;
 }

@@ -147,7 +147,10 @@ static void val(struct wdt_out *o, const char *key, const char *label,
 
 	if (!n)
 		return;
-	n->text = xstrdup(o, text);
+	/* Text is escaped here, once: table widths count what is shown. */
+	n->text = wdt_text_escape(text);
+	if (!n->text)
+		o->failed = true;
 	n->json = xstrdup(o, json ? json : text);
 	n->quote = quote;
 }
@@ -241,67 +244,152 @@ void wdt_out_null(struct wdt_out *o, const char *key, const char *label)
 	val(o, key, label, "-", "null", false);
 }
 
-/* ---- JSON ---- */
+/* ---- escaping: one walker, two renderings ---- */
 
-/* Length of a valid UTF-8 sequence at s, or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s)
+/*
+ * Strings from images, file names and servers are untrusted: a PDB name
+ * with ESC[2J or a newline must neither steer the terminal nor forge an
+ * output line. One walker splits a string into characters and classes;
+ * JSON and text only differ in how they write the unsafe ones.
+ */
+enum chr {
+	CHR_PLAIN,   /* printable ASCII or a valid UTF-8 sequence */
+	CHR_CONTROL, /* C0, DEL, or C1 (U+0080..U+009F, as UTF-8) */
+	CHR_BAD,     /* one byte that starts no valid UTF-8 sequence */
+};
+
+/*
+ * Length of the character at s (1..4) and its class; *cp is the code
+ * point (the byte itself for CHR_BAD). Overlong forms, surrogates and
+ * values past U+10FFFF are CHR_BAD, one byte at a time.
+ */
+static size_t next_chr(const unsigned char *s, enum chr *k, unsigned *cp)
 {
-	unsigned c = s[0];
+	unsigned c = s[0], min, v;
 	size_t n;
-	unsigned min, cp;
 
-	if (c < 0x80)
+	*cp = c;
+	if (c < 0x80) {
+		*k = c < 0x20 || c == 0x7f ? CHR_CONTROL : CHR_PLAIN;
 		return 1;
-	if ((c & 0xe0) == 0xc0) {
-		n = 2, min = 0x80, cp = c & 0x1f;
-	} else if ((c & 0xf0) == 0xe0) {
-		n = 3, min = 0x800, cp = c & 0x0f;
-	} else if ((c & 0xf8) == 0xf0) {
-		n = 4, min = 0x10000, cp = c & 0x07;
-	} else {
-		return 0;
 	}
+	*k = CHR_BAD;
+	if ((c & 0xe0) == 0xc0)
+		n = 2, min = 0x80, v = c & 0x1f;
+	else if ((c & 0xf0) == 0xe0)
+		n = 3, min = 0x800, v = c & 0x0f;
+	else if ((c & 0xf8) == 0xf0)
+		n = 4, min = 0x10000, v = c & 0x07;
+	else
+		return 1;
+	/* Stops at the NUL terminator too: it is not a continuation byte. */
 	for (size_t i = 1; i < n; i++) {
 		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
+			return 1;
+		v = v << 6 | (s[i] & 0x3f);
 	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 1;
+	*cp = v;
+	*k = v < 0xa0 ? CHR_CONTROL : CHR_PLAIN;
 	return n;
 }
 
-void wdt_json_string(FILE *f, const char *str)
+/* Where escaped bytes go: a FILE, or a buffer (NULL buf: count only). */
+struct sink {
+	FILE *f;
+	char *buf;
+	size_t len;
+};
+
+static void put(struct sink *k, const char *p, size_t n)
+{
+	if (k->f)
+		fwrite(p, 1, n, k->f);
+	else if (k->buf)
+		memcpy(k->buf + k->len, p, n);
+	k->len += n;
+}
+
+static void put_short(struct sink *k, char c)
+{
+	char e[2] = { '\\', c };
+
+	put(k, e, 2);
+}
+
+/* \n, \t, \r as in C and JSON; the caller handles the other controls. */
+static bool put_named(struct sink *k, unsigned cp)
+{
+	switch (cp) {
+	case '\n': put_short(k, 'n'); return true;
+	case '\t': put_short(k, 't'); return true;
+	case '\r': put_short(k, 'r'); return true;
+	default: return false;
+	}
+}
+
+static void escape(struct sink *k, const char *str, bool json)
 {
 	const unsigned char *s = (const unsigned char *)str;
+	char b[8];
+
+	while (*s) {
+		enum chr cls;
+		unsigned cp;
+		size_t n = next_chr(s, &cls, &cp);
+
+		if (cls == CHR_PLAIN) {
+			if (json && (cp == '"' || cp == '\\'))
+				put_short(k, (char)cp);
+			else
+				put(k, (const char *)s, n);
+		} else if (cls == CHR_CONTROL && put_named(k, cp)) {
+			;
+		} else if (json) {
+			/* JSON cannot carry a lone byte: U+FFFD stands in. */
+			put(k, b, (size_t)snprintf(b, sizeof(b), "\\u%04x",
+						   cls == CHR_BAD ? 0xfffdu : cp));
+		} else {
+			/* Text keeps the value: \x1b, \x7f, \xff; C1 \u0085. */
+			put(k, b, (size_t)snprintf(b, sizeof(b),
+						   cp < 0x80 || cls == CHR_BAD
+							   ? "\\x%02x"
+							   : "\\u%04x",
+						   cp));
+		}
+		s += n;
+	}
+}
+
+void wdt_json_string(FILE *f, const char *s)
+{
+	struct sink k = { .f = f };
 
 	fputc('"', f);
-	while (*s) {
-		unsigned c = *s;
-		if (c == '"' || c == '\\') {
-			fputc('\\', f);
-			fputc((int)c, f);
-			s++;
-		} else if (c < 0x20 || c == 0x7f) {
-			switch (c) {
-			case '\n': fputs("\\n", f); break;
-			case '\t': fputs("\\t", f); break;
-			case '\r': fputs("\\r", f); break;
-			default: fprintf(f, "\\u%04x", c); break;
-			}
-			s++;
-		} else {
-			size_t n = utf8_len(s);
-			if (n == 0) {
-				fputs("\\ufffd", f);
-				s++;
-			} else {
-				fwrite(s, 1, n, f);
-				s += n;
-			}
-		}
-	}
+	escape(&k, s, true);
 	fputc('"', f);
+}
+
+void wdt_text_string(FILE *f, const char *s)
+{
+	struct sink k = { .f = f };
+
+	escape(&k, s, false);
+}
+
+char *wdt_text_escape(const char *s)
+{
+	struct sink k = { 0 };
+
+	escape(&k, s, false);
+	k.buf = malloc(k.len + 1);
+	if (!k.buf)
+		return NULL;
+	k.len = 0;
+	escape(&k, s, false);
+	k.buf[k.len] = '\0';
+	return k.buf;
 }
 
 static void indent(FILE *f, int depth)

@@ -3,6 +3,8 @@
  * One emitter for human text and JSON, fed by the same calls. Commands build
  * a small document tree, then render it once: text (labels aligned, arrays of
  * objects as tables) or JSON (one object; addresses as "0x…" strings).
+ * Every text value is escaped (see wdt_text_string): no byte of a string
+ * can reach the terminal as a control or start a new line.
  * Allocation failures are remembered and reported by wdt_out_render().
  */
 #ifndef WDT_CORE_OUT_H
@@ -58,7 +60,24 @@ void wdt_out_null(struct wdt_out *o, const char *key, const char *label);
 /* Render the document; checks for write errors. Status OUTPUT on failure. */
 int wdt_out_render(struct wdt_out *o, FILE *f, struct wdt_err *err);
 
-/* Write s as a JSON string literal: escapes controls, fixes bad UTF-8. */
+/*
+ * Escaping of untrusted strings (names from images, file names, server
+ * text). Text values given to the emitter are escaped by it; these are for
+ * lines printed outside it (errors, warnings on stderr).
+ *
+ * Both forms keep printable ASCII and valid UTF-8 as they are and escape
+ * C0 controls, DEL and C1 controls (U+0080..U+009F): "\n", "\t", "\r",
+ * otherwise JSON "\u001b" and text "\x1b" (C1: "\u0085"). A byte that
+ * starts no valid UTF-8 sequence (overlong forms, surrogates, > U+10FFFF
+ * included) becomes "\ufffd" in JSON and "\xff" (its value) in text.
+ * Text does not escape the backslash: Windows paths stay readable, so
+ * "\x1b" in text may also be those four characters in the input.
+ */
+/* Write s as a JSON string literal (quoted; '"' and '\' escaped too). */
 void wdt_json_string(FILE *f, const char *s);
+/* Write s with controls and bad UTF-8 escaped for a terminal. */
+void wdt_text_string(FILE *f, const char *s);
+/* The same as a string the caller frees; NULL when out of memory. */
+char *wdt_text_escape(const char *s);
 
 #endif

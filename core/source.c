@@ -138,25 +138,65 @@ const char *wdt_source_stdin_stream(void)
 	return "a character device";
 }
 
-static int open_path(const char *path, struct wdt_err *err)
+/*
+ * Regular files and block devices only: anything else (a directory, FIFO,
+ * socket, character device) cannot be read at random offsets.
+ */
+static int check_type(const struct stat *st, struct wdt_err *err)
 {
-	int fd;
-	const char *kind;
+	if (S_ISDIR(st->st_mode))
+		return wdt_err_set(err, WDT_UNKNOWN_FORMAT, "is a directory");
+	if (!S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode))
+		return wdt_err_set(err, WDT_UNSUPPORTED,
+				   "not a regular file (pipes and devices "
+				   "cannot be read at random offsets)");
+	return 0;
+}
 
-	if (strcmp(path, "-") != 0) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			int e = errno;
-			if (e == ENOENT)
-				wdt_err_set(err, WDT_NOT_FOUND, "no such file");
-			else if (e == EACCES)
-				wdt_err_set(err, WDT_IO, "permission denied");
-			else
-				wdt_err_errno(err, e, "cannot open");
-		}
-		return fd;
+int wdt_source_open_input(const char *path, struct stat *st,
+			  struct wdt_err *err)
+{
+	/*
+	 * O_NONBLOCK: opening a FIFO for reading waits for a writer, and
+	 * some devices wait on open; the type check must come first. It is
+	 * cleared afterwards so that reads of a block device behave as usual.
+	 */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fl;
+
+	if (fd < 0) {
+		int e = errno;
+		if (e == ENOENT)
+			wdt_err_set(err, WDT_NOT_FOUND, "no such file");
+		else if (e == EACCES)
+			wdt_err_set(err, WDT_IO, "permission denied");
+		else
+			wdt_err_errno(err, e, "cannot open");
+		return -1;
 	}
-	/* "-": standard input, if it can be read at any offset. */
+	if (fstat(fd, st) < 0) {
+		wdt_err_errno(err, errno, "cannot stat");
+		goto fail;
+	}
+	if (check_type(st, err) < 0)
+		goto fail;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		wdt_err_errno(err, errno, "cannot open");
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* "-": standard input, if it can be read at any offset. */
+static int open_stdin(struct stat *st, struct wdt_err *err)
+{
+	const char *kind;
+	int fd;
+
 	if ((kind = wdt_source_stdin_stream()))
 		return wdt_err_set(err, WDT_UNSUPPORTED,
 				   "standard input is %s; wdt reads images at "
@@ -164,7 +204,16 @@ static int open_path(const char *path, struct wdt_err *err)
 				   kind);
 	fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
-		wdt_err_errno(err, errno, "standard input");
+		return wdt_err_errno(err, errno, "standard input");
+	if (fstat(fd, st) < 0) {
+		wdt_err_errno(err, errno, "cannot stat");
+		close(fd);
+		return -1;
+	}
+	if (check_type(st, err) < 0) {
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
@@ -175,27 +224,12 @@ struct wdt_source *wdt_source_open_file(const char *path, struct wdt_err *err)
 	struct stat st;
 	int fd;
 
-	fd = open_path(path, err);
+	if (strcmp(path, "-") == 0)
+		fd = open_stdin(&st, err);
+	else
+		fd = wdt_source_open_input(path, &st, err);
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &st) < 0) {
-		wdt_err_errno(err, errno, "cannot stat");
-		close(fd);
-		return NULL;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		wdt_err_set(err, WDT_UNKNOWN_FORMAT,
-			    "is a directory");
-		close(fd);
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		wdt_err_set(err, WDT_UNSUPPORTED,
-			    "not a regular file (pipes and devices cannot be "
-			    "read at random offsets)");
-		close(fd);
-		return NULL;
-	}
 	uint64_t size = (uint64_t)st.st_size;
 	if (S_ISBLK(st.st_mode)) {
 		off_t end = lseek(fd, 0, SEEK_END);

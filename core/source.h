@@ -38,14 +38,25 @@ struct wdt_source {
 };
 
 /*
- * Open a regular file read-only. Rejects directories and other
- * non-regular files with a clear message. "-" is standard input when it
+ * Open a regular file or block device read-only (wdt_source_open_input).
+ * Rejects directories and other non-regular files with a clear message. "-" is standard input when it
  * is a regular file or block device (`wdt info - < x.elf`: read at any
  * offset, whatever its position); a pipe, socket or terminal is refused
  * (UNSUPPORTED). The returned source is owned by the caller
  * (wdt_source_close).
  */
 struct wdt_source *wdt_source_open_file(const char *path, struct wdt_err *err);
+
+struct stat;
+/*
+ * open(path, O_RDONLY) for a file the user named (an image, a PDB, a
+ * symbol store's file): never blocks on a FIFO or device, since the type
+ * is checked (regular file or block device, as above) before the open is
+ * made blocking. Returns the descriptor (caller closes) with *st filled,
+ * or -1 with err ("no such file", "not a regular file (…)", …).
+ */
+int wdt_source_open_input(const char *path, struct stat *st,
+			  struct wdt_err *err);
 
 /*
  * What standard input is when it cannot be read at random offsets ("a

@@ -979,7 +979,7 @@ static int kdump_open(struct wdt_image *img, struct wdt_err *err)
 	    (!wdt_add_ok(kd->h.desc_off, kd->ndesc * WDT_KPD_LEN, &dend) ||
 	     dend > img->src->size)) {
 		wdt_err_set(err, WDT_TRUNCATED,
-			    "kdump: the bitmap marks %" PRIu64
+			    "the bitmap marks %" PRIu64
 			    " pages but their descriptors at 0x%" PRIx64
 			    " run past the end of the file (0x%" PRIx64
 			    " bytes)",

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /*
@@ -52,6 +53,18 @@ static struct mspack_file *handle(struct out_file *of)
 	return (struct mspack_file *)(void *)of;
 }
 
+/* A regular file or block device, now in blocking mode; else false. */
+static bool regular_or_blk(int fd)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
+		return false;
+	fl = fcntl(fd, F_GETFL);
+	return fl >= 0 && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0;
+}
+
 static struct mspack_file *sys_open(struct mspack_system *self,
 				    const char *name, int mode)
 {
@@ -73,9 +86,12 @@ static struct mspack_file *sys_open(struct mspack_system *self,
 	if (!of)
 		return NULL;
 	of->sys = s;
-	of->fd = open(name, O_RDONLY | O_CLOEXEC);
-	if (of->fd < 0) {
-		s->read_errno = errno;
+	/* Non-blocking until known to be a regular file (not a FIFO). */
+	of->fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (of->fd < 0 || !regular_or_blk(of->fd)) {
+		s->read_errno = of->fd < 0 ? errno : EINVAL;
+		if (of->fd >= 0)
+			close(of->fd);
 		free(of);
 		return NULL;
 	}

@@ -21,6 +21,7 @@
 
 #include "core/bytes.h"
 #include "core/outfile.h"
+#include "core/source.h"
 #include "symbols/cab.h"
 #include "symbols/download.h"
 #include "symbols/pdb.h"
@@ -499,7 +500,10 @@ static int verify(struct want *w, const char *path, bool allow_force,
 static char *read_small(const char *path)
 {
 	char buf[PTR_MAX + 1];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct wdt_err e;
+	struct stat st;
+	/* Not a plain open(): a FIFO named file.ptr would block for ever. */
+	int fd = wdt_source_open_input(path, &st, &e);
 	ssize_t n;
 
 	if (fd < 0)
@@ -1129,10 +1133,12 @@ static int copy_into(const char *src, struct wdt_outfile *of,
 {
 	char buf[1 << 16];
 	uint64_t off = 0;
-	int fd = open(src, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	/* src was read as a PDB already, but may have changed since. */
+	int fd = wdt_source_open_input(src, &st, err);
 
 	if (fd < 0)
-		return wdt_err_errno(err, errno, "%s", src);
+		return wdt_err_prefix(err, "%s", src);
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
 

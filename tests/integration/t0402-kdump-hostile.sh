@@ -53,4 +53,17 @@ check "corrupt page error names the PFN and the file offset" \
 python3 "$MKBAD" flat-overlap "$TMP/overlap" >/dev/null 2>&1
 check "flat-overlap: the later record wins (PFN 2 reads 0xEE)" \
 	cmp -s <("$KT" read "$TMP/overlap" 0x2000 4096) <(head -c 4096 /dev/zero | tr '\0' '\356')
+# Each layer prefixes its context once: "kdump: kdump: ..." was a message
+# that named the format the registry already names (issue 16).
+python3 "$MKBAD" --recipe 'kdump; truncate desc + 0x10' "$TMP/desc-cut" >/dev/null 2>&1
+"$WDT" info "$TMP/desc-cut" >/dev/null 2>"$TMP/err"
+check "descriptors past the end: one line, format named once" \
+	grep -qx "wdt: $TMP/desc-cut: kdump: the bitmap marks 8 pages but .*" "$TMP/err"
+doubled=
+for case in $(python3 "$MKBAD" --list | awk '{print $1}'); do
+	python3 "$MKBAD" "$case" "$TMP/c" >/dev/null 2>&1 || continue
+	"$WDT" info "$TMP/c" >/dev/null 2>"$TMP/err"
+	grep -qE '(^|[ ])([A-Za-z_-]+): \2: ' "$TMP/err" && doubled="$doubled $case"
+done
+check "no mkbad case's error repeats a prefix (${doubled:-none})" [ -z "$doubled" ]
 done_testing

@@ -94,6 +94,114 @@ static void text_aligns_and_tabulates(void **state)
 	wdt_out_free(o);
 }
 
+/* wdt_text_escape(in) must be exactly want. */
+static void text_is(const char *in, const char *want)
+{
+	char *got = wdt_text_escape(in);
+
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/* wdt_json_string(in) must be exactly want (with the quotes). */
+static void json_is(const char *in, const char *want)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	wdt_json_string(f, in);
+	fclose(f);
+	assert_string_equal(buf, want);
+	free(buf);
+}
+
+static void escape_c0_and_del(void **state)
+{
+	(void)state;
+	text_is("a\nb\tc\rd", "a\\nb\\tc\\rd");
+	text_is("\x1b[2J\a\x01\x1f\x7f", "\\x1b[2J\\x07\\x01\\x1f\\x7f");
+	json_is("a\nb\tc\rd", "\"a\\nb\\tc\\rd\"");
+	json_is("\x1b[2J\a\x01\x1f\x7f",
+		"\"\\u001b[2J\\u0007\\u0001\\u001f\\u007f\"");
+	/* Printable ASCII is kept; text leaves '\' and '"' alone. */
+	text_is(" ~d:\\x\\ntkrnlmp.pdb \"q\"", " ~d:\\x\\ntkrnlmp.pdb \"q\"");
+	json_is("d:\\x \"q\"", "\"d:\\\\x \\\"q\\\"\"");
+	text_is("", "");
+	json_is("", "\"\"");
+}
+
+static void escape_c1(void **state)
+{
+	(void)state;
+	/* U+009B (CSI) and U+0085 (NEL) as UTF-8; U+00A0 is no control. */
+	text_is("a\xc2\x9b" "2Jb\xc2\x85\xc2\x80\xc2\x9f\xc2\xa0",
+		"a\\u009b2Jb\\u0085\\u0080\\u009f\xc2\xa0");
+	json_is("\xc2\x9b\xc2\xa0", "\"\\u009b\xc2\xa0\"");
+}
+
+static void valid_utf8_kept(void **state)
+{
+	const char *s = "\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 "
+			"\xed\x9f\xbf \xee\x80\x80 \xf4\x8f\xbf\xbf";
+
+	(void)state;
+	/* é € 😀 U+D7FF U+E000 U+10FFFF: kept byte for byte. */
+	text_is(s, s);
+	char want[64];
+	snprintf(want, sizeof(want), "\"%s\"", s);
+	json_is(s, want);
+}
+
+static void invalid_utf8_replaced(void **state)
+{
+	(void)state;
+	/* Lone bytes: 0xff, 0xfe, 0xf5, a stray continuation byte. */
+	text_is("a\xff\xfe\xf5\x80z", "a\\xff\\xfe\\xf5\\x80z");
+	json_is("a\xff\x80z", "\"a\\ufffd\\ufffdz\"");
+	/* Truncated: "\xe2\x82" then ASCII, and at the end of the string. */
+	text_is("\xe2\x82x\xe2\x82", "\\xe2\\x82x\\xe2\\x82");
+	json_is("\xe2\x82x", "\"\\ufffd\\ufffdx\"");
+	/* Overlong '/' (2 and 3 bytes), overlong NUL. */
+	text_is("\xc0\xaf\xe0\x80\xaf\xc0\x80",
+		"\\xc0\\xaf\\xe0\\x80\\xaf\\xc0\\x80");
+	/* Overlong ESC must not decode to a control either. */
+	json_is("\xc0\x9b", "\"\\ufffd\\ufffd\"");
+	/* Surrogates U+D800 and U+DFFF, and U+110000. */
+	text_is("\xed\xa0\x80\xed\xbf\xbf", "\\xed\\xa0\\x80\\xed\\xbf\\xbf");
+	text_is("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80");
+	json_is("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");
+	/* A bad lead byte does not swallow the valid character after it. */
+	text_is("\xe2\xc3\xa9", "\\xe2\xc3\xa9");
+}
+
+/* Text output: a hostile value stays on its line; widths count escapes. */
+static void emitter_escapes_text_values(void **state)
+{
+	struct wdt_out *o = wdt_out_new(false);
+
+	(void)state;
+	wdt_out_str(o, "pdb_name", "Kernel PDB", "\x1b[2J\a\nwdt: forged");
+	wdt_out_arr_begin(o, "notes", "Notes");
+	wdt_out_obj_begin(o, NULL, NULL);
+	wdt_out_str(o, "name", "Name", "\x1b]0;x\a");
+	wdt_out_u64(o, "n", "N", 1);
+	wdt_out_obj_end(o);
+	wdt_out_arr_end(o);
+	char *s = render(o);
+	assert_string_equal(s, "Kernel PDB: \\x1b[2J\\x07\\nwdt: forged\n"
+			       "Notes (1):\n"
+			       "  Name          N\n"
+			       "  \\x1b]0;x\\x07  1\n");
+	for (const char *p = s; *p; p++)
+		assert_true(*p == '\n' || ((unsigned char)*p >= 0x20 &&
+					   (unsigned char)*p != 0x7f));
+	free(s);
+	wdt_out_free(o);
+}
+
 static void write_errors_reported(void **state)
 {
 	struct wdt_out *o = wdt_out_new(false);
@@ -114,6 +222,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(json_parses_and_escapes),
 		cmocka_unit_test(text_aligns_and_tabulates),
+		cmocka_unit_test(escape_c0_and_del),
+		cmocka_unit_test(escape_c1),
+		cmocka_unit_test(valid_utf8_kept),
+		cmocka_unit_test(invalid_utf8_replaced),
+		cmocka_unit_test(emitter_escapes_text_values),
 		cmocka_unit_test(write_errors_reported),
 	};
 	return cmocka_run_group_tests_name("core/out", tests, NULL, NULL);
