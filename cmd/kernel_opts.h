@@ -45,7 +45,7 @@ enum {
 	  WDT_KOPT_REQUIRE_PDB },                                             \
 	{ "symbol-timeout", 0, "SECS",                                        \
 	  "time limit for downloading the PDB, retries included (default "    \
-	  "300; 0: none)",                                                    \
+	  "120; 0: none)",                                                    \
 	  WDT_KOPT_SYMBOL_TIMEOUT },                                          \
 	{ "force-pdb", 0, NULL,                                               \
 	  "accept a --pdb whose GUID or age differ from the image's",         \

@@ -5,6 +5,7 @@
 
 #include "core/bytes.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -51,9 +52,32 @@ static struct {
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static int nlive;
 static bool installed;
-static const int catch_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+/*
+ * Every signal whose default action ends the process (signal(7)), except
+ * SIGKILL and SIGSTOP, which cannot be caught (a later run collects what
+ * SIGKILL leaves: stale_sweep()), and SIGXFSZ, ignored while an outfile
+ * is live. The faults (SEGV, BUS, ILL, FPE, ABRT, TRAP, SYS) too: a crash
+ * must not leave a temp file either; the restored disposition (default,
+ * or a sanitizer's handler) then sees the signal again. SIGRTMIN..SIGRTMAX
+ * are added at install time (their numbers are known only at run time).
+ */
+static const int catch_sigs[] = {
+	SIGHUP,	 SIGINT,  SIGQUIT, SIGILL,  SIGTRAP,   SIGABRT, SIGBUS,
+	SIGFPE,	 SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE,   SIGALRM, SIGTERM,
+	SIGXCPU, SIGVTALRM, SIGPROF, SIGSYS,
+#ifdef SIGSTKFLT
+	SIGSTKFLT,
+#endif
+#ifdef SIGPOLL
+	SIGPOLL,
+#endif
+#ifdef SIGPWR
+	SIGPWR,
+#endif
+};
 #define NCATCH (sizeof(catch_sigs) / sizeof(catch_sigs[0]))
-static struct sigaction old_act[NCATCH];
+static sigset_t caught;		    /* the signals we handle */
+static struct sigaction old_act[NSIG]; /* by signal number */
 static struct sigaction old_xfsz;
 
 static void unlink_live(void)
@@ -77,21 +101,43 @@ static void unlink_live(void)
  * The signal is blocked while we run; raise() leaves it pending and it is
  * delivered under the restored disposition as we return.
  */
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
 
+	(void)uc;
 	unlink_live();
-	for (size_t i = 0; i < NCATCH; i++)
-		if (catch_sigs[i] == sig)
-			sigaction(sig, &old_act[i], NULL);
-	raise(sig);
+	if (sig > 0 && sig < NSIG)
+		sigaction(sig, &old_act[sig], NULL);
+	/*
+	 * A fault of the instruction (SEGV_MAPERR, FPE_INTDIV…: si_code > 0)
+	 * recurs when we return, now with the old disposition and its real
+	 * siginfo; anything else (kill, raise, SIGTRAP, SIGSYS) is raised
+	 * again.
+	 */
+	if (!(si && si->si_code > 0 &&
+	      (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
+	       sig == SIGFPE)))
+		raise(sig);
 	errno = saved;
 }
 
 static void on_exit_cleanup(void)
 {
 	unlink_live();
+}
+
+static void catch_one(int sig, const struct sigaction *sa)
+{
+	struct sigaction *old = &old_act[sig];
+
+	if (sigaction(sig, NULL, old) < 0)
+		return;
+	/* Respect an inherited "ignore" (nohup, SIGPIPE ignored). */
+	if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler == SIG_IGN)
+		return;
+	if (sigaction(sig, sa, NULL) == 0)
+		sigaddset(&caught, sig);
 }
 
 /* Called with live_lock held. */
@@ -103,27 +149,22 @@ static void install_handlers(void)
 		return;
 	installed = true;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO;
 	sigfillset(&sa.sa_mask);
-	for (size_t i = 0; i < NCATCH; i++) {
-		if (sigaction(catch_sigs[i], NULL, &old_act[i]) < 0)
-			continue;
-		/* Respect an inherited "ignore" (nohup, SIGPIPE ignored). */
-		if (old_act[i].sa_handler == SIG_IGN)
-			continue;
-		sigaction(catch_sigs[i], &sa, NULL);
-	}
+	sigemptyset(&caught);
+	for (size_t i = 0; i < NCATCH; i++)
+		catch_one(catch_sigs[i], &sa);
+#if defined(SIGRTMIN) && defined(SIGRTMAX)
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX && sig < NSIG; sig++)
+		catch_one(sig, &sa);
+#endif
 	atexit(on_exit_cleanup);
 }
 
 static void block_sigs(sigset_t *old)
 {
-	sigset_t s;
-
-	sigemptyset(&s);
-	for (size_t i = 0; i < NCATCH; i++)
-		sigaddset(&s, catch_sigs[i]);
-	pthread_sigmask(SIG_BLOCK, &s, old);
+	pthread_sigmask(SIG_BLOCK, &caught, old);
 }
 
 /*
@@ -191,9 +232,23 @@ static int check_target(const char *path, const char *const *inputs,
 		return wdt_err_set(err, WDT_USAGE, "empty output file name");
 	if (path[n - 1] == '/')
 		return wdt_err_set(err, WDT_USAGE, "is a directory");
-	if (stat(path, &st) < 0) {
+	if (lstat(path, &st) < 0) {
 		if (errno == ENOENT)
-			return 0; /* also a dangling symlink: rename replaces it */
+			return 0;
+		return wdt_err_set(err, WDT_OUTPUT, "%s", strerror(errno));
+	}
+	/*
+	 * A symlink is judged by what it points to, and the commit replaces
+	 * the link itself (rename), never writes through it. One that points
+	 * nowhere is refused now, not after the work: without --force the
+	 * final link() would fail with EEXIST, and with it the user likely
+	 * meant the missing target.
+	 */
+	if (S_ISLNK(st.st_mode) && stat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return wdt_err_set(err, WDT_USAGE,
+					   "is a symbolic link to a missing "
+					   "file");
 		return wdt_err_set(err, WDT_OUTPUT, "%s", strerror(errno));
 	}
 	for (size_t i = 0; i < ninputs; i++)
@@ -214,19 +269,10 @@ static int check_target(const char *path, const char *const *inputs,
 	return 0;
 }
 
-/* "dir/.name.wdt-" with dir taken from path ("" when path has no '/'). */
-static char *temp_prefix(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	size_t dlen = slash ? (size_t)(slash - path + 1) : 0;
-	const char *name = path + dlen;
-	size_t n = dlen + 1 + strlen(name) + sizeof(".wdt-XXXXXX");
-	char *t = malloc(n);
-
-	if (t)
-		snprintf(t, n, "%.*s.%s.wdt-", (int)dlen, path, name);
-	return t;
-}
+/* The 6 letters of a temp file's random part; the host tag uses them too. */
+static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789";
+#define NAL (sizeof(al) - 1)
 
 static uint64_t mix(uint64_t x)
 {
@@ -237,19 +283,149 @@ static uint64_t mix(uint64_t x)
 	return x ^ (x >> 33);
 }
 
+static void letters(char *out, uint64_t r)
+{
+	for (int i = 0; i < 6; i++, r /= NAL)
+		out[i] = al[r % NAL];
+	out[6] = '\0';
+}
+
+/*
+ * 6 letters from the host name: a PID means something only on its own
+ * host, so the temp files of another host sharing the directory (NFS) are
+ * never judged by our PIDs.
+ */
+static void host_tag(char out[7])
+{
+	char name[256] = "";
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+
+	(void)gethostname(name, sizeof(name) - 1);
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	letters(out, mix(h));
+}
+
+/*
+ * "dir/.name.wdt-PID-HOST-" with dir taken from path ("" when path has no
+ * '/'); *dlen gets the length of "dir/".
+ */
+static char *temp_prefix(const char *path, const char *host, size_t *dlen)
+{
+	const char *slash = strrchr(path, '/');
+	const char *name;
+	size_t n;
+	char *t;
+
+	*dlen = slash ? (size_t)(slash - path + 1) : 0;
+	name = path + *dlen;
+	n = *dlen + strlen(name) + 64;
+	t = malloc(n);
+	if (t)
+		snprintf(t, n, "%.*s.%s.wdt-%ld-%s-", (int)*dlen, path, name,
+			 (long)getpid(), host);
+	return t;
+}
+
+/*
+ * Whether name is a temp file of this host, ".X.wdt-PID-HOST-RAND6";
+ * *pid gets PID.
+ */
+static bool temp_name(const char *name, const char *host, pid_t *pid)
+{
+	const char *w = NULL, *p;
+	long v = 0;
+
+	if (name[0] != '.')
+		return false;
+	for (p = name + 1; (p = strstr(p, ".wdt-")); p++)
+		w = p;
+	if (!w || w == name + 1)
+		return false; /* no ".wdt-", or an empty X */
+	p = w + 5;
+	if (*p < '1' || *p > '9')
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (*p - '0');
+		if (v > INT_MAX)
+			return false;
+	}
+	if (*p != '-' || strncmp(p + 1, host, 6) != 0 || p[7] != '-')
+		return false;
+	p += 8;
+	if (strspn(p, al) != 6 || p[6] != '\0')
+		return false;
+	*pid = (pid_t)v;
+	return true;
+}
+
+/* Called with live_lock held: whether path is one of our live files. */
+static bool is_live(const char *path)
+{
+	pid_t me = getpid();
+
+	for (int i = 0; i < LIVE_MAX; i++)
+		if (atomic_load(&live[i].used) && live[i].owner == me &&
+		    live[i].fd < 0 && strcmp(live[i].path, path) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Remove the temp files a killed wdt (SIGKILL, a crash, a power cut of a
+ * process but not the host) left in the directory of path, dlen bytes of
+ * it ("" is "."): names of our pattern and host whose PID is not a
+ * process (kill(pid, 0) fails with ESRCH), regular files we own. Our own
+ * PID counts as dead unless the file is live here (a PID reused after a
+ * reboot). Best effort: errors leave the file. Called with live_lock
+ * held, so our other threads' files are in the registry.
+ */
+static void stale_sweep(const char *path, size_t dlen, const char *host)
+{
+	char *dir = dlen ? strndup(path, dlen) : strdup(".");
+	char full[PATH_MAX];
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	pid_t pid;
+
+	d = dir ? opendir(dir) : NULL;
+	free(dir);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (!temp_name(e->d_name, host, &pid))
+			continue;
+		if (pid == getpid()) {
+			snprintf(full, sizeof(full), "%.*s%s", (int)dlen, path,
+				 e->d_name);
+			if (is_live(full))
+				continue;
+		} else if (kill(pid, 0) == 0 || errno != ESRCH) {
+			continue; /* alive (EPERM: someone else's) */
+		}
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		(void)unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
 /* Create the temp file and register it, with the caught signals blocked
  * so that it is never on disk unregistered. */
 static int create_temp(struct wdt_outfile *of, struct wdt_err *err)
 {
-	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
-				 "rstuvwxyz0123456789";
 	static atomic_uint counter;
-	char *pre = temp_prefix(of->path);
-	size_t plen;
+	char host[7];
+	char *pre;
+	size_t plen, dlen;
 	struct timespec ts;
 	sigset_t old;
 	int e = EEXIST;
 
+	host_tag(host);
+	pre = temp_prefix(of->path, host, &dlen);
 	if (!pre)
 		return wdt_err_nomem(err);
 	plen = strlen(pre);
@@ -266,14 +442,12 @@ static int create_temp(struct wdt_outfile *of, struct wdt_err *err)
 	pthread_mutex_lock(&live_lock);
 	install_handlers();
 	block_sigs(&old);
+	stale_sweep(of->path, dlen, host);
 	for (int tries = 0; tries < 100 && e == EEXIST; tries++) {
-		uint64_t r = mix((uint64_t)ts.tv_nsec ^
-				 ((uint64_t)getpid() << 32) ^
-				 ((uint64_t)atomic_fetch_add(&counter, 1)
-				  << 48) ^ (uint64_t)(uintptr_t)of);
-		for (int i = 0; i < 6; i++, r /= sizeof(al) - 1)
-			of->tmp[plen + i] = al[r % (sizeof(al) - 1)];
-		of->tmp[plen + 6] = '\0';
+		letters(of->tmp + plen,
+			mix((uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^
+			    ((uint64_t)atomic_fetch_add(&counter, 1) << 48) ^
+			    (uint64_t)(uintptr_t)of));
 		of->fd = open(of->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
 			      0644);
 		e = of->fd < 0 ? errno : 0;

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Atomic output files: everything is written to a temporary file beside
- * the target (".<name>.wdt-XXXXXX" in the same directory, so the final
+ * the target (".<name>.wdt-PID-HOST-XXXXXX" in the same directory, so the final
  * rename cannot cross file systems) and renamed over the target only by
  * wdt_outfile_commit(). Failure, wdt_outfile_abort(), exit() and
- * SIGINT/SIGTERM/SIGHUP/SIGPIPE remove the temporary file; nothing is left
- * behind under the target's name. See docs/output-safety.md.
+ * every signal whose default action ends the process (not SIGKILL/SIGSTOP)
+ * remove the temporary file; nothing is left behind under the target's
+ * name. Temp names carry the PID and a host tag
+ * (".<name>.wdt-PID-HOST-RANDOM"): each open first removes the temp files
+ * of dead processes of this host and user in the target's directory (what
+ * SIGKILL left). See docs/output-safety.md.
  *
  * Statuses: USAGE when the request itself is wrong (target exists without
  * force, target is an input, target is a directory or not a regular
@@ -39,7 +43,9 @@ struct wdt_outfile;
  * Start writing path. inputs (ninputs paths, may be NULL/0) are files the
  * caller reads: path must not name one of them (same device and inode, or
  * the same realpath; symlinks and hard links are seen through), even with
- * force. Without force an existing path is refused. On success *of is owned
+ * force. Without force an existing path is refused; a symlink to nothing
+ * is refused (USAGE) even with force, a symlink to a file is replaced
+ * itself at commit (with force; the file it points to is untouched). On success *of is owned
  * by the caller until wdt_outfile_commit() or wdt_outfile_abort(). The temp
  * file has mode 0644 & ~umask. The first open installs the signal handlers
  * and ignores SIGXFSZ while any outfile is live (a file-size limit then

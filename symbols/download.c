@@ -24,6 +24,7 @@ struct xfer {
 	uint64_t cap;
 	bool over_cap;
 	int write_errno;
+	bool timed_out; /* the low-speed limit or the deadline hit */
 	struct wdt_progress *progress; /* NULL: none (not a terminal, -q) */
 };
 
@@ -201,6 +202,7 @@ static int attempt(const struct wdt_symopts *o, const char *url,
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
 		wdt_err_set(err, WDT_NETWORK, "%s: timed out (%s)", url,
 			    errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		x->timed_out = true;
 		again = 1;
 	} else if (rc != CURLE_OK) {
 		wdt_err_set(err, WDT_NETWORK, "%s: %s", url,
@@ -233,6 +235,11 @@ int wdt_download(const struct wdt_symopts *o, const char *url, int fd,
 	if (!deadline && o->timeout_s > 0)
 		deadline = now_ms() + (int64_t)o->timeout_s * 1000;
 	snprintf(what, sizeof(what), "downloading %s", label);
+	/* A server too slow once is likely too slow again: one more try
+	 * after a timeout, not o->retries (each may cost the low-speed
+	 * window). */
+	int timeouts = 0;
+
 	for (int i = 0;; i++) {
 		int64_t left = deadline ? deadline - now_ms() : 0;
 		bool ok;
@@ -260,7 +267,8 @@ int wdt_download(const struct wdt_symopts *o, const char *url, int fd,
 		if (i > 0)
 			wdt_err_prefix(err, "attempt %d of %d", i + 1,
 				       o->retries + 1);
-		if (!again || i >= o->retries)
+		timeouts += x.timed_out;
+		if (!again || i >= o->retries || timeouts > 1)
 			return -1;
 		if (deadline && deadline - now_ms() <= delay)
 			return -1; /* no time left to wait and try again */

@@ -55,10 +55,15 @@ void wdt_symopts_init(struct wdt_symopts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->connect_timeout_s = 15;
-	/* A kernel PDB is 10-30 MB: minutes on a slow link, not hours. */
-	o->timeout_s = 300;
-	o->low_speed_time_s = 30;
-	o->low_speed_bytes = 1024;
+	/*
+	 * A kernel PDB is 10-30 MB (a CAB about half): under a minute on any
+	 * link a symbol server sits behind; 2 min bound a stalled or
+	 * trickling one. Below 16 KiB/s for 15 s no real server is that
+	 * slow (a 12 MB PDB would take 12 min), a trickle is.
+	 */
+	o->timeout_s = 120;
+	o->low_speed_time_s = 15;
+	o->low_speed_bytes = 16384;
 	o->retries = 3;
 	o->retry_delay_ms = 1000;
 	o->max_bytes = 512ull << 20;

@@ -49,7 +49,8 @@ struct wdt_symopts {
 	/* CLOCK_MONOTONIC ms when downloads must stop (set per lookup from
 	 * timeout_s); 0: wdt_download() starts the clock itself. */
 	int64_t deadline_ms;
-	int retries;		 /* extra attempts on transient errors */
+	int retries;		 /* extra attempts on transient errors; at
+				  * most one more after a timeout */
 	long retry_delay_ms;	 /* first back-off, doubled each retry */
 	uint64_t max_bytes;	 /* size cap of one download */
 	/*
@@ -65,8 +66,8 @@ const char *wdt_symopts_remedy(const struct wdt_symopts *o, enum wdt_remedy r);
 
 /*
  * Fill opts with the defaults: online, connect within 15 s, abort below
- * 1 KiB/s for 30 s, 300 s for all downloads of a lookup, 3 retries,
- * 512 MiB cap.
+ * 16 KiB/s for 15 s, 120 s for all downloads of a lookup, 3 retries (one
+ * after a timeout), 512 MiB cap.
  */
 void wdt_symopts_init(struct wdt_symopts *opts);
 

@@ -88,29 +88,26 @@ static void clean(void)
 }
 
 /*
- * The tests below rely on default signal actions: a SIGINT/SIGTERM that
- * kills the child once its temp file is gone, SIGXFSZ back to SIG_DFL after
- * the outfile restores it. Dispositions are inherited, and wdt_outfile
- * keeps an inherited "ignore" on purpose, so reset them here: under
- * `nohup make check &` SIGINT arrives ignored (the child then never dies),
- * and a Python parent (os.system, restore_signals=False) leaves SIGPIPE
- * and SIGXFSZ ignored. Blocked signals are inherited too: unblock them.
+ * Every terminating signal at its default action, unblocked, before the
+ * first outfile installs its handlers: an inherited "ignore" is kept on
+ * purpose (nohup), so the signal tests would see nothing to clean up, and
+ * a Python parent leaves SIGXFSZ ignored.
  */
-static int default_signals(void)
+static int default_all_signals(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGXFSZ };
 	struct sigaction sa;
 	sigset_t set;
-	size_t i;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
 	sigemptyset(&set);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		if (sigaction(sigs[i], &sa, NULL) < 0)
-			return -1;
-		sigaddset(&set, sigs[i]);
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP || sig == SIGCHLD ||
+		    sig == SIGCONT || sig == SIGURG || sig == SIGWINCH ||
+		    sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+			continue;
+		(void)sigaction(sig, &sa, NULL); /* glibc's own: EINVAL */
+		sigaddset(&set, sig);
 	}
 	return sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
@@ -118,7 +115,7 @@ static int default_signals(void)
 static int setup(void **state)
 {
 	(void)state;
-	if (default_signals() < 0)
+	if (default_all_signals() < 0)
 		return -1;
 	return mkdtemp(dir) ? 0 : -1;
 }
@@ -146,11 +143,15 @@ static void commit_renames_temp(void **state)
 	/* the temp file is hidden beside the target, target not there yet */
 	assert_int_equal(hidden(), 1);
 	assert_null(get("a.dmp"));
-	/* ".a.dmp.wdt-XXXXXX" beside the target */
+	/* ".a.dmp.wdt-PID-HOST6-RAND6" beside the target */
 	const char *tp = wdt_outfile_temp_path(of);
+	char pid[32];
+	int npid = snprintf(pid, sizeof(pid), "%ld-", (long)getpid());
 	assert_int_equal(strncmp(tp, p, strlen(dir) + 1), 0);
 	assert_int_equal(strncmp(tp + strlen(dir) + 1, ".a.dmp.wdt-", 11), 0);
-	assert_int_equal(strlen(tp), strlen(dir) + 1 + 11 + 6);
+	assert_int_equal(strncmp(tp + strlen(dir) + 12, pid, (size_t)npid), 0);
+	assert_int_equal(strlen(tp), strlen(dir) + 12 + (size_t)npid + 13);
+	assert_int_equal(tp[strlen(tp) - 7], '-');
 	assert_int_equal(access(tp, F_OK), 0);
 	assert_int_equal(wdt_outfile_write_at(of, 3, "lo", 2, &e), 0);
 	assert_int_equal(wdt_outfile_write_at(of, 0, "hel", 3, &e), 0);
@@ -273,6 +274,26 @@ static void refuses_directories_and_devices(void **state)
 	assert_err(&e, WDT_USAGE, "exists and is not a regular file");
 	assert_int_equal(wdt_outfile_open(&of, "", NULL, 0, true, &e), -1);
 	assert_int_equal(e.status, WDT_USAGE);
+	/* a symlink to nothing: refused before any work, even with force */
+	path(p, "dangling.dmp");
+	assert_int_equal(symlink("nowhere.dmp", p), 0);
+	assert_int_equal(wdt_outfile_open(&of, p, NULL, 0, true, &e), -1);
+	assert_err(&e, WDT_USAGE, "is a symbolic link to a missing file");
+	assert_int_equal(wdt_outfile_open(&of, p, NULL, 0, false, &e), -1);
+	assert_err(&e, WDT_USAGE, "is a symbolic link to a missing file");
+	assert_int_equal(hidden(), 0);
+	assert_int_equal(access(p, F_OK), -1);
+	/* a symlink to a file: exists; with force the link is replaced */
+	put("real.dmp", "old");
+	path(p, "link.dmp");
+	assert_int_equal(symlink("real.dmp", p), 0);
+	assert_int_equal(wdt_outfile_open(&of, p, NULL, 0, false, &e), -1);
+	assert_err(&e, WDT_USAGE, "exists");
+	assert_int_equal(wdt_outfile_open(&of, p, NULL, 0, true, &e), 0);
+	assert_int_equal(wdt_outfile_write_at(of, 0, "new", 3, &e), 0);
+	assert_int_equal(wdt_outfile_commit(of, &e), 0);
+	assert_string_equal(get("real.dmp"), "old");
+	assert_string_equal(get("link.dmp"), "new");
 }
 
 static void unwritable_directory(void **state)
@@ -422,6 +443,139 @@ static void signals_and_exit_remove_temp(void **state)
 	assert_int_equal(WTERMSIG(status), SIGINT);
 	assert_int_equal(hidden(), 0);
 	assert_null(get("sig.dmp"));
+}
+
+/*
+ * Every signal whose default action ends the process removes the temp
+ * file and still ends the process with that signal. The child sets the
+ * disposition to default itself (an inherited "ignore" is kept on purpose)
+ * and unblocks it; no core files.
+ */
+static void every_terminating_signal_removes_temp(void **state)
+{
+	/* Not SIGSEGV, SIGILL, SIGFPE, SIGBUS, SIGSYS: cmocka handles them
+	 * in the test process (its handler, which our outfile chains to,
+	 * would report and go on running the tests in the child). */
+	int sigs[] = { SIGHUP,	 SIGINT,  SIGQUIT, SIGTRAP, SIGABRT,
+		       SIGUSR1,	 SIGUSR2, SIGPIPE, SIGALRM, SIGTERM,
+		       SIGXCPU,	 SIGVTALRM, SIGPROF, SIGPOLL, SIGPWR,
+		       0, 0 };
+	size_t n = sizeof(sigs) / sizeof(sigs[0]);
+	char p[512];
+
+	(void)state;
+	sigs[n - 2] = SIGRTMIN;
+	sigs[n - 1] = SIGRTMAX;
+	path(p, "sig.dmp");
+	for (size_t i = 0; i < n; i++) {
+		struct rlimit nocore = { 0, 0 };
+		int status;
+		pid_t pid;
+
+		clean();
+		fflush(NULL);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			setrlimit(RLIMIT_CORE, &nocore);
+			child(p, 2);
+		}
+		while (hidden() == 0)
+			usleep(1000);
+		kill(pid, sigs[i]);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		if (!WIFSIGNALED(status) || WTERMSIG(status) != sigs[i])
+			fail_msg("signal %d: status 0x%x", sigs[i], status);
+		if (hidden() != 0)
+			fail_msg("signal %d left the temp file", sigs[i]);
+		assert_null(get("sig.dmp"));
+	}
+}
+
+/* A PID that is no process: a child that has exited and been reaped. */
+static pid_t dead_pid(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return pid;
+}
+
+/*
+ * Opening an outfile removes the temp files of dead wdt processes in its
+ * directory (our name pattern and host, regular, ours) and nothing else:
+ * a live process's, another host's, our own live one, other names.
+ */
+static void stale_temps_of_dead_processes_removed(void **state)
+{
+	char p[512], host[8], name[128], dead[128], live[128], self[128];
+	struct wdt_outfile *of, *mine;
+	struct wdt_err e;
+	const char *tp;
+	pid_t alive, gone = dead_pid();
+	int status;
+
+	(void)state;
+	clean();
+	/* this host's tag, from a temp name: "...-HOST6-RAND6" */
+	path(p, "mine.dmp");
+	assert_int_equal(wdt_outfile_open(&mine, p, NULL, 0, false, &e), 0);
+	tp = wdt_outfile_temp_path(mine);
+	snprintf(host, sizeof(host), "%.6s", tp + strlen(tp) - 13);
+	fflush(NULL);
+	alive = fork();
+	if (alive == 0) {
+		pause();
+		_exit(0);
+	}
+	snprintf(dead, sizeof(dead), ".x.dmp.wdt-%ld-%s-AAAAAA", (long)gone,
+		 host);
+	put(dead, "stale");
+	snprintf(live, sizeof(live), ".x.dmp.wdt-%ld-%s-BBBBBB", (long)alive,
+		 host);
+	put(live, "writing");
+	snprintf(self, sizeof(self), ".y.raw.wdt-%ld-%s-CCCCCC",
+		 (long)getpid(), host);
+	put(self, "our PID, not live: a PID reused");
+	/* another host's (its PIDs mean nothing here) */
+	snprintf(name, sizeof(name), ".x.dmp.wdt-%ld-%s-DDDDDD", (long)gone,
+		 strcmp(host, "zzzzzz") ? "zzzzzz" : "yyyyyy");
+	put(name, "other host");
+	/* not our pattern: old names without PID, extra bytes, a symlink */
+	put(".x.dmp.wdt-EEEEEE", "old");
+	snprintf(name, sizeof(name), ".x.dmp.wdt-%ld-%s-FFFFFFx", (long)gone,
+		 host);
+	put(name, "longer");
+	snprintf(name, sizeof(name), "x.dmp.wdt-%ld-%s-GGGGGG", (long)gone,
+		 host);
+	put(name, "not hidden");
+	snprintf(name, sizeof(name), ".x.dmp.wdt-%ld-%s-HHHHHH", (long)gone,
+		 host);
+	path(p, name);
+	assert_int_equal(symlink("x.dmp", p), 0);
+	assert_int_equal(hidden(), 8);
+
+	path(p, "other.dmp");
+	assert_int_equal(wdt_outfile_open(&of, p, NULL, 0, false, &e), 0);
+	assert_null(get(dead));
+	assert_null(get(self));
+	assert_string_equal(get(live), "writing");
+	/* ours (live), the new one, the live PID's and 4 not ours */
+	assert_int_equal(access(wdt_outfile_temp_path(mine), F_OK), 0);
+	assert_int_equal(hidden(), 7);
+	wdt_outfile_abort(of);
+	wdt_outfile_abort(mine);
+	kill(alive, SIGKILL);
+	assert_int_equal(waitpid(alive, &status, 0), alive);
+	/* now dead: the next open removes it */
+	path(p, "third.dmp");
+	assert_int_equal(wdt_outfile_open(&of, p, NULL, 0, false, &e), 0);
+	assert_null(get(live));
+	wdt_outfile_abort(of);
+	assert_int_equal(hidden(), 4);
 }
 
 /* ---- "-": standard output, in forked children (fd 1 is replaced) ---- */
@@ -622,6 +776,8 @@ int main(void)
 		cmocka_unit_test(holes_extend_at_commit),
 		cmocka_unit_test(file_size_limit_is_efbig),
 		cmocka_unit_test(signals_and_exit_remove_temp),
+		cmocka_unit_test(every_terminating_signal_removes_temp),
+		cmocka_unit_test(stale_temps_of_dead_processes_removed),
 		cmocka_unit_test(stdout_into_a_file),
 		cmocka_unit_test(stdout_into_a_pipe),
 		cmocka_unit_test(stdout_refusals),
