@@ -57,7 +57,8 @@ enum wdt_status {
 	X(SYMBOL_TIMEOUT, "raise the download time limit")                   \
 	X(DTB, "give the kernel's page-table root")                          \
 	X(FORMAT, "list the formats or force one")                           \
-	X(LIST_FORMATS, "list the formats")
+	X(LIST_FORMATS, "list the formats")                                 \
+	X(RATIO, "accept a higher decompression ratio")
 
 enum wdt_remedy {
 #define WDT_X_ENUM(e, desc) WDT_REMEDY_##e,

@@ -38,7 +38,8 @@ static void one(const uint8_t *data, size_t size, bool gzip)
 
 	if (!in)
 		return;
-	s = gzip ? wdt_gzip_open(in, &err) : wdt_lz4_open(in, &err);
+	s = gzip ? wdt_gzip_open(in, WDT_MAX_RATIO_DEFAULT, &err)
+		 : wdt_lz4_open(in, WDT_MAX_RATIO_DEFAULT, &err);
 	if (!s) {
 		wdt_source_close(in); /* still ours on failure */
 		return;

@@ -103,7 +103,7 @@ static void test_gzip(void **state)
 	struct wdt_err err;
 	struct wdt_source *m = wdt_source_open_mem(cat, n1 + n2 + 4, "t.gz",
 						   &err);
-	struct wdt_source *s = wdt_gzip_open(m, &err);
+	struct wdt_source *s = wdt_gzip_open(m, 0, &err);
 	if (!s)
 		fail_msg("%s", err.msg);
 	/* two members (fresh points) plus checkpoints every 4 MiB */
@@ -113,12 +113,12 @@ static void test_gzip(void **state)
 
 	/* truncated stream and corrupt deflate data */
 	m = wdt_source_open_mem(cat, n1 / 2, "t.gz", &err);
-	assert_null(wdt_gzip_open(m, &err));
+	assert_null(wdt_gzip_open(m, 0, &err));
 	assert_int_equal(err.status, WDT_TRUNCATED);
 	wdt_source_close(m);
 	memset(cat + n1 / 2, 0xff, 64);
 	m = wdt_source_open_mem(cat, n1 + n2, "t.gz", &err);
-	assert_null(wdt_gzip_open(m, &err));
+	assert_null(wdt_gzip_open(m, 0, &err));
 	assert_int_equal(err.status, WDT_CORRUPT);
 	assert_non_null(strstr(err.msg, "gzip:"));
 	wdt_source_close(m);
@@ -171,7 +171,7 @@ static void test_lz4(void **state)
 		uint8_t *f = lz4_of(data, DATA, linked, &n);
 		struct wdt_err err;
 		struct wdt_source *m = wdt_source_open_mem(f, n, "t.lz4", &err);
-		struct wdt_source *s = wdt_lz4_open(m, &err);
+		struct wdt_source *s = wdt_lz4_open(m, 0, &err);
 		if (!s)
 			fail_msg("%s", err.msg);
 		assert_int_equal(wdt_compressed_points(s), DATA / 65536);
@@ -179,14 +179,14 @@ static void test_lz4(void **state)
 		wdt_source_close(s);
 		/* cut short */
 		m = wdt_source_open_mem(f, n / 3, "t.lz4", &err);
-		assert_null(wdt_lz4_open(m, &err));
+		assert_null(wdt_lz4_open(m, 0, &err));
 		assert_int_equal(err.status, WDT_TRUNCATED);
 		wdt_source_close(m);
 		/* a block whose sequences are garbage fails at open (LZ4 has
 		 * no way to notice corrupt literals without checksums) */
 		memset(f + 11, 0xff, wdt_le32(f + 7) & 0x7fffffff);
 		m = wdt_source_open_mem(f, n, "t.lz4", &err);
-		assert_null(wdt_lz4_open(m, &err));
+		assert_null(wdt_lz4_open(m, 0, &err));
 		assert_int_equal(err.status, WDT_CORRUPT);
 		assert_non_null(strstr(err.msg, "LZ4 block at compressed offset 0xb"));
 		wdt_source_close(m);
@@ -201,18 +201,18 @@ static void test_lz4_bad_frames(void **state)
 	struct wdt_err err;
 	f[5] = 0x10; /* block size id 1: reserved */
 	struct wdt_source *m = wdt_source_open_mem(f, 11, "t.lz4", &err);
-	assert_null(wdt_lz4_open(m, &err));
+	assert_null(wdt_lz4_open(m, 0, &err));
 	assert_int_equal(err.status, WDT_CORRUPT);
 	wdt_source_close(m);
 	f[5] = 0x40;
 	wdt_put_le32(f + 7, 0x7fffffff); /* block larger than the frame max */
 	m = wdt_source_open_mem(f, 11, "t.lz4", &err);
-	assert_null(wdt_lz4_open(m, &err));
+	assert_null(wdt_lz4_open(m, 0, &err));
 	assert_int_equal(err.status, WDT_CORRUPT);
 	wdt_source_close(m);
 	wdt_put_le32(f, WDT_LZ4_LEGACY_MAGIC);
 	m = wdt_source_open_mem(f, 11, "t.lz4", &err);
-	assert_null(wdt_lz4_open(m, &err));
+	assert_null(wdt_lz4_open(m, 0, &err));
 	assert_int_equal(err.status, WDT_UNSUPPORTED);
 	wdt_source_close(m);
 }
