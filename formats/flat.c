@@ -124,11 +124,11 @@ static int scan(struct wdt_source *in, struct rec **out, size_t *n,
 		if (cnt >= maxrec) {
 			wdt_err_set(err, WDT_UNSUPPORTED,
 				    "flattened: record %zu at file offset "
-				    "0x%" PRIx64 ": more records than the "
-				    "index allows for a file of %" PRIu64
-				    " bytes (%" PRIu64 ": %u, plus one per %u "
-				    "bytes of file)",
-				    cnt, pos - sizeof(h), in->size, maxrec,
+				    "0x%" PRIx64 ": the index is capped at "
+				    "%" PRIu64 " records for a file of "
+				    "%" PRIu64 " bytes (the larger of %u and "
+				    "one per %u bytes of file)",
+				    cnt, pos - sizeof(h), maxrec, in->size,
 				    WDT_FLAT_FREE_RECORDS,
 				    WDT_FLAT_MIN_RECORD_FILE);
 			goto fail;
