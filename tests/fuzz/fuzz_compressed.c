@@ -52,6 +52,8 @@ static void one(const uint8_t *data, size_t size, bool gzip)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	if (size > FUZZ_MAX_LEN)
+		return 0;
 	one(data, size, true);
 	one(data, size, false);
 	wdt_image_close(fuzz_open_image(data, size, NULL));
