@@ -664,8 +664,9 @@ static int lz_save_hist(struct lz *l, struct lzblk *b, struct wdt_err *err)
 }
 
 /*
- * Block buffers as large as the largest frame maximum seen (64 KiB to
- * 4 MiB), not 4 MiB up front: most inputs never need more.
+ * Block buffers grow on demand, not 2 × 4 MiB up front (lz4's default
+ * frame maximum): the index pass decodes into 64 KiB (or the stored size)
+ * and grows to the frame maximum only when a block needs more.
  */
 static int lz_bufs(struct lz *l, uint32_t bmax, struct wdt_err *err)
 {
@@ -708,8 +709,6 @@ static int lz_frame(struct lz *l, uint64_t *pos, uint64_t *out,
 				   ": block size id %" PRIu32 " is reserved",
 				   p, bid);
 	uint32_t bmax = 1u << (8 + 2 * bid);
-	if (lz_bufs(l, bmax, err) < 0)
-		return -1;
 	bool linked = !(flg & 0x20), bsum = flg & 0x10, csize = flg & 8,
 	     csum = flg & 4, dict = flg & 1;
 	size_t hl = 7 + (csize ? 8 : 0) + (dict ? 4 : 0);
@@ -764,10 +763,18 @@ static int lz_frame(struct lz *l, uint64_t *pos, uint64_t *out,
 				return -1;
 			*last_hist = *out;
 		}
+		uint32_t need = bmax < LZ4_HIST ? bmax : LZ4_HIST;
 		if (lz_add(l, &b, err) < 0 ||
-		    lz_decode(l, l->nb - 1, bmax, &l->b[l->nb - 1].olen,
-			      err) < 0)
+		    lz_bufs(l, b.csize > need ? b.csize : need, err) < 0)
 			return -1;
+		if (lz_decode(l, l->nb - 1, l->bufcap, &l->b[l->nb - 1].olen,
+			      err) < 0) {
+			if (l->bufcap >= bmax ||
+			    lz_bufs(l, bmax, err) < 0 ||
+			    lz_decode(l, l->nb - 1, l->bufcap,
+				      &l->b[l->nb - 1].olen, err) < 0)
+				return -1;
+		}
 		/* lz_decode leaves the stored bytes in cbuf, the output in
 		 * curbuf: both checksums are verified on this one pass. */
 		if (bsum && lz_check_sum(l, p + b.csize,
