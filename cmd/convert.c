@@ -56,6 +56,7 @@ static const struct wdt_opt convert_opts[] = {
 	  "state) or saved (as the guest left them)",
 	  OPT_CONTEXTS },
 	WDT_OPT_FORMAT_ENTRY(OPT_FORMAT),
+	WDT_OPT_MAX_RATIO_ENTRY,
 	WDT_KERNEL_OPT_ENTRIES,
 	{ 0 },
 };

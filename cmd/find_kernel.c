@@ -12,6 +12,7 @@ enum { OPT_FORMAT = 1 };
 
 static const struct wdt_opt find_kernel_opts[] = {
 	WDT_OPT_FORMAT_ENTRY(OPT_FORMAT),
+	WDT_OPT_MAX_RATIO_ENTRY,
 	WDT_KERNEL_OPT_ENTRIES,
 	{ 0 },
 };

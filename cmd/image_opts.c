@@ -11,9 +11,15 @@
 struct wdt_image *wdt_cmd_open_image(struct wdt_ctx *ctx, int fmt_id)
 {
 	const char *path = ctx->args[0];
-	struct wdt_image *img =
-		wdt_image_open(path, wdt_ctx_opt(ctx, fmt_id), &ctx->err);
+	const char *ratio = wdt_ctx_opt(ctx, WDT_OPT_MAX_RATIO);
+	struct wdt_open_opts o = {wdt_ctx_opt(ctx, fmt_id),
+				  WDT_MAX_RATIO_DEFAULT};
+	struct wdt_image *img;
 
+	if (ratio && wdt_ctx_parse_u64(ctx, ratio, "--max-ratio",
+				       &o.max_ratio) < 0)
+		return NULL;
+	img = wdt_image_open_opts(path, &o, &ctx->err);
 	if (!img)
 		wdt_ctx_fail(ctx, path);
 	return img;

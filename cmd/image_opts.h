@@ -5,12 +5,27 @@
 
 #include "cmd/cmd.h"
 #include "core/image.h"
+#include "formats/registry.h"
 
 #define WDT_OPT_FORMAT_ENTRY(id)                                              \
 	{ "format", 'f', "NAME",                                              \
 	  "read IMAGE as format NAME instead of detecting it", (id) }
 
-/* Open ctx->args[0] honouring --format (option id fmt_id). */
+/*
+ * --max-ratio, the decompression-bomb guard of compressed raw images;
+ * id 120 is reserved for it (kernel options use 100..119).
+ */
+#define WDT_OPT_MAX_RATIO 120
+#define WDT_OPT_STR_(x) #x
+#define WDT_OPT_STR(x) WDT_OPT_STR_(x)
+#define WDT_OPT_MAX_RATIO_ENTRY                                               \
+	{ "max-ratio", 0, "N",                                                \
+	  "accept compressed images that decompress to up to N times "        \
+	  "their size (default "                                              \
+	  WDT_OPT_STR(WDT_MAX_RATIO_DEFAULT) "; 0: no limit)",                \
+	  WDT_OPT_MAX_RATIO }
+
+/* Open ctx->args[0] honouring --format (option id fmt_id), --max-ratio. */
 struct wdt_image *wdt_cmd_open_image(struct wdt_ctx *ctx, int fmt_id);
 
 /* The registry as output: name and summary of every format. */

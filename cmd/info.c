@@ -14,6 +14,7 @@ enum { OPT_FORMAT = 1, OPT_LIST_FORMATS, OPT_NO_RUNS, OPT_NO_WINDOWS };
 
 static const struct wdt_opt info_opts[] = {
 	WDT_OPT_FORMAT_ENTRY(OPT_FORMAT),
+	WDT_OPT_MAX_RATIO_ENTRY,
 	{ "list-formats", 0, NULL, "list the formats wdt reads and exit",
 	  OPT_LIST_FORMATS },
 	{ "no-runs", 0, NULL, "omit the list of physical runs (keep counts)",

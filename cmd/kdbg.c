@@ -14,6 +14,7 @@ enum { OPT_FORMAT = 1, OPT_RAW };
 
 static const struct wdt_opt kdbg_opts[] = {
 	WDT_OPT_FORMAT_ENTRY(OPT_FORMAT),
+	WDT_OPT_MAX_RATIO_ENTRY,
 	WDT_KERNEL_OPT_ENTRIES,
 	{ "raw", 0, NULL,
 	  "write the decoded block's bytes to standard output instead",

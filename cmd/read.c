@@ -17,6 +17,7 @@ enum { OPT_FORMAT = 1, OPT_RAW };
 
 static const struct wdt_opt read_opts[] = {
 	WDT_OPT_FORMAT_ENTRY(OPT_FORMAT),
+	WDT_OPT_MAX_RATIO_ENTRY,
 	{ "raw", 0, NULL, "write the bytes themselves to standard output",
 	  OPT_RAW },
 	{ 0 },

@@ -16,6 +16,7 @@ enum { OPT_FORMAT = 1, OPT_FETCH, OPT_ADD, OPT_NAME };
 
 static const struct wdt_opt symbols_opts[] = {
 	WDT_OPT_FORMAT_ENTRY(OPT_FORMAT),
+	WDT_OPT_MAX_RATIO_ENTRY,
 	{ "symbol-path", 0, "PATH",
 	  "where to look for the PDB (WinDbg syntax; see docs/symbols.md)",
 	  WDT_KOPT_SYMBOL_PATH },

@@ -73,6 +73,7 @@ const char *const wdt_cmd_remedies[WDT_REMEDY_COUNT] = {
 		"; see 'wdt info --list-formats', or force one with "
 		"--format=raw",
 	[WDT_REMEDY_LIST_FORMATS] = " (see --list-formats)",
+	[WDT_REMEDY_RATIO] = "; --max-ratio N raises the limit (0: none)",
 };
 
 struct wdt_progress *wdt_cmd_progress(const char *label)

@@ -58,7 +58,8 @@ enum wdt_status {
 	X(DTB, "give the kernel's page-table root")                          \
 	X(KERNEL_BASE, "give the kernel's base address")                     \
 	X(FORMAT, "list the formats or force one")                           \
-	X(LIST_FORMATS, "list the formats")
+	X(LIST_FORMATS, "list the formats")                                 \
+	X(RATIO, "accept a higher decompression ratio")
 
 enum wdt_remedy {
 #define WDT_X_ENUM(e, desc) WDT_REMEDY_##e,

@@ -111,6 +111,9 @@ struct wdt_image {
 	char *path;		/* owned; for messages */
 	char variant[96];	/* e.g. "ELF64, EM_X86_64" */
 	uint64_t file_size;	/* of the file itself, before any wrapping */
+	/* Set by the opener for open(): a decompressing format refuses
+	 * more than max_ratio × file_size of output (0: no limit). */
+	uint64_t max_ratio;
 
 	struct wdt_run *runs; /* sorted by pa, non-overlapping */
 	size_t nruns;

@@ -21,6 +21,7 @@
 #define GZ_WIN 32768u
 #define IN_CHUNK (256u * 1024)
 #define SCRATCH (64u * 1024)
+_Static_assert(SCRATCH >= GZ_WIN, "a window is inflated into scratch");
 
 /* ================= gzip ================= */
 
@@ -28,8 +29,9 @@ struct gzpoint {
 	uint64_t in, out; /* compressed / decompressed offsets */
 	int bits;	  /* unused bits of the byte before in */
 	bool fresh;	  /* a member starts here (gzip header next) */
-	uint8_t *win;	  /* winlen bytes of history (not fresh) */
-	uint32_t winlen;
+	uint8_t *win;	  /* history, deflated (not fresh) */
+	uint32_t winlen;  /* bytes of history (≤ 32 KiB) */
+	uint32_t zlen;	  /* bytes of win */
 };
 
 struct gz {
@@ -38,6 +40,8 @@ struct gz {
 	struct gzpoint *pt;
 	size_t npt, cap;
 	uint64_t size;
+	uint64_t max_ratio; /* 0: no limit */
+	size_t inlen;	    /* of in: IN_CHUNK, or less for a small file */
 	/* live stream */
 	z_stream zs;
 	bool live, raw;
@@ -55,7 +59,7 @@ static int gz_refill(struct gz *g, struct wdt_err *err)
 {
 	size_t got;
 
-	if (wdt_source_pread(g->inner, g->in, IN_CHUNK, g->in_next, &got,
+	if (wdt_source_pread(g->inner, g->in, g->inlen, g->in_next, &got,
 			     err) < 0)
 		return -1;
 	g->zs.next_in = g->in;
@@ -93,11 +97,18 @@ static int gz_corrupt(struct gz *g, int rc, struct wdt_err *err)
 			   gz_in_pos(g), g->out_pos);
 }
 
+/*
+ * A checkpoint's 32 KiB window is kept deflated (level 1): history of
+ * real memory compresses a few times, a run of zeros (a decompression
+ * bomb's) to about a hundred bytes, so index memory follows the
+ * compressed file rather than the decompressed size. Costs one 32 KiB
+ * deflate per WDT_GZ_SPAN of output on open, one inflate per restart.
+ */
 static int gz_add_point(struct gz *g, uint64_t in, uint64_t out, int bits,
 			bool fresh, const uint8_t *win, size_t wpos,
 			uint64_t total, struct wdt_err *err)
 {
-	struct gzpoint p = {in, out, bits, fresh, NULL, 0};
+	struct gzpoint p = {in, out, bits, fresh, NULL, 0, 0};
 
 	if (g->npt == g->cap) {
 		size_t nc = g->cap ? g->cap * 2 : 64;
@@ -109,19 +120,51 @@ static int gz_add_point(struct gz *g, uint64_t in, uint64_t out, int bits,
 	}
 	if (!fresh) {
 		/* The ring holds the last min(total, 32 KiB) bytes. */
+		uint8_t *lin = g->scratch;
 		p.winlen = total < GZ_WIN ? (uint32_t)total : GZ_WIN;
-		p.win = malloc(p.winlen ? p.winlen : 1);
+		if (total < GZ_WIN) {
+			memcpy(lin, win, p.winlen);
+		} else {
+			memcpy(lin, win + wpos, GZ_WIN - wpos);
+			memcpy(lin + (GZ_WIN - wpos), win, wpos);
+		}
+		uLongf zl = compressBound(p.winlen);
+		p.win = malloc(zl);
 		if (!p.win)
 			return wdt_err_nomem(err);
-		if (total < GZ_WIN) {
-			memcpy(p.win, win, p.winlen);
-		} else {
-			memcpy(p.win, win + wpos, GZ_WIN - wpos);
-			memcpy(p.win + (GZ_WIN - wpos), win, wpos);
+		if (compress2(p.win, &zl, lin, p.winlen, 1) != Z_OK) {
+			free(p.win);
+			return wdt_err_nomem(err);
 		}
+		uint8_t *t = realloc(p.win, zl ? zl : 1);
+		if (t)
+			p.win = t;
+		p.zlen = (uint32_t)zl;
 	}
 	g->pt[g->npt++] = p;
 	return 0;
+}
+
+/* The decompression-bomb guard: out bytes from a file of in bytes. */
+static int over_ratio(uint64_t out, uint64_t in, uint64_t max_ratio)
+{
+	uint64_t lim;
+
+	if (!max_ratio || __builtin_mul_overflow(in, max_ratio, &lim))
+		return 0;
+	return out > lim;
+}
+
+static int ratio_error(const char *what, uint64_t out, uint64_t in,
+		       uint64_t max_ratio, struct wdt_err *err)
+{
+	wdt_err_set(err, WDT_UNSUPPORTED,
+		    "%s: decompresses to more than %" PRIu64
+		    " times its compressed size of %" PRIu64
+		    " bytes (0x%" PRIx64 " bytes so far): refused as a "
+		    "possible decompression bomb",
+		    what, max_ratio, in, out);
+	return wdt_err_remedy(err, WDT_REMEDY_RATIO);
 }
 
 /* The one pass: inflate everything, mark block boundaries every span. */
@@ -165,6 +208,11 @@ static int gz_index(struct gz *g, struct wdt_err *err)
 		wpos += made;
 		g->out_pos += made;
 		since_member += made;
+		if (over_ratio(g->out_pos, g->inner->size, g->max_ratio)) {
+			ratio_error("gzip", g->out_pos, g->inner->size,
+				    g->max_ratio, err);
+			goto out;
+		}
 		if (zr == Z_STREAM_END) {
 			uint64_t pos = gz_in_pos(g);
 			int m = gz_member_at(g, pos, err);
@@ -220,9 +268,15 @@ static int gz_restart(struct gz *g, const struct gzpoint *p,
 			return -1;
 		inflatePrime(&g->zs, p->bits, b >> (8 - p->bits));
 	}
-	if (!p->fresh && p->winlen &&
-	    inflateSetDictionary(&g->zs, p->win, p->winlen) != Z_OK)
-		return wdt_err_set(err, WDT_INTERNAL, "gzip: bad dictionary");
+	if (!p->fresh && p->winlen) {
+		uLongf wl = SCRATCH;
+		if (uncompress(g->scratch, &wl, p->win, p->zlen) != Z_OK ||
+		    wl != p->winlen ||
+		    inflateSetDictionary(&g->zs, g->scratch, p->winlen) !=
+			    Z_OK)
+			return wdt_err_set(err, WDT_INTERNAL,
+					   "gzip: bad dictionary");
+	}
 	gz_seek_in(g, p->in);
 	g->out_pos = p->out;
 	return 0;
@@ -349,7 +403,7 @@ static const struct wdt_source_ops gz_ops = {
 };
 
 struct wdt_source *wdt_gzip_open(struct wdt_source *inner,
-				 struct wdt_err *err)
+				 uint64_t max_ratio, struct wdt_err *err)
 {
 	struct gz *g = calloc(1, sizeof(*g));
 	struct wdt_source *src;
@@ -360,7 +414,10 @@ struct wdt_source *wdt_gzip_open(struct wdt_source *inner,
 	}
 	pthread_mutex_init(&g->lock, NULL);
 	g->inner = inner;
-	g->in = malloc(IN_CHUNK);
+	g->max_ratio = max_ratio;
+	/* A small file needs no 256 KiB read buffer (fuzzing opens many). */
+	g->inlen = inner->size < IN_CHUNK ? (size_t)inner->size + 1 : IN_CHUNK;
+	g->in = malloc(g->inlen);
 	g->scratch = malloc(SCRATCH);
 	if (!g->in || !g->scratch) {
 		wdt_err_nomem(err);
@@ -477,7 +534,6 @@ static uint32_t xxh32_of(const uint8_t *p, size_t n)
 }
 
 #define LZ4_HIST 65536u
-#define LZ4_MAX_BLOCK (4u << 20)
 
 enum {
 	B_RAW = 1u,    /* stored uncompressed */
@@ -500,6 +556,8 @@ struct lz {
 	uint8_t **hist;
 	size_t nhist;
 	uint64_t size;
+	uint64_t max_ratio; /* 0: no limit */
+	uint32_t bufcap;    /* of curbuf and cbuf: the largest frame maximum */
 	/* decoder state: the last decoded block and the history after it */
 	long cur;
 	uint8_t *curbuf, *cbuf, *dict;
@@ -606,6 +664,24 @@ static int lz_save_hist(struct lz *l, struct lzblk *b, struct wdt_err *err)
 	return 0;
 }
 
+/*
+ * Block buffers grow on demand, not 2 × 4 MiB up front (lz4's default
+ * frame maximum): the index pass decodes into 64 KiB (or the stored size)
+ * and grows to the frame maximum only when a block needs more.
+ */
+static int lz_bufs(struct lz *l, uint32_t bmax, struct wdt_err *err)
+{
+	if (bmax <= l->bufcap)
+		return 0;
+	free(l->curbuf);
+	free(l->cbuf);
+	l->curbuf = malloc(bmax);
+	l->cbuf = malloc(bmax);
+	l->bufcap = l->curbuf && l->cbuf ? bmax : 0;
+	l->cur = -1;
+	return l->bufcap ? 0 : wdt_err_nomem(err);
+}
+
 static int lz_frame(struct lz *l, uint64_t *pos, uint64_t *out,
 		    uint64_t *last_hist, struct wdt_err *err)
 {
@@ -671,15 +747,35 @@ static int lz_frame(struct lz *l, uint64_t *pos, uint64_t *out,
 					   " claims 0x%" PRIx32
 					   " bytes (frame maximum 0x%" PRIx32 ")",
 					   p - 4, b.csize, bmax);
+		if (l->nb >= WDT_LZ4_FREE_BLOCKS &&
+		    (l->nb + 1) * (uint64_t)WDT_LZ4_MIN_BLOCK_FILE >
+			    l->inner->size)
+			return wdt_err_set(err, WDT_UNSUPPORTED,
+					   "LZ4: block at 0x%" PRIx64
+					   ": more than %zu blocks in %" PRIu64
+					   " bytes of file; the index is capped "
+					   "at one block per %u bytes beyond "
+					   "the first %u",
+					   p - 4, l->nb, l->inner->size,
+					   WDT_LZ4_MIN_BLOCK_FILE,
+					   WDT_LZ4_FREE_BLOCKS);
 		if (linked && !first && *out - *last_hist >= WDT_LZ4_SPAN) {
 			if (lz_save_hist(l, &b, err) < 0)
 				return -1;
 			*last_hist = *out;
 		}
+		uint32_t need = bmax < LZ4_HIST ? bmax : LZ4_HIST;
 		if (lz_add(l, &b, err) < 0 ||
-		    lz_decode(l, l->nb - 1, bmax, &l->b[l->nb - 1].olen,
-			      err) < 0)
+		    lz_bufs(l, b.csize > need ? b.csize : need, err) < 0)
 			return -1;
+		if (lz_decode(l, l->nb - 1, l->bufcap, &l->b[l->nb - 1].olen,
+			      err) < 0) {
+			if (l->bufcap >= bmax ||
+			    lz_bufs(l, bmax, err) < 0 ||
+			    lz_decode(l, l->nb - 1, l->bufcap,
+				      &l->b[l->nb - 1].olen, err) < 0)
+				return -1;
+		}
 		/* lz_decode leaves the stored bytes in cbuf, the output in
 		 * curbuf: both checksums are verified on this one pass. */
 		if (bsum && lz_check_sum(l, p + b.csize,
@@ -689,6 +785,9 @@ static int lz_frame(struct lz *l, uint64_t *pos, uint64_t *out,
 		if (csum)
 			xx_update(&content, l->curbuf, l->b[l->nb - 1].olen);
 		*out += l->b[l->nb - 1].olen;
+		if (over_ratio(*out, l->inner->size, l->max_ratio))
+			return ratio_error("LZ4", *out, l->inner->size,
+					   l->max_ratio, err);
 		p += b.csize + (bsum ? 4 : 0);
 	}
 	if (csum) {
@@ -772,7 +871,7 @@ static int lz_load(struct lz *l, size_t j, struct wdt_err *err)
 	} /* else: the history after block cur is in dict already */
 	for (size_t i = s; i <= j; i++) {
 		l->cur = -1;
-		if (lz_decode(l, i, LZ4_MAX_BLOCK, &olen, err) < 0)
+		if (lz_decode(l, i, l->bufcap, &olen, err) < 0)
 			return -1;
 		if (olen != l->b[i].olen)
 			return wdt_err_set(err, WDT_CORRUPT,
@@ -849,7 +948,7 @@ static const struct wdt_source_ops lz_ops = {
 };
 
 struct wdt_source *wdt_lz4_open(struct wdt_source *inner,
-				struct wdt_err *err)
+				uint64_t max_ratio, struct wdt_err *err)
 {
 	struct lz *l = calloc(1, sizeof(*l));
 	struct wdt_source *src;
@@ -861,10 +960,9 @@ struct wdt_source *wdt_lz4_open(struct wdt_source *inner,
 	pthread_mutex_init(&l->lock, NULL);
 	l->inner = inner;
 	l->cur = -1;
-	l->curbuf = malloc(LZ4_MAX_BLOCK);
-	l->cbuf = malloc(LZ4_MAX_BLOCK);
+	l->max_ratio = max_ratio;
 	l->dict = malloc(LZ4_HIST);
-	if (!l->curbuf || !l->cbuf || !l->dict) {
+	if (!l->dict) {
 		wdt_err_nomem(err);
 		goto fail;
 	}
@@ -898,7 +996,7 @@ uint64_t wdt_compressed_index_bytes(const struct wdt_source *src)
 		const struct gz *g = src->priv;
 		uint64_t n = g->npt * sizeof(*g->pt);
 		for (size_t i = 0; i < g->npt; i++)
-			n += g->pt[i].winlen;
+			n += g->pt[i].zlen;
 		return n;
 	}
 	if (src && src->ops == &lz_ops) {
@@ -930,8 +1028,9 @@ static int lz4_probe(const uint8_t *head, size_t len, uint64_t size)
 static int open_wrapped(struct wdt_image *img, bool gzip,
 			struct wdt_err *err)
 {
-	struct wdt_source *s = gzip ? wdt_gzip_open(img->src, err)
-				    : wdt_lz4_open(img->src, err);
+	struct wdt_source *s =
+		gzip ? wdt_gzip_open(img->src, img->max_ratio, err)
+		     : wdt_lz4_open(img->src, img->max_ratio, err);
 	if (!s)
 		return -1;
 	img->src = s;

@@ -75,6 +75,10 @@ static int scan(struct wdt_source *in, struct rec **out, size_t *n,
 	size_t cnt = 0, cap = 0;
 	uint64_t pos = WDT_FLAT_HDR_SIZE;
 	uint8_t h[WDT_FLAT_REC_HDR];
+	uint64_t maxrec = in->size / WDT_FLAT_MIN_RECORD_FILE;
+
+	if (maxrec < WDT_FLAT_FREE_RECORDS)
+		maxrec = WDT_FLAT_FREE_RECORDS;
 
 	for (;;) {
 		if (!wdt_in_bounds(in->size, pos, sizeof(h))) {
@@ -115,6 +119,18 @@ static int scan(struct wdt_source *in, struct rec **out, size_t *n,
 				    " bytes of data run past the end of the "
 				    "file (size 0x%" PRIx64 ")",
 				    cnt, pos - sizeof(h), sz, in->size);
+			goto fail;
+		}
+		if (cnt >= maxrec) {
+			wdt_err_set(err, WDT_UNSUPPORTED,
+				    "flattened: record %zu at file offset "
+				    "0x%" PRIx64 ": the index is capped at "
+				    "%" PRIu64 " records for a file of "
+				    "%" PRIu64 " bytes (the larger of %u and "
+				    "one per %u bytes of file)",
+				    cnt, pos - sizeof(h), maxrec, in->size,
+				    WDT_FLAT_FREE_RECORDS,
+				    WDT_FLAT_MIN_RECORD_FILE);
 			goto fail;
 		}
 		if (cnt == cap) {

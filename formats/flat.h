@@ -5,7 +5,8 @@
  * map (target offset -> position in the flattened file; later records win
  * over earlier overlapping ones); bytes no record wrote read as zero.
  * The file is never rewritten. The index costs 24 bytes per surviving
- * extent (about one per record); see docs/formats-kdump.md.
+ * extent (about one per record) and is capped (below); see
+ * docs/formats-kdump.md.
  */
 #ifndef WDT_FORMATS_FLAT_H
 #define WDT_FORMATS_FLAT_H
@@ -23,6 +24,17 @@
 #define WDT_FLAT_OFF_TYPE 16u	 /* BE i64, TYPE_FLAT_HEADER = 1 */
 #define WDT_FLAT_OFF_VERSION 24u /* BE i64, 1 */
 #define WDT_FLAT_REC_HDR 16u	 /* BE i64 offset, BE i64 buf_size */
+
+/*
+ * The index cap: WDT_FLAT_FREE_RECORDS records, plus one per
+ * WDT_FLAT_MIN_RECORD_FILE bytes of file; more is UNSUPPORTED. Opening
+ * costs ≈ 88 bytes per record at its peak, so at most ≈ 5.5 MiB plus
+ * 9 % of the file. QEMU and makedumpfile write records of several KiB
+ * (QEMU: 16 KiB data caches, page-sized bitmap pieces), so real files sit
+ * far below the cap; 1-byte records (17 bytes of file each) hit it.
+ */
+#define WDT_FLAT_FREE_RECORDS 65536u
+#define WDT_FLAT_MIN_RECORD_FILE 1024u
 
 /* True when head (len bytes) starts with the flattened signature. */
 bool wdt_flat_probe(const uint8_t *head, size_t len);

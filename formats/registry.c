@@ -185,6 +185,16 @@ struct wdt_image *wdt_image_open_source(struct wdt_source *src,
 					const char *format,
 					struct wdt_err *err)
 {
+	struct wdt_open_opts o = {format, WDT_MAX_RATIO_DEFAULT};
+
+	return wdt_image_open_source_opts(src, &o, err);
+}
+
+struct wdt_image *wdt_image_open_source_opts(struct wdt_source *src,
+					     const struct wdt_open_opts *o,
+					     struct wdt_err *err)
+{
+	const char *format = o->format;
 	uint8_t head[WDT_PROBE_HEAD];
 	const struct wdt_format *fmt;
 	struct wdt_image *img;
@@ -238,6 +248,7 @@ struct wdt_image *wdt_image_open_source(struct wdt_source *src,
 	img->fmt = fmt;
 	/* A format may wrap src (flattened, gzip): keep the file's own size. */
 	img->file_size = src->size;
+	img->max_ratio = o->max_ratio;
 	img->path = strdup(src->name);
 	if (!img->path) {
 		wdt_image_close(img);
@@ -308,6 +319,16 @@ static struct wdt_image *refuse_stdin(const char *kind, const char *format,
 struct wdt_image *wdt_image_open(const char *path, const char *format,
 				 struct wdt_err *err)
 {
+	struct wdt_open_opts o = {format, WDT_MAX_RATIO_DEFAULT};
+
+	return wdt_image_open_opts(path, &o, err);
+}
+
+struct wdt_image *wdt_image_open_opts(const char *path,
+				      const struct wdt_open_opts *o,
+				      struct wdt_err *err)
+{
+	const char *format = o->format;
 	const char *kind;
 
 	if (strcmp(path, "-") == 0 && (kind = wdt_source_stdin_stream()))
@@ -317,5 +338,5 @@ struct wdt_image *wdt_image_open(const char *path, const char *format,
 
 	if (!src)
 		return NULL;
-	return wdt_image_open_source(src, format, err);
+	return wdt_image_open_source_opts(src, o, err);
 }

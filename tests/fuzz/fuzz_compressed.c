@@ -38,7 +38,8 @@ static void one(const uint8_t *data, size_t size, bool gzip)
 
 	if (!in)
 		return;
-	s = gzip ? wdt_gzip_open(in, &err) : wdt_lz4_open(in, &err);
+	s = gzip ? wdt_gzip_open(in, WDT_MAX_RATIO_DEFAULT, &err)
+		 : wdt_lz4_open(in, WDT_MAX_RATIO_DEFAULT, &err);
 	if (!s) {
 		wdt_source_close(in); /* still ours on failure */
 		return;
@@ -51,6 +52,8 @@ static void one(const uint8_t *data, size_t size, bool gzip)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	if (size > FUZZ_MAX_LEN)
+		return 0;
 	one(data, size, true);
 	one(data, size, false);
 	wdt_image_close(fuzz_open_image(data, size, NULL));

@@ -15,6 +15,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wdt_source *s;
 	uint8_t buf[4096];
 
+	if (m && size > 65536) { /* as FUZZ_MAX_LEN (fuzz_image.h) */
+		wdt_source_close(m);
+		return 0;
+	}
 	if (!m)
 		return 0;
 	s = wdt_flat_open(m, &err);

@@ -9,7 +9,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct wdt_err err;
-	struct wdt_image *img = fuzz_open_image(data, size, "kdump");
+	struct wdt_image *img =
+		size > FUZZ_MAX_LEN ? NULL : fuzz_open_image(data, size, "kdump");
 
 	if (!img)
 		return 0;

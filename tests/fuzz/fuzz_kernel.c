@@ -40,7 +40,8 @@ static void crash_state(struct wdt_kernel *k, struct wdt_kdbg *d)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct wdt_image *img = fuzz_open_image(data, size, "raw");
+	struct wdt_image *img =
+		size > FUZZ_MAX_LEN ? NULL : fuzz_open_image(data, size, "raw");
 	struct wdt_kernel k;
 	struct wdt_kdbg d;
 	struct wdt_err err;

@@ -104,7 +104,7 @@ static void test_gzip(void **state)
 	struct wdt_err err;
 	struct wdt_source *m = wdt_source_open_mem(cat, n1 + n2 + 4, "t.gz",
 						   &err);
-	struct wdt_source *s = wdt_gzip_open(m, &err);
+	struct wdt_source *s = wdt_gzip_open(m, 0, &err);
 	if (!s)
 		fail_msg("%s", err.msg);
 	/* two members (fresh points) plus checkpoints every 4 MiB */
@@ -114,12 +114,12 @@ static void test_gzip(void **state)
 
 	/* truncated stream and corrupt deflate data */
 	m = wdt_source_open_mem(cat, n1 / 2, "t.gz", &err);
-	assert_null(wdt_gzip_open(m, &err));
+	assert_null(wdt_gzip_open(m, 0, &err));
 	assert_int_equal(err.status, WDT_TRUNCATED);
 	wdt_source_close(m);
 	memset(cat + n1 / 2, 0xff, 64);
 	m = wdt_source_open_mem(cat, n1 + n2, "t.gz", &err);
-	assert_null(wdt_gzip_open(m, &err));
+	assert_null(wdt_gzip_open(m, 0, &err));
 	assert_int_equal(err.status, WDT_CORRUPT);
 	assert_non_null(strstr(err.msg, "gzip:"));
 	wdt_source_close(m);
@@ -172,7 +172,7 @@ static void test_lz4(void **state)
 		uint8_t *f = lz4_of(data, DATA, linked, &n);
 		struct wdt_err err;
 		struct wdt_source *m = wdt_source_open_mem(f, n, "t.lz4", &err);
-		struct wdt_source *s = wdt_lz4_open(m, &err);
+		struct wdt_source *s = wdt_lz4_open(m, 0, &err);
 		if (!s)
 			fail_msg("%s", err.msg);
 		assert_int_equal(wdt_compressed_points(s), DATA / 65536);
@@ -180,14 +180,14 @@ static void test_lz4(void **state)
 		wdt_source_close(s);
 		/* cut short */
 		m = wdt_source_open_mem(f, n / 3, "t.lz4", &err);
-		assert_null(wdt_lz4_open(m, &err));
+		assert_null(wdt_lz4_open(m, 0, &err));
 		assert_int_equal(err.status, WDT_TRUNCATED);
 		wdt_source_close(m);
 		/* a block whose sequences are garbage fails at open (LZ4 has
 		 * no way to notice corrupt literals without checksums) */
 		memset(f + 11, 0xff, wdt_le32(f + 7) & 0x7fffffff);
 		m = wdt_source_open_mem(f, n, "t.lz4", &err);
-		assert_null(wdt_lz4_open(m, &err));
+		assert_null(wdt_lz4_open(m, 0, &err));
 		assert_int_equal(err.status, WDT_CORRUPT);
 		assert_non_null(strstr(err.msg, "LZ4 block at compressed offset 0xb"));
 		wdt_source_close(m);
@@ -233,20 +233,112 @@ static void test_lz4_bad_frames(void **state)
 	struct wdt_err err;
 	f[5] = 0x10; /* block size id 1: reserved */
 	struct wdt_source *m = wdt_source_open_mem(f, 11, "t.lz4", &err);
-	assert_null(wdt_lz4_open(m, &err));
+	assert_null(wdt_lz4_open(m, 0, &err));
 	assert_int_equal(err.status, WDT_CORRUPT);
 	wdt_source_close(m);
 	f[5] = 0x40;
 	wdt_put_le32(f + 7, 0x7fffffff); /* block larger than the frame max */
 	m = wdt_source_open_mem(f, 11, "t.lz4", &err);
-	assert_null(wdt_lz4_open(m, &err));
+	assert_null(wdt_lz4_open(m, 0, &err));
 	assert_int_equal(err.status, WDT_CORRUPT);
 	wdt_source_close(m);
 	wdt_put_le32(f, WDT_LZ4_LEGACY_MAGIC);
 	m = wdt_source_open_mem(f, 11, "t.lz4", &err);
-	assert_null(wdt_lz4_open(m, &err));
+	assert_null(wdt_lz4_open(m, 0, &err));
 	assert_int_equal(err.status, WDT_UNSUPPORTED);
 	wdt_source_close(m);
+}
+
+/* The bomb guard: output beyond max_ratio × the file is refused. */
+static void test_ratio_guard(void **state)
+{
+	(void)state;
+	size_t n = 8u << 20, gl;
+	uint8_t *zero = calloc(1, n);
+	uint8_t *gz = gzip_of(zero, n, &gl);
+	struct wdt_err err;
+	uint64_t ratio = n / gl; /* about 229 at level 1 */
+
+	assert_true(ratio > 100);
+	struct wdt_source *m = wdt_source_open_mem(gz, gl, "z.gz", &err);
+	assert_null(wdt_gzip_open(m, ratio - 1, &err));
+	assert_int_equal(err.status, WDT_UNSUPPORTED);
+	assert_int_equal(err.remedy, WDT_REMEDY_RATIO);
+	assert_non_null(strstr(err.msg, "decompression bomb"));
+	/* at the measured ratio and with no limit, it opens */
+	struct wdt_source *s = wdt_gzip_open(m, ratio + 1, &err);
+	assert_non_null(s);
+	assert_int_equal(s->size, n);
+	/* windows of zeros are kept deflated: far below 32 KiB each */
+	assert_true(wdt_compressed_index_bytes(s) <
+		    wdt_compressed_points(s) * 1024);
+	wdt_source_close(s);
+	m = wdt_source_open_mem(gz, gl, "z.gz", &err);
+	s = wdt_gzip_open(m, 0, &err);
+	assert_non_null(s);
+	wdt_source_close(s);
+
+	/* LZ4: one frame of zeros, ≈ 255× */
+	size_t cap = (size_t)LZ4_compressBound(4u << 20) + 64, o = 0;
+	uint8_t *lz = malloc(cap * 2 + 64);
+	const uint8_t hdr[7] = {0x04, 0x22, 0x4d, 0x18, 0x60, 0x70, 0x73};
+	memcpy(lz, hdr, 7);
+	o = 7;
+	for (int b = 0; b < 2; b++) {
+		int c = LZ4_compress_default((const char *)zero,
+					     (char *)lz + o + 4, 4 << 20,
+					     (int)cap);
+		assert_true(c > 0);
+		lz[o] = (uint8_t)c;
+		lz[o + 1] = (uint8_t)(c >> 8);
+		lz[o + 2] = (uint8_t)(c >> 16);
+		lz[o + 3] = 0;
+		o += 4 + (size_t)c;
+	}
+	memset(lz + o, 0, 4);
+	o += 4;
+	ratio = n / o;
+	m = wdt_source_open_mem(lz, o, "z.lz4", &err);
+	assert_null(wdt_lz4_open(m, ratio - 1, &err));
+	assert_int_equal(err.status, WDT_UNSUPPORTED);
+	assert_int_equal(err.remedy, WDT_REMEDY_RATIO);
+	s = wdt_lz4_open(m, ratio + 1, &err);
+	assert_non_null(s);
+	assert_int_equal(s->size, n);
+	wdt_source_close(s);
+	free(lz);
+	free(gz);
+	free(zero);
+}
+
+/* LZ4 index cap: 1-byte blocks beyond WDT_LZ4_FREE_BLOCKS are refused. */
+static void test_lz4_block_cap(void **state)
+{
+	(void)state;
+	struct wdt_err err;
+	size_t nb = WDT_LZ4_FREE_BLOCKS + 1, len = 7 + nb * 5 + 4;
+	uint8_t *f = malloc(len);
+	const uint8_t hdr[7] = {0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82};
+	memcpy(f, hdr, 7);
+	for (size_t i = 0; i < nb; i++) {
+		uint8_t *b = f + 7 + i * 5;
+		b[0] = 1; b[1] = 0; b[2] = 0; b[3] = 0x80; /* stored, 1 byte */
+		b[4] = (uint8_t)i;
+	}
+	memset(f + len - 4, 0, 4);
+	struct wdt_source *m = wdt_source_open_mem(f, len, "t.lz4", &err);
+	assert_null(wdt_lz4_open(m, 0, &err));
+	assert_int_equal(err.status, WDT_UNSUPPORTED);
+	assert_non_null(strstr(err.msg, "the index is capped"));
+	wdt_source_close(m);
+	/* one block fewer fits the free allowance */
+	memset(f + len - 9, 0, 4);
+	m = wdt_source_open_mem(f, len - 5, "t.lz4", &err);
+	struct wdt_source *s = wdt_lz4_open(m, 0, &err);
+	assert_non_null(s);
+	assert_int_equal(s->size, nb - 1);
+	wdt_source_close(s);
+	free(f);
 }
 
 int main(void)
@@ -256,6 +348,8 @@ int main(void)
 		cmocka_unit_test(test_lz4),
 		cmocka_unit_test(test_lz4_bad_frames),
 		cmocka_unit_test(test_readers),
+		cmocka_unit_test(test_ratio_guard),
+		cmocka_unit_test(test_lz4_block_cap),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

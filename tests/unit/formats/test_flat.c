@@ -224,6 +224,48 @@ static void test_bad_header(void **state)
 	expect_fail(&c, WDT_TRUNCATED, "lie beyond the end");
 }
 
+/*
+ * The index cap: 1-byte records (17 bytes of file each) beyond
+ * WDT_FLAT_FREE_RECORDS are refused; exactly that many open, and a file
+ * large enough for one record per WDT_FLAT_MIN_RECORD_FILE bytes opens.
+ */
+static void test_record_cap(void **state)
+{
+	(void)state;
+	struct fb b = {0};
+	struct wdt_err err;
+	uint8_t x = 0x5a;
+
+	fb_header(&b);
+	for (uint32_t i = 0; i < WDT_FLAT_FREE_RECORDS; i++)
+		fb_record(&b, (int64_t)i * 2, 1, &x);
+	size_t at = b.len;
+	fb_end(&b);
+	struct wdt_source *s = open_flat(&b, &err);
+	assert_non_null(s);
+	assert_int_equal(wdt_flat_records(s), WDT_FLAT_FREE_RECORDS);
+	wdt_source_close(s);
+	b.len = at;
+	fb_record(&b, 1, 1, &x); /* one more, out of order */
+	fb_end(&b);
+	expect_fail(&b, WDT_UNSUPPORTED, "the index is capped at 65536 records");
+
+	/* big records raise the allowance: 70,000 records in > 70,000 KiB */
+	uint8_t *big = calloc(1, WDT_FLAT_MIN_RECORD_FILE);
+	memset(&b, 0, sizeof(b));
+	fb_header(&b);
+	for (uint32_t i = 0; i < 70000; i++)
+		fb_record(&b, (int64_t)i * WDT_FLAT_MIN_RECORD_FILE,
+			  WDT_FLAT_MIN_RECORD_FILE, big);
+	fb_end(&b);
+	s = open_flat(&b, &err);
+	assert_non_null(s);
+	assert_int_equal(wdt_flat_records(s), 70000);
+	wdt_source_close(s);
+	free(b.p);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_no_end_marker),
 		cmocka_unit_test(test_wrap),
 		cmocka_unit_test(test_bad_header),
+		cmocka_unit_test(test_record_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -499,7 +499,7 @@ static void test_lz4_checksums(void **state)
 		struct wdt_err err;
 		wdt_err_clear(&err);
 		struct wdt_source *m = wdt_source_open_mem(f, fl, "t.lz4", &err);
-		struct wdt_source *s = wdt_lz4_open(m, &err);
+		struct wdt_source *s = wdt_lz4_open(m, 0, &err);
 		if (!s)
 			fail_msg("%s", err.msg);
 		assert_int_equal(s->size, n);
@@ -510,7 +510,7 @@ static void test_lz4_checksums(void **state)
 		/* content checksum: the last 4 bytes, after the end mark */
 		f[fl - 2] ^= 0x10;
 		m = wdt_source_open_mem(f, fl, "t.lz4", &err);
-		assert_null(wdt_lz4_open(m, &err));
+		assert_null(wdt_lz4_open(m, 0, &err));
 		expect_msg(&err, WDT_CORRUPT,
 			   "LZ4: content checksum mismatch for the frame "
 			   "at 0x0");
@@ -521,7 +521,7 @@ static void test_lz4_checksums(void **state)
 		uint32_t c = wdt_le32(f + 7) & 0x7fffffffu;
 		f[11 + c] ^= 0x01;
 		m = wdt_source_open_mem(f, fl, "t.lz4", &err);
-		assert_null(wdt_lz4_open(m, &err));
+		assert_null(wdt_lz4_open(m, 0, &err));
 		expect_msg(&err, WDT_CORRUPT,
 			   "LZ4: block checksum mismatch for the block "
 			   "at 0x7");
@@ -530,7 +530,7 @@ static void test_lz4_checksums(void **state)
 
 		/* a frame cut inside its content checksum is truncated */
 		m = wdt_source_open_mem(f, fl - 2, "t.lz4", &err);
-		assert_null(wdt_lz4_open(m, &err));
+		assert_null(wdt_lz4_open(m, 0, &err));
 		expect_msg(&err, WDT_TRUNCATED, "content checksum");
 		wdt_source_close(m);
 		free(f);
