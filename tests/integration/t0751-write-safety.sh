@@ -21,8 +21,11 @@ expect_exit 0 "writes a DMP" "$WT" dmp "$TMP/in.raw" "$TMP/o/a.dmp"
 check "DMP size = header + 2048 pages" test "$(stat -c %s "$TMP/o/a.dmp")" -eq $((0x2000 + 8 * 1048576))
 A_SUM=$(sum "$TMP/o/a.dmp")
 expect_exit 2 "existing output refused without --force" "$WT" dmp "$TMP/in.raw" "$TMP/o/a.dmp" --bitmap
-check "message says to use --force" grep -q "a.dmp: exists; use --force to replace it" "$TMP/err"
+check "message says it exists" grep -q "a.dmp: exists$" "$TMP/err"
 check "one line on stderr" test "$(wc -l <"$TMP/err")" -eq 1
+# The remedy is worded by the command line (cmd/): wdt names --force.
+expect_exit 2 "wdt convert onto it" "$WDT" convert -q --format=raw "$TMP/in.raw" -o "$TMP/o/a.dmp"
+check "... says to use --force" grep -q "a.dmp: exists; use --force to replace it" "$TMP/err"
 check "existing output untouched" test "$(sum "$TMP/o/a.dmp")" = "$A_SUM"
 expect_exit 0 "--force replaces it" "$WT" dmp "$TMP/in.raw" "$TMP/o/a.dmp" --bitmap --force
 check "now a bitmap dump" grep -q "^type 5 " "$TMP/out"
