@@ -15,11 +15,11 @@
 struct wdt_progress;
 
 struct wdt_opt {
-	const char *name;  /* long name, without "--" */
-	char shortname;	   /* 0: none */
-	const char *arg;   /* metavar; NULL for a flag */
-	const char *help;  /* one line */
-	int id;		   /* returned by the parser; > 0 */
+	const char *name; /* long name, without "--" */
+	char shortname;	  /* 0: none */
+	const char *arg;  /* metavar; NULL for a flag */
+	const char *help; /* one line */
+	int id;		  /* returned by the parser; > 0 */
 };
 
 #define WDT_MAX_OPTS 32
@@ -47,11 +47,11 @@ struct wdt_ctx {
 
 struct wdt_cmd {
 	const char *name;
-	const char *summary;	 /* one line, for `wdt --help` */
-	const char *usage;	 /* after "wdt NAME [OPTIONS] " */
-	const char *description; /* paragraph for `--help` */
+	const char *summary;	    /* one line, for `wdt --help` */
+	const char *usage;	    /* after "wdt NAME [OPTIONS] " */
+	const char *description;    /* paragraph for `--help` */
 	const struct wdt_opt *opts; /* terminated by { 0 } */
-	const char *examples;	 /* lines "  $ wdt …" */
+	const char *examples;	    /* lines "  $ wdt …" */
 	int min_args, max_args;
 	/*
 	 * Returns 0 success, -1 failure (ctx->err set), or a positive exit

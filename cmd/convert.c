@@ -31,34 +31,32 @@ enum {
 };
 
 static const struct wdt_opt convert_opts[] = {
-	{ "output", 'o', "FILE",
-	  "write to FILE (required; never the input; - for standard output)",
-	  OPT_OUTPUT },
-	{ "out-format", 'O', "FMT",
-	  "dmp (default), raw (flat physical image) or elf (ELF core)",
-	  OPT_OUT_FORMAT },
-	{ "type", 0, "TYPE",
-	  "DMP type: auto (default: full if the runs fit, else bitmap), "
-	  "full or bitmap",
-	  OPT_TYPE },
-	{ "force", 0, NULL, "replace FILE if it exists", OPT_FORCE },
-	{ "quiet", 'q', NULL, "no progress line on a terminal",
-	  OPT_QUIET },
-	{ "no-sparse", 0, NULL, "write zero pages instead of leaving holes",
-	  OPT_NO_SPARSE },
-	{ "threads", 0, "N",
-	  "threads that read and write memory (default: one per CPU)",
-	  OPT_THREADS },
-	{ "no-sync", 0, NULL, "do not fsync FILE before renaming it into place",
-	  OPT_NO_SYNC },
-	{ "contexts", 0, "WHICH",
-	  "other CPUs' KPRCB contexts: live (default: the image's CPU "
-	  "state) or saved (as the guest left them)",
-	  OPT_CONTEXTS },
-	WDT_OPT_FORMAT_ENTRY(OPT_FORMAT),
-	WDT_OPT_MAX_RATIO_ENTRY,
-	WDT_KERNEL_OPT_ENTRIES,
-	{ 0 },
+    {"output", 'o', "FILE",
+     "write to FILE (required; never the input; - for standard output)",
+     OPT_OUTPUT},
+    {"out-format", 'O', "FMT",
+     "dmp (default), raw (flat physical image) or elf (ELF core)",
+     OPT_OUT_FORMAT},
+    {"type", 0, "TYPE",
+     "DMP type: auto (default: full if the runs fit, else bitmap), "
+     "full or bitmap",
+     OPT_TYPE},
+    {"force", 0, NULL, "replace FILE if it exists", OPT_FORCE},
+    {"quiet", 'q', NULL, "no progress line on a terminal", OPT_QUIET},
+    {"no-sparse", 0, NULL, "write zero pages instead of leaving holes",
+     OPT_NO_SPARSE},
+    {"threads", 0, "N",
+     "threads that read and write memory (default: one per CPU)", OPT_THREADS},
+    {"no-sync", 0, NULL, "do not fsync FILE before renaming it into place",
+     OPT_NO_SYNC},
+    {"contexts", 0, "WHICH",
+     "other CPUs' KPRCB contexts: live (default: the image's CPU "
+     "state) or saved (as the guest left them)",
+     OPT_CONTEXTS},
+    WDT_OPT_FORMAT_ENTRY(OPT_FORMAT),
+    WDT_OPT_MAX_RATIO_ENTRY,
+    WDT_KERNEL_OPT_ENTRIES,
+    {0},
 };
 
 static int parse_opts(struct wdt_ctx *ctx, struct wdt_dmp_write_opts *wo,
@@ -98,9 +96,9 @@ static int parse_opts(struct wdt_ctx *ctx, struct wdt_dmp_write_opts *wo,
 		else if (!strcmp(v, "bitmap"))
 			wo->kind = WDT_DMP_BITMAP;
 		else
-			return wdt_err_set(&ctx->err, WDT_USAGE,
-					   "--type '%s': use auto, full or bitmap",
-					   v);
+			return wdt_err_set(
+			    &ctx->err, WDT_USAGE,
+			    "--type '%s': use auto, full or bitmap", v);
 		if (*out_fmt)
 			return wdt_err_set(&ctx->err, WDT_USAGE,
 					   "--type applies to DMP output only");
@@ -126,12 +124,12 @@ static int convert_run(struct wdt_ctx *ctx)
 	struct wdt_kernel_opts ko;
 	struct wdt_symopts so;
 	struct wdt_dmp_write_opts wo;
-	struct wdt_dmp_write_result res = { 0 };
-	struct wdt_kernel k = { 0 };
-	struct wdt_kdbg d = { 0 };
-	struct wdt_crash c = { 0 };
+	struct wdt_dmp_write_result res = {0};
+	struct wdt_kernel k = {0};
+	struct wdt_kdbg d = {0};
+	struct wdt_crash c = {0};
 	struct wdt_crash_opts co;
-	struct wdt_bugcheck bc = { 0 };
+	struct wdt_bugcheck bc = {0};
 	struct wdt_outfile *of = NULL;
 	struct wdt_image *img = NULL;
 	const char *out = wdt_ctx_opt(ctx, OPT_OUTPUT);
@@ -149,8 +147,8 @@ static int convert_run(struct wdt_ctx *ctx)
 	if (quiet)
 		so.progress = NULL;
 	/* Refuse a bad output before any work. */
-	if (wdt_outfile_open(&of, out, &input, 1,
-			     wdt_ctx_flag(ctx, OPT_FORCE), &ctx->err) < 0)
+	if (wdt_outfile_open(&of, out, &input, 1, wdt_ctx_flag(ctx, OPT_FORCE),
+			     &ctx->err) < 0)
 		return wdt_ctx_fail(ctx, out_name);
 	if (wdt_ctx_flag(ctx, OPT_NO_SYNC))
 		wdt_outfile_set_sync(of, false);
@@ -161,7 +159,8 @@ static int convert_run(struct wdt_ctx *ctx)
 	if (out_fmt == 0) {
 		char comment[WDT_DMP64_COMMENT_SIZE];
 		if (wdt_cmd_locate_kernel(ctx, img, &ko, &k) < 0 ||
-		    wdt_cmd_locate_kdbg(ctx, &k, want_pdb ? &so : NULL, &d) < 0 ||
+		    wdt_cmd_locate_kdbg(ctx, &k, want_pdb ? &so : NULL, &d) <
+			0 ||
 		    wdt_cmd_bugcheck(ctx, &k, &d, &bc) < 0)
 			goto out;
 		snprintf(comment, sizeof(comment),
@@ -175,8 +174,8 @@ static int convert_run(struct wdt_ctx *ctx)
 		}
 	}
 
-	wo.progress = wdt_progress_new("converting", wdt_image_total(img),
-				       !quiet);
+	wo.progress =
+	    wdt_progress_new("converting", wdt_image_total(img), !quiet);
 	if (out_fmt == 0)
 		rc = wdt_dmp_write(img, c.hdr, c.patches, c.npatches, &wo, of,
 				   &res, &ctx->err);
@@ -189,8 +188,8 @@ static int convert_run(struct wdt_ctx *ctx)
 		/* Reading errors are about the input, the rest the output. */
 		wdt_ctx_fail(ctx, ctx->err.status == WDT_OUTPUT ||
 					  ctx->err.status == WDT_USAGE
-				  ? out_name
-				  : input);
+				      ? out_name
+				      : input);
 		goto out;
 	}
 	wdt_progress_finish(wo.progress);
@@ -204,14 +203,16 @@ static int convert_run(struct wdt_ctx *ctx)
 
 	struct stat st;
 	uint64_t on_disk = !to_stdout && stat(out, &st) == 0
-				   ? (uint64_t)st.st_blocks * 512
-				   : 0;
+			       ? (uint64_t)st.st_blocks * 512
+			       : 0;
 	struct wdt_out *o = ctx->out;
 	wdt_out_str(o, "input", "Input", input);
 	wdt_out_str(o, "input_format", "Input format", img->fmt->name);
 	wdt_out_str(o, "output", "Output", out);
 	wdt_out_str(o, "output_format", "Output format",
-		    out_fmt == 0 ? "dmp" : out_fmt == 1 ? "raw" : "elf");
+		    out_fmt == 0   ? "dmp"
+		    : out_fmt == 1 ? "raw"
+				   : "elf");
 	if (out_fmt == 0) {
 		wdt_out_u64(o, "dump_type", "DumpType", res.dump_type);
 		wdt_out_str(o, "dump_type_name", "Dump type",
@@ -253,8 +254,8 @@ static int convert_run(struct wdt_ctx *ctx)
 		wdt_out_arr_end(o);
 		/* Report the header as written, through the DMP parser. */
 		struct wdt_dmp_hdr h;
-		if (wdt_dmp_parse_header(c.hdr, sizeof(c.hdr), &h,
-					 &ctx->err) < 0) {
+		if (wdt_dmp_parse_header(c.hdr, sizeof(c.hdr), &h, &ctx->err) <
+		    0) {
 			wdt_ctx_fail(ctx, out_name);
 			goto out;
 		}
@@ -276,43 +277,44 @@ out:
 }
 
 const struct wdt_cmd wdt_cmd_convert = {
-	.name = "convert",
-	.summary = "write a WinDbg-ready crash dump (.dmp) from any image",
-	.usage = "IMAGE -o FILE",
-	.description =
-		"Converts IMAGE (QEMU ELF, kdump in any variant, raw, gzip/LZ4 "
-		"raw, or a DMP)\ninto a Windows crash dump WinDbg opens: the "
-		"kernel is found as by\n'wdt find-kernel', KdDebuggerDataBlock as "
-		"by 'wdt kdbg' (PDB optional), and\nthe header is filled from "
-		"the guest: versions from KdVersionBlock, the\nkernel CR3, lists "
-		"and PFN database from KDBG, the bugcheck from KiBugcheckData\n"
-		"(else LIVE_SYSTEM_DUMP 0x161), times, product type and suite "
-		"from\nKUSER_SHARED_DATA, a CPU CONTEXT. In the body the decoded "
-		"KDBG replaces the\nencoded one and each CPU's registers are "
-		"written where its KPRCB's Context\npoints. A crashed guest gets "
-		"what Windows writes: the crashing CPU's own\nsaved bugcheck "
-		"CONTEXT as the header context, byte for byte, and that buffer\n"
-		"is never overwritten (--contexts saved keeps the other CPUs' "
-		"too). A full dump "
-		"(DumpType 1) is written when the physical runs fit in\nthe "
-		"header (42), else a bitmap dump (5) -- never a truncated run "
-		"list.\nThe input is only read. FILE appears only when complete "
-		"(temporary file,\nthen rename); errors and Ctrl-C leave nothing "
-		"behind. Zero pages become\nholes unless --no-sparse. A progress "
-		"line is shown on a terminal.\n-o - writes to standard output "
-		"(a pipe or a redirected file; not a terminal),\nin order: any "
-		"output format, holes as zeros, the report on standard error.\n"
-		"IMAGE - reads a file redirected to standard input; a pipe is "
-		"refused\n(every reader needs random access).",
-	.opts = convert_opts,
-	.examples =
-		"  $ virsh dump --memory-only --format kdump-zlib win10 guest.kdump\n"
-		"  $ wdt convert guest.kdump -o guest.dmp\n"
-		"  $ wdt convert --offline --symbol-path ~/symbols guest.elf -o guest.dmp\n"
-		"  $ wdt convert --type bitmap --json guest.elf -o guest.dmp\n"
-		"  $ wdt convert -O raw guest.kdump -o guest.raw\n"
-		"  $ wdt convert -q guest.elf -o - | ssh host 'cat > guest.dmp'\n",
-	.min_args = 1,
-	.max_args = 1,
-	.run = convert_run,
+    .name = "convert",
+    .summary = "write a WinDbg-ready crash dump (.dmp) from any image",
+    .usage = "IMAGE -o FILE",
+    .description =
+	"Converts IMAGE (QEMU ELF, kdump in any variant, raw, gzip/LZ4 "
+	"raw, or a DMP)\ninto a Windows crash dump WinDbg opens: the "
+	"kernel is found as by\n'wdt find-kernel', KdDebuggerDataBlock as "
+	"by 'wdt kdbg' (PDB optional), and\nthe header is filled from "
+	"the guest: versions from KdVersionBlock, the\nkernel CR3, lists "
+	"and PFN database from KDBG, the bugcheck from KiBugcheckData\n"
+	"(else LIVE_SYSTEM_DUMP 0x161), times, product type and suite "
+	"from\nKUSER_SHARED_DATA, a CPU CONTEXT. In the body the decoded "
+	"KDBG replaces the\nencoded one and each CPU's registers are "
+	"written where its KPRCB's Context\npoints. A crashed guest gets "
+	"what Windows writes: the crashing CPU's own\nsaved bugcheck "
+	"CONTEXT as the header context, byte for byte, and that buffer\n"
+	"is never overwritten (--contexts saved keeps the other CPUs' "
+	"too). A full dump "
+	"(DumpType 1) is written when the physical runs fit in\nthe "
+	"header (42), else a bitmap dump (5) -- never a truncated run "
+	"list.\nThe input is only read. FILE appears only when complete "
+	"(temporary file,\nthen rename); errors and Ctrl-C leave nothing "
+	"behind. Zero pages become\nholes unless --no-sparse. A progress "
+	"line is shown on a terminal.\n-o - writes to standard output "
+	"(a pipe or a redirected file; not a terminal),\nin order: any "
+	"output format, holes as zeros, the report on standard error.\n"
+	"IMAGE - reads a file redirected to standard input; a pipe is "
+	"refused\n(every reader needs random access).",
+    .opts = convert_opts,
+    .examples =
+	"  $ virsh dump --memory-only --format kdump-zlib win10 guest.kdump\n"
+	"  $ wdt convert guest.kdump -o guest.dmp\n"
+	"  $ wdt convert --offline --symbol-path ~/symbols guest.elf -o "
+	"guest.dmp\n"
+	"  $ wdt convert --type bitmap --json guest.elf -o guest.dmp\n"
+	"  $ wdt convert -O raw guest.kdump -o guest.raw\n"
+	"  $ wdt convert -q guest.elf -o - | ssh host 'cat > guest.dmp'\n",
+    .min_args = 1,
+    .max_args = 1,
+    .run = convert_run,
 };

@@ -16,8 +16,8 @@ struct wdt_image *wdt_cmd_open_image(struct wdt_ctx *ctx, int fmt_id)
 				  WDT_MAX_RATIO_DEFAULT};
 	struct wdt_image *img;
 
-	if (ratio && wdt_ctx_parse_u64(ctx, ratio, "--max-ratio",
-				       &o.max_ratio) < 0)
+	if (ratio &&
+	    wdt_ctx_parse_u64(ctx, ratio, "--max-ratio", &o.max_ratio) < 0)
 		return NULL;
 	img = wdt_image_open_opts(path, &o, &ctx->err);
 	if (!img)

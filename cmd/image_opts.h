@@ -7,9 +7,11 @@
 #include "core/image.h"
 #include "formats/registry.h"
 
-#define WDT_OPT_FORMAT_ENTRY(id)                                              \
-	{ "format", 'f', "NAME",                                              \
-	  "read IMAGE as format NAME instead of detecting it", (id) }
+#define WDT_OPT_FORMAT_ENTRY(id)                                               \
+	{                                                                      \
+		"format", 'f', "NAME",                                         \
+		    "read IMAGE as format NAME instead of detecting it", (id)  \
+	}
 
 /*
  * --max-ratio, the decompression-bomb guard of compressed raw images;
@@ -18,12 +20,15 @@
 #define WDT_OPT_MAX_RATIO 120
 #define WDT_OPT_STR_(x) #x
 #define WDT_OPT_STR(x) WDT_OPT_STR_(x)
-#define WDT_OPT_MAX_RATIO_ENTRY                                               \
-	{ "max-ratio", 0, "N",                                                \
-	  "accept compressed images that decompress to up to N times "        \
-	  "their size (default "                                              \
-	  WDT_OPT_STR(WDT_MAX_RATIO_DEFAULT) "; 0: no limit)",                \
-	  WDT_OPT_MAX_RATIO }
+#define WDT_OPT_MAX_RATIO_ENTRY                                                \
+	{                                                                      \
+		"max-ratio", 0, "N",                                           \
+		    "accept compressed images that decompress to up to N "     \
+		    "times "                                                   \
+		    "their size (default " WDT_OPT_STR(                        \
+			WDT_MAX_RATIO_DEFAULT) "; 0: no limit)",               \
+		    WDT_OPT_MAX_RATIO                                          \
+	}
 
 /* Open ctx->args[0] honouring --format (option id fmt_id), --max-ratio. */
 struct wdt_image *wdt_cmd_open_image(struct wdt_ctx *ctx, int fmt_id);

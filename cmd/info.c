@@ -13,20 +13,19 @@
 enum { OPT_FORMAT = 1, OPT_LIST_FORMATS, OPT_NO_RUNS, OPT_NO_WINDOWS };
 
 static const struct wdt_opt info_opts[] = {
-	WDT_OPT_FORMAT_ENTRY(OPT_FORMAT),
-	WDT_OPT_MAX_RATIO_ENTRY,
-	{ "list-formats", 0, NULL, "list the formats wdt reads and exit",
-	  OPT_LIST_FORMATS },
-	{ "no-runs", 0, NULL, "omit the list of physical runs (keep counts)",
-	  OPT_NO_RUNS },
-	{ "no-windows", 0, NULL,
-	  "do not look for a Windows kernel (see 'wdt find-kernel')",
-	  OPT_NO_WINDOWS },
-	{ 0 },
+    WDT_OPT_FORMAT_ENTRY(OPT_FORMAT),
+    WDT_OPT_MAX_RATIO_ENTRY,
+    {"list-formats", 0, NULL, "list the formats wdt reads and exit",
+     OPT_LIST_FORMATS},
+    {"no-runs", 0, NULL, "omit the list of physical runs (keep counts)",
+     OPT_NO_RUNS},
+    {"no-windows", 0, NULL,
+     "do not look for a Windows kernel (see 'wdt find-kernel')",
+     OPT_NO_WINDOWS},
+    {0},
 };
 
-static void out_runs(struct wdt_out *o, const struct wdt_image *img,
-		     bool list)
+static void out_runs(struct wdt_out *o, const struct wdt_image *img, bool list)
 {
 	uint64_t top = 0;
 
@@ -69,9 +68,9 @@ static void out_seg(struct wdt_out *o, const struct wdt_cpu *c,
 static void out_cpu(struct wdt_out *o, const struct wdt_cpu *c)
 {
 	char title[32];
-	static const char *const cr_key[] = { "cr0", "cr2", "cr3", "cr4" };
-	static const int cr_idx[] = { 0, 2, 3, 4 };
-	static const char *const cr_label[] = { "CR0", "CR2", "CR3", "CR4" };
+	static const char *const cr_key[] = {"cr0", "cr2", "cr3", "cr4"};
+	static const int cr_idx[] = {0, 2, 3, 4};
+	static const char *const cr_label[] = {"CR0", "CR2", "CR3", "CR4"};
 
 	snprintf(title, sizeof(title), "CPU %u", c->index);
 	wdt_out_obj_begin(o, NULL, title);
@@ -94,8 +93,8 @@ static void out_cpu(struct wdt_out *o, const struct wdt_cpu *c)
 	if (c->have & WDT_CPU_HAVE_SEGS)
 		wdt_out_addr(o, "gs_base", "GS base",
 			     (c->have & WDT_CPU_HAVE_SYSTEM)
-				     ? c->segs[WDT_GS].base
-				     : c->gs_base);
+				 ? c->segs[WDT_GS].base
+				 : c->gs_base);
 	if (c->have & WDT_CPU_HAVE_KGSBASE)
 		wdt_out_addr(o, "kernel_gs_base", "Kernel GS base",
 			     c->kernel_gs_base);
@@ -124,7 +123,8 @@ static void out_cpu(struct wdt_out *o, const struct wdt_cpu *c)
 	}
 	if (c->have & WDT_CPU_HAVE_SEGS) {
 		wdt_out_arr_begin(o, "segments", "Segments");
-		int nseg = (c->have & WDT_CPU_HAVE_SYSTEM) ? WDT_LDT : WDT_SS + 1;
+		int nseg =
+		    (c->have & WDT_CPU_HAVE_SYSTEM) ? WDT_LDT : WDT_SS + 1;
 		for (int s = 0; s < nseg; s++)
 			out_seg(o, c, (enum wdt_segreg)s);
 		if (c->have & WDT_CPU_HAVE_SYSTEM) {
@@ -155,11 +155,11 @@ static void out_notes(struct wdt_out *o, const struct wdt_image *img)
 static void out_windows(struct wdt_out *o, struct wdt_image *img)
 {
 	struct wdt_kernel k;
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 	uint8_t kusd[WDT_KUSD_READ];
 
 	wdt_out_obj_begin(o, "windows", "Windows");
-	struct wdt_kernel_opts ko = { .quick = true };
+	struct wdt_kernel_opts ko = {.quick = true};
 
 	if (wdt_kernel_find(img, &ko, &k, &e) < 0) {
 		wdt_out_bool(o, "found", "Kernel found", false);
@@ -172,7 +172,8 @@ static void out_windows(struct wdt_out *o, struct wdt_image *img)
 	if (wdt_kernel_read(&k, WDT_KUSER_VA, kusd, sizeof(kusd), &e) == 0) {
 		char ver[64];
 		uint32_t build = wdt_le32(kusd + WDT_KUSD_NT_BUILD_NUMBER);
-		snprintf(ver, sizeof(ver), "%u.%u", wdt_le32(kusd + WDT_KUSD_NT_MAJOR),
+		snprintf(ver, sizeof(ver), "%u.%u",
+			 wdt_le32(kusd + WDT_KUSD_NT_MAJOR),
 			 wdt_le32(kusd + WDT_KUSD_NT_MINOR));
 		wdt_out_str(o, "version", "NT version", ver);
 		if (build)
@@ -190,7 +191,7 @@ static void out_windows(struct wdt_out *o, struct wdt_image *img)
 	}
 	/* Crashed? KDBG and the bugcheck without a PDB (info is offline). */
 	struct wdt_kdbg d;
-	struct wdt_bugcheck bc = { 0 };
+	struct wdt_bugcheck bc = {0};
 	if (wdt_kdbg_find(&k, NULL, &d, &e) == 0 &&
 	    wdt_bugcheck_find(&k, &d, NULL, &bc, &e) == 0) {
 		wdt_cmd_out_bugcheck(o, &bc);
@@ -216,8 +217,9 @@ static int info_run(struct wdt_ctx *ctx)
 		return 0;
 	}
 	if (ctx->nargs != 1) {
-		wdt_err_set(&ctx->err, WDT_USAGE,
-			    "info needs exactly one IMAGE (see 'wdt info --help')");
+		wdt_err_set(
+		    &ctx->err, WDT_USAGE,
+		    "info needs exactly one IMAGE (see 'wdt info --help')");
 		return -1;
 	}
 	img = wdt_cmd_open_image(ctx, OPT_FORMAT);
@@ -243,26 +245,26 @@ static int info_run(struct wdt_ctx *ctx)
 }
 
 const struct wdt_cmd wdt_cmd_info = {
-	.name = "info",
-	.summary = "show an image's format, physical memory runs, CPUs and notes",
-	.usage = "IMAGE",
-	.description =
-		"Reads IMAGE without changing it and reports what it is: the "
-		"detected format\n(QEMU ELF core, kdump, raw, gzip or LZ4 raw), "
-		"every run of physical memory\nit holds, each CPU's registers "
-		"(RIP, RSP, CR0/CR3/CR4, GS bases, IDTR,\nGDTR, segments) and "
-		"the notes, and which Windows kernel is inside (version, build, "
-		"page tables,\nkernel base, PDB identity; 'wdt find-kernel' "
-		"explains how) and whether it\ncrashed: bugcheck code and the "
-		"crashing CPU, found without a PDB ('wdt\ntriage' says more). "
-		"The format is\ndetected from the content, "
-		"never from the file name; --format forces one.",
-	.opts = info_opts,
-	.examples = "  $ wdt info guest.elf\n"
-		    "  $ wdt info --json guest.elf | jq '.memory.runs'\n"
-		    "  $ wdt info --format=raw memory.bin\n"
-		    "  $ wdt info --list-formats\n",
-	.min_args = 0,
-	.max_args = 1,
-	.run = info_run,
+    .name = "info",
+    .summary = "show an image's format, physical memory runs, CPUs and notes",
+    .usage = "IMAGE",
+    .description =
+	"Reads IMAGE without changing it and reports what it is: the "
+	"detected format\n(QEMU ELF core, kdump, raw, gzip or LZ4 raw), "
+	"every run of physical memory\nit holds, each CPU's registers "
+	"(RIP, RSP, CR0/CR3/CR4, GS bases, IDTR,\nGDTR, segments) and "
+	"the notes, and which Windows kernel is inside (version, build, "
+	"page tables,\nkernel base, PDB identity; 'wdt find-kernel' "
+	"explains how) and whether it\ncrashed: bugcheck code and the "
+	"crashing CPU, found without a PDB ('wdt\ntriage' says more). "
+	"The format is\ndetected from the content, "
+	"never from the file name; --format forces one.",
+    .opts = info_opts,
+    .examples = "  $ wdt info guest.elf\n"
+		"  $ wdt info --json guest.elf | jq '.memory.runs'\n"
+		"  $ wdt info --format=raw memory.bin\n"
+		"  $ wdt info --list-formats\n",
+    .min_args = 0,
+    .max_args = 1,
+    .run = info_run,
 };

@@ -13,13 +13,12 @@
 enum { OPT_FORMAT = 1, OPT_RAW };
 
 static const struct wdt_opt kdbg_opts[] = {
-	WDT_OPT_FORMAT_ENTRY(OPT_FORMAT),
-	WDT_OPT_MAX_RATIO_ENTRY,
-	WDT_KERNEL_OPT_ENTRIES,
-	{ "raw", 0, NULL,
-	  "write the decoded block's bytes to standard output instead",
-	  OPT_RAW },
-	{ 0 },
+    WDT_OPT_FORMAT_ENTRY(OPT_FORMAT),
+    WDT_OPT_MAX_RATIO_ENTRY,
+    WDT_KERNEL_OPT_ENTRIES,
+    {"raw", 0, NULL,
+     "write the decoded block's bytes to standard output instead", OPT_RAW},
+    {0},
 };
 
 static void out_fields(struct wdt_out *o, const char *key, const char *label,
@@ -94,9 +93,9 @@ static int kdbg_run(struct wdt_ctx *ctx)
 {
 	struct wdt_kernel_opts ko;
 	struct wdt_symopts so;
-	struct wdt_kernel k = { 0 };
-	struct wdt_kdbg d = { 0 };
-	struct wdt_bugcheck bc = { 0 };
+	struct wdt_kernel k = {0};
+	struct wdt_kdbg d = {0};
+	struct wdt_bugcheck bc = {0};
 	struct wdt_cmd_pdb p;
 	struct wdt_image *img;
 	bool want_pdb, raw = wdt_ctx_flag(ctx, OPT_RAW);
@@ -108,9 +107,10 @@ static int kdbg_run(struct wdt_ctx *ctx)
 		return wdt_err_set(&ctx->err, WDT_USAGE,
 				   "--raw and --json exclude each other");
 	if (raw && isatty(STDOUT_FILENO))
-		return wdt_err_set(&ctx->err, WDT_USAGE,
-				   "--raw writes binary data: redirect standard "
-				   "output to a file");
+		return wdt_err_set(
+		    &ctx->err, WDT_USAGE,
+		    "--raw writes binary data: redirect standard "
+		    "output to a file");
 	img = wdt_cmd_open_image(ctx, OPT_FORMAT);
 	if (!img)
 		return -1;
@@ -147,36 +147,36 @@ out:
 }
 
 const struct wdt_cmd wdt_cmd_kdbg = {
-	.name = "kdbg",
-	.summary = "locate and decode KdDebuggerDataBlock, with or without a PDB",
-	.usage = "IMAGE",
-	.description =
-		"Finds the kernel (as 'wdt find-kernel'), then its debugger data "
-		"block\n(KDDEBUGGER_DATA64) and prints every field by name, "
-		"decoded: since Windows 8\nthe block is encoded in memory with "
-		"KiWaitNever, KiWaitAlways and the address\nof "
-		"KdpDataBlockEncoded. With the kernel's PDB the block and keys "
-		"are found by\nsymbol. Without one (none found, --offline, "
-		"--no-pdb) wdt finds the block in\nthe kernel's data by known "
-		"plaintext (the 'KDBG' tag, its size and KernBase)\nand recovers "
-		"the keys from the values in the kernel's data. Either way the\n"
-		"decoded block is checked against memory (list heads link back, "
-		"KernBase is\nthe kernel, KiProcessorBlock holds KPRCBs) and the "
-		"output says whether a PDB\nwas used; one that was wanted and "
-		"not used gets one warning line on stderr\nwith the URL to "
-		"download it from and the path to save it as (--require-pdb:\n"
-		"exit 3 instead). KdVersionBlock "
-		"(DBGKD_GET_VERSION64) is printed too, and\nwhether the guest "
-		"crashed: the bugcheck in KiBugcheckData and the processor\n"
-		"that raised it (see 'wdt triage').",
-	.opts = kdbg_opts,
-	.examples =
-		"  $ wdt kdbg guest.elf\n"
-		"  $ wdt kdbg --offline --symbol-path ~/symbols guest.kdump\n"
-		"  $ wdt kdbg --no-pdb -v memory.raw\n"
-		"  $ wdt kdbg --json guest.elf | jq .kdbg.fields.PsLoadedModuleList\n"
-		"  $ wdt kdbg --raw guest.elf > kdbg.bin\n",
-	.min_args = 1,
-	.max_args = 1,
-	.run = kdbg_run,
+    .name = "kdbg",
+    .summary = "locate and decode KdDebuggerDataBlock, with or without a PDB",
+    .usage = "IMAGE",
+    .description =
+	"Finds the kernel (as 'wdt find-kernel'), then its debugger data "
+	"block\n(KDDEBUGGER_DATA64) and prints every field by name, "
+	"decoded: since Windows 8\nthe block is encoded in memory with "
+	"KiWaitNever, KiWaitAlways and the address\nof "
+	"KdpDataBlockEncoded. With the kernel's PDB the block and keys "
+	"are found by\nsymbol. Without one (none found, --offline, "
+	"--no-pdb) wdt finds the block in\nthe kernel's data by known "
+	"plaintext (the 'KDBG' tag, its size and KernBase)\nand recovers "
+	"the keys from the values in the kernel's data. Either way the\n"
+	"decoded block is checked against memory (list heads link back, "
+	"KernBase is\nthe kernel, KiProcessorBlock holds KPRCBs) and the "
+	"output says whether a PDB\nwas used; one that was wanted and "
+	"not used gets one warning line on stderr\nwith the URL to "
+	"download it from and the path to save it as (--require-pdb:\n"
+	"exit 3 instead). KdVersionBlock "
+	"(DBGKD_GET_VERSION64) is printed too, and\nwhether the guest "
+	"crashed: the bugcheck in KiBugcheckData and the processor\n"
+	"that raised it (see 'wdt triage').",
+    .opts = kdbg_opts,
+    .examples =
+	"  $ wdt kdbg guest.elf\n"
+	"  $ wdt kdbg --offline --symbol-path ~/symbols guest.kdump\n"
+	"  $ wdt kdbg --no-pdb -v memory.raw\n"
+	"  $ wdt kdbg --json guest.elf | jq .kdbg.fields.PsLoadedModuleList\n"
+	"  $ wdt kdbg --raw guest.elf > kdbg.bin\n",
+    .min_args = 1,
+    .max_args = 1,
+    .run = kdbg_run,
 };

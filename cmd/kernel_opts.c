@@ -60,7 +60,8 @@ int wdt_cmd_kernel_opts(struct wdt_ctx *ctx, struct wdt_kernel_opts *ko,
 }
 
 int wdt_cmd_locate_kernel(struct wdt_ctx *ctx, struct wdt_image *img,
-			const struct wdt_kernel_opts *ko, struct wdt_kernel *k)
+			  const struct wdt_kernel_opts *ko,
+			  struct wdt_kernel *k)
 {
 	if (wdt_kernel_find(img, ko, k, &ctx->err) < 0) {
 		wdt_cmd_out_attempts(ctx, k);
@@ -86,11 +87,11 @@ int wdt_cmd_locate_kdbg(struct wdt_ctx *ctx, struct wdt_kernel *k,
 struct wdt_cmd_pdb wdt_cmd_pdb_of(const struct wdt_kdbg *d, bool wanted)
 {
 	struct wdt_cmd_pdb p = {
-		.wanted = wanted,
-		.used = d->pdb_used,
-		.path = d->pdb_path,
-		.note = d->pdb_note,
-		.miss = d->pdb_miss.why ? &d->pdb_miss : NULL,
+	    .wanted = wanted,
+	    .used = d->pdb_used,
+	    .path = d->pdb_path,
+	    .note = d->pdb_note,
+	    .miss = d->pdb_miss.why ? &d->pdb_miss : NULL,
 	};
 
 	return p;
@@ -203,7 +204,8 @@ void wdt_cmd_out_bugcheck(struct wdt_out *o, const struct wdt_bugcheck *bc)
 			wdt_out_hex(o, NULL, NULL, bc->params[i]);
 		wdt_out_arr_end(o);
 		if (bc->cpu >= 0)
-			wdt_out_u64(o, "cpu", "Crashing CPU", (uint64_t)bc->cpu);
+			wdt_out_u64(o, "cpu", "Crashing CPU",
+				    (uint64_t)bc->cpu);
 		else
 			wdt_out_null(o, "cpu", "Crashing CPU");
 		wdt_out_str(o, "cpu_method", "CPU found by", bc->cpu_method);
@@ -236,8 +238,8 @@ void wdt_cmd_out_kernel(struct wdt_out *o, const struct wdt_kernel *k)
 	else
 		wdt_out_null(o, "cpu", "From CPU");
 	if (k->self_map_index >= 0) {
-		uint64_t pte = 0xFFFF000000000000ull |
-			       (uint64_t)k->self_map_index << 39;
+		uint64_t pte =
+		    0xFFFF000000000000ull | (uint64_t)k->self_map_index << 39;
 		wdt_out_u64(o, "self_map_index", "Self-map PML4 slot",
 			    (uint64_t)k->self_map_index);
 		wdt_out_addr(o, "pte_base", "PTE base", pte);
@@ -300,7 +302,8 @@ void wdt_cmd_out_attempts(struct wdt_ctx *ctx, const struct wdt_kernel *k)
 	if (!wdt_out_is_json(o) && !wdt_ctx_flag(ctx, WDT_KOPT_VERBOSE))
 		return;
 	if (!wdt_out_is_json(o)) {
-		/* Text goes to stderr so it shows even when the command fails. */
+		/* Text goes to stderr so it shows even when the command fails.
+		 */
 		for (size_t i = 0; i < k->log.n; i++) {
 			const struct wdt_attempt *a = &k->log.v[i];
 			fprintf(stderr, "wdt: %-7s %-24s %-4s ", a->step,

@@ -29,35 +29,40 @@ enum {
 	WDT_KOPT_SYMBOL_TIMEOUT,
 };
 
-#define WDT_KERNEL_OPT_ENTRIES                                                \
-	{ "pdb", 0, "FILE",                                                   \
-	  "use this kernel PDB (must match the image's GUID and age)",        \
-	  WDT_KOPT_PDB },                                                     \
-	{ "symbol-path", 0, "PATH",                                           \
-	  "where to look for the PDB (WinDbg syntax; see docs/symbols.md)",   \
-	  WDT_KOPT_SYMBOL_PATH },                                             \
-	{ "offline", 0, NULL, "never download; use local PDBs only",          \
-	  WDT_KOPT_OFFLINE },                                                 \
-	{ "no-pdb", 0, NULL, "do not look for a PDB at all (no-PDB methods)", \
-	  WDT_KOPT_NO_PDB },                                                  \
-	{ "require-pdb", 0, NULL,                                             \
-	  "fail (exit 3) when the kernel's PDB cannot be used",               \
-	  WDT_KOPT_REQUIRE_PDB },                                             \
-	{ "symbol-timeout", 0, "SECS",                                        \
-	  "time limit for downloading the PDB, retries included (default "    \
-	  "120; 0: none)",                                                    \
-	  WDT_KOPT_SYMBOL_TIMEOUT },                                          \
-	{ "force-pdb", 0, NULL,                                               \
-	  "accept a --pdb whose GUID or age differ from the image's",         \
-	  WDT_KOPT_FORCE_PDB },                                               \
-	{ "dtb", 0, "ADDR",                                                   \
-	  "use this kernel directory table base (CR3) instead of searching",  \
-	  WDT_KOPT_DTB },                                                     \
-	{ "kernel-base", 0, "VA",                                             \
-	  "use this kernel base address instead of searching",                \
-	  WDT_KOPT_KERNEL_BASE },                                             \
-	{ "verbose", 'v', NULL, "show every method tried and its outcome",    \
-	  WDT_KOPT_VERBOSE }
+#define WDT_KERNEL_OPT_ENTRIES                                                 \
+	{"pdb", 0, "FILE",                                                     \
+	 "use this kernel PDB (must match the image's GUID and age)",          \
+	 WDT_KOPT_PDB},                                                        \
+	    {"symbol-path", 0, "PATH",                                         \
+	     "where to look for the PDB (WinDbg syntax; see docs/symbols.md)", \
+	     WDT_KOPT_SYMBOL_PATH},                                            \
+	    {"offline", 0, NULL, "never download; use local PDBs only",        \
+	     WDT_KOPT_OFFLINE},                                                \
+	    {"no-pdb", 0, NULL,                                                \
+	     "do not look for a PDB at all (no-PDB methods)",                  \
+	     WDT_KOPT_NO_PDB},                                                 \
+	    {"require-pdb", 0, NULL,                                           \
+	     "fail (exit 3) when the kernel's PDB cannot be used",             \
+	     WDT_KOPT_REQUIRE_PDB},                                            \
+	    {"symbol-timeout", 0, "SECS",                                      \
+	     "time limit for downloading the PDB, retries included (default "  \
+	     "120; 0: none)",                                                  \
+	     WDT_KOPT_SYMBOL_TIMEOUT},                                         \
+	    {"force-pdb", 0, NULL,                                             \
+	     "accept a --pdb whose GUID or age differ from the image's",       \
+	     WDT_KOPT_FORCE_PDB},                                              \
+	    {"dtb", 0, "ADDR",                                                 \
+	     "use this kernel directory table base (CR3) instead of "          \
+	     "searching",                                                      \
+	     WDT_KOPT_DTB},                                                    \
+	    {"kernel-base", 0, "VA",                                           \
+	     "use this kernel base address instead of searching",              \
+	     WDT_KOPT_KERNEL_BASE},                                            \
+	{                                                                      \
+		"verbose", 'v', NULL,                                          \
+		    "show every method tried and its outcome",                 \
+		    WDT_KOPT_VERBOSE                                           \
+	}
 
 /*
  * Parse the options above into ko and so (so->pdb_file etc.); *want_pdb is
@@ -68,8 +73,8 @@ int wdt_cmd_kernel_opts(struct wdt_ctx *ctx, struct wdt_kernel_opts *ko,
 
 /* Open the image and find the kernel; on failure ctx->err is set. */
 int wdt_cmd_locate_kernel(struct wdt_ctx *ctx, struct wdt_image *img,
-			const struct wdt_kernel_opts *ko,
-			struct wdt_kernel *k);
+			  const struct wdt_kernel_opts *ko,
+			  struct wdt_kernel *k);
 
 /*
  * Locate and decode KdDebuggerDataBlock (sym NULL: no PDB lookup); on

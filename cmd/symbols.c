@@ -15,28 +15,26 @@
 enum { OPT_FORMAT = 1, OPT_FETCH, OPT_ADD, OPT_NAME };
 
 static const struct wdt_opt symbols_opts[] = {
-	WDT_OPT_FORMAT_ENTRY(OPT_FORMAT),
-	WDT_OPT_MAX_RATIO_ENTRY,
-	{ "symbol-path", 0, "PATH",
-	  "where to look for the PDB (WinDbg syntax; see docs/symbols.md)",
-	  WDT_KOPT_SYMBOL_PATH },
-	{ "offline", 0, NULL, "never download; use local PDBs only",
-	  WDT_KOPT_OFFLINE },
-	{ "fetch", 0, NULL, "download the PDB into the cache if it is not there",
-	  OPT_FETCH },
-	{ "add", 0, "FILE",
-	  "file this PDB (fetched elsewhere) in the cache under its GUID and age",
-	  OPT_ADD },
-	{ "name", 0, "NAME",
-	  "with --add: the PDB's store name (default: FILE's base name)",
-	  OPT_NAME },
-	{ "dtb", 0, "ADDR",
-	  "use this kernel directory table base (CR3) instead of searching",
-	  WDT_KOPT_DTB },
-	{ "kernel-base", 0, "VA",
-	  "use this kernel base address instead of searching",
-	  WDT_KOPT_KERNEL_BASE },
-	{ 0 },
+    WDT_OPT_FORMAT_ENTRY(OPT_FORMAT),
+    WDT_OPT_MAX_RATIO_ENTRY,
+    {"symbol-path", 0, "PATH",
+     "where to look for the PDB (WinDbg syntax; see docs/symbols.md)",
+     WDT_KOPT_SYMBOL_PATH},
+    {"offline", 0, NULL, "never download; use local PDBs only",
+     WDT_KOPT_OFFLINE},
+    {"fetch", 0, NULL, "download the PDB into the cache if it is not there",
+     OPT_FETCH},
+    {"add", 0, "FILE",
+     "file this PDB (fetched elsewhere) in the cache under its GUID and age",
+     OPT_ADD},
+    {"name", 0, "NAME",
+     "with --add: the PDB's store name (default: FILE's base name)", OPT_NAME},
+    {"dtb", 0, "ADDR",
+     "use this kernel directory table base (CR3) instead of searching",
+     WDT_KOPT_DTB},
+    {"kernel-base", 0, "VA",
+     "use this kernel base address instead of searching", WDT_KOPT_KERNEL_BASE},
+    {0},
 };
 
 static void out_ident(struct wdt_out *o, const char *name,
@@ -120,7 +118,8 @@ static int lookup(struct wdt_ctx *ctx, const struct wdt_symopts *so,
 
 	o.offline = offline || so->offline;
 	o.pdb_file = NULL;
-	o.progress = wdt_cmd_progress; /* drawn only when stderr is a terminal */
+	o.progress =
+	    wdt_cmd_progress; /* drawn only when stderr is a terminal */
 	wdt_err_clear(e);
 	if (wdt_symstore_find(&o, k->cv.pdb_name, k->cv.guid, k->cv.age, path,
 			      e) == 0)
@@ -134,8 +133,8 @@ static int lookup(struct wdt_ctx *ctx, const struct wdt_symopts *so,
 static int image_run(struct wdt_ctx *ctx, const struct wdt_symopts *so,
 		     const struct wdt_kernel_opts *ko)
 {
-	struct wdt_kernel k = { 0 };
-	struct wdt_symstore_plan plan = { 0 };
+	struct wdt_kernel k = {0};
+	struct wdt_symstore_plan plan = {0};
 	struct wdt_image *img;
 	struct wdt_err e;
 	bool fetch = wdt_ctx_flag(ctx, OPT_FETCH), fetched = false;
@@ -213,26 +212,26 @@ static int symbols_run(struct wdt_ctx *ctx)
 }
 
 const struct wdt_cmd wdt_cmd_symbols = {
-	.name = "symbols",
-	.summary = "show, fetch or file the kernel's PDB in the symbol cache",
-	.usage = "IMAGE | --add FILE.pdb",
-	.description =
-		"For IMAGE, prints the kernel PDB's name, GUID, age and "
-		"symbol-store key, the\nsymbol path in effect, the URL it is "
-		"downloaded from and the cache path it is\nsaved under, and "
-		"whether a matching PDB is already present (looked up "
-		"offline,\nas 'wdt kdbg --offline' would). --fetch downloads it "
-		"when it is not there.\n--add FILE.pdb files a PDB fetched on "
-		"another machine in the cache under the\nGUID and age read "
-		"from the PDB itself, atomically; later commands find it\n"
-		"offline. The symbol path is read as WinDbg reads "
-		"_NT_SYMBOL_PATH.",
-	.opts = symbols_opts,
-	.examples = "  $ wdt symbols guest.elf\n"
-		    "  $ wdt symbols --fetch guest.elf\n"
-		    "  $ wdt symbols --add ~/Downloads/ntkrnlmp.pdb\n"
-		    "  $ wdt symbols --json guest.elf | jq -r .url\n",
-	.min_args = 0,
-	.max_args = 1,
-	.run = symbols_run,
+    .name = "symbols",
+    .summary = "show, fetch or file the kernel's PDB in the symbol cache",
+    .usage = "IMAGE | --add FILE.pdb",
+    .description =
+	"For IMAGE, prints the kernel PDB's name, GUID, age and "
+	"symbol-store key, the\nsymbol path in effect, the URL it is "
+	"downloaded from and the cache path it is\nsaved under, and "
+	"whether a matching PDB is already present (looked up "
+	"offline,\nas 'wdt kdbg --offline' would). --fetch downloads it "
+	"when it is not there.\n--add FILE.pdb files a PDB fetched on "
+	"another machine in the cache under the\nGUID and age read "
+	"from the PDB itself, atomically; later commands find it\n"
+	"offline. The symbol path is read as WinDbg reads "
+	"_NT_SYMBOL_PATH.",
+    .opts = symbols_opts,
+    .examples = "  $ wdt symbols guest.elf\n"
+		"  $ wdt symbols --fetch guest.elf\n"
+		"  $ wdt symbols --add ~/Downloads/ntkrnlmp.pdb\n"
+		"  $ wdt symbols --json guest.elf | jq -r .url\n",
+    .min_args = 0,
+    .max_args = 1,
+    .run = symbols_run,
 };

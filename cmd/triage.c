@@ -19,10 +19,10 @@ enum { OPT_FORMAT = 1 };
 #define TRIAGE_NOT_CRASHED 5
 
 static const struct wdt_opt triage_opts[] = {
-	WDT_OPT_FORMAT_ENTRY(OPT_FORMAT),
-	WDT_OPT_MAX_RATIO_ENTRY,
-	WDT_KERNEL_OPT_ENTRIES,
-	{ 0 },
+    WDT_OPT_FORMAT_ENTRY(OPT_FORMAT),
+    WDT_OPT_MAX_RATIO_ENTRY,
+    WDT_KERNEL_OPT_ENTRIES,
+    {0},
 };
 
 /* Text: one line "nt!KiPageFault+0x12 (0xfffff…)"; JSON: every part. */
@@ -66,7 +66,7 @@ static void out_bugcheck(struct wdt_out *o, const struct wdt_bugcheck *bc)
 	else
 		wdt_out_null(o, "summary", "Meaning");
 	wdt_out_arr_begin(o, "parameters", "Parameters");
-	static const char *const pname[4] = { "P1", "P2", "P3", "P4" };
+	static const char *const pname[4] = {"P1", "P2", "P3", "P4"};
 
 	for (int i = 0; i < 4; i++) {
 		wdt_out_obj_begin(o, NULL, NULL);
@@ -118,9 +118,10 @@ static void out_triage(struct wdt_ctx *ctx, const struct wdt_bugcheck *bc,
 			wdt_out_null(o, "process_id", "Process ID");
 	}
 	if (kusd) {
-		int64_t st = (int64_t)wdt_kusd_time(kusd + WDT_KUSD_SYSTEM_TIME);
+		int64_t st =
+		    (int64_t)wdt_kusd_time(kusd + WDT_KUSD_SYSTEM_TIME);
 		int64_t up =
-			(int64_t)wdt_kusd_time(kusd + WDT_KUSD_INTERRUPT_TIME);
+		    (int64_t)wdt_kusd_time(kusd + WDT_KUSD_INTERRUPT_TIME);
 		char buf[64];
 		if (wdt_out_is_json(o)) {
 			wdt_dmp_out_time(o, "system_time", "System time", st);
@@ -150,11 +151,11 @@ static int triage_run(struct wdt_ctx *ctx)
 {
 	struct wdt_kernel_opts ko;
 	struct wdt_symopts so;
-	struct wdt_kernel k = { 0 };
-	struct wdt_kdbg d = { 0 };
-	struct wdt_bugcheck bc = { 0 };
-	struct wdt_modules m = { 0 };
-	struct wdt_symtab syms = { 0 };
+	struct wdt_kernel k = {0};
+	struct wdt_kdbg d = {0};
+	struct wdt_bugcheck bc = {0};
+	struct wdt_modules m = {0};
+	struct wdt_symtab syms = {0};
 	struct wdt_ntoffsets off;
 	struct wdt_triage t;
 	struct wdt_image *img;
@@ -174,18 +175,18 @@ static int triage_run(struct wdt_ctx *ctx)
 	    wdt_cmd_locate_kdbg(ctx, &k, want_pdb ? &so : NULL, &d) < 0 ||
 	    wdt_cmd_bugcheck(ctx, &k, &d, &bc) < 0)
 		goto out;
-	if (wdt_modules_read(&k,
-			     wdt_kdbg_get(&d, WDT_KDBG_PS_LOADED_MODULE_LIST, 8),
-			     &m, &ctx->err) < 0) {
+	if (wdt_modules_read(
+		&k, wdt_kdbg_get(&d, WDT_KDBG_PS_LOADED_MODULE_LIST, 8), &m,
+		&ctx->err) < 0) {
 		wdt_ctx_fail(ctx, ctx->args[0]);
 		goto out;
 	}
-	have_kusd = wdt_kernel_read(&k, WDT_KUSER_VA, kusd, sizeof(kusd),
-				    &e) == 0;
+	have_kusd =
+	    wdt_kernel_read(&k, WDT_KUSER_VA, kusd, sizeof(kusd), &e) == 0;
 	if (d.pdb_used && d.pdb_path)
 		pdb = wdt_pdb_open_file(d.pdb_path, &e);
-	wdt_ntoffsets_find(&k, &d, pdb, kernel_build(&d, have_kusd ? kusd : NULL),
-			   &off);
+	wdt_ntoffsets_find(&k, &d, pdb,
+			   kernel_build(&d, have_kusd ? kusd : NULL), &off);
 	/* The kernel's symbols, when its PDB is at hand. */
 	if (pdb && m.n && m.v[0].base == k.base_va) {
 		if (wdt_symtab_init(&syms, &m.v[0], pdb, &e) == 0)
@@ -229,32 +230,31 @@ out:
 }
 
 const struct wdt_cmd wdt_cmd_triage = {
-	.name = "triage",
-	.summary = "name what crashed a guest: bugcheck, CPU, module, process, "
-		   "bucket",
-	.usage = "IMAGE",
-	.description =
-		"Reads IMAGE (any input 'wdt info' reads, DMP files included) "
-		"and tells why\nthe guest crashed: the bugcheck code from "
-		"KiBugcheckData, its name and what\neach parameter means; the "
-		"CPU that bugchecked (KiBugCheckActive with the\nkernel's PDB, "
-		"else the one CPU whose saved context is KeBugCheckEx's); its\n"
-		"RIP and return address as module+offset (symbol+offset with the "
-		"PDB);\nthe module to blame (the parameter the code defines, "
-		"else the first driver\nreturn address on the crashing stack, "
-		"else KeBugCheckEx's caller); the\nthread and process running "
-		"on that CPU; system time and uptime; and a\nstable one-line "
-		"bucket, CODE_module!function or CODE_module+offset, that is\n"
-		"the same for every dump of the same crash. Exit 0: crashed and "
-		"described;\n5: the guest had not crashed (a live dump); 3: the "
-		"image cannot be read.",
-	.opts = triage_opts,
-	.examples =
-		"  $ wdt triage guest.elf\n"
+    .name = "triage",
+    .summary = "name what crashed a guest: bugcheck, CPU, module, process, "
+	       "bucket",
+    .usage = "IMAGE",
+    .description =
+	"Reads IMAGE (any input 'wdt info' reads, DMP files included) "
+	"and tells why\nthe guest crashed: the bugcheck code from "
+	"KiBugcheckData, its name and what\neach parameter means; the "
+	"CPU that bugchecked (KiBugCheckActive with the\nkernel's PDB, "
+	"else the one CPU whose saved context is KeBugCheckEx's); its\n"
+	"RIP and return address as module+offset (symbol+offset with the "
+	"PDB);\nthe module to blame (the parameter the code defines, "
+	"else the first driver\nreturn address on the crashing stack, "
+	"else KeBugCheckEx's caller); the\nthread and process running "
+	"on that CPU; system time and uptime; and a\nstable one-line "
+	"bucket, CODE_module!function or CODE_module+offset, that is\n"
+	"the same for every dump of the same crash. Exit 0: crashed and "
+	"described;\n5: the guest had not crashed (a live dump); 3: the "
+	"image cannot be read.",
+    .opts = triage_opts,
+    .examples = "  $ wdt triage guest.elf\n"
 		"  $ wdt triage --json guest.kdump | jq -r .bucket\n"
 		"  $ wdt triage --offline --symbol-path ~/symbols guest.dmp\n"
 		"  $ wdt triage memory.raw; echo $?   # 5: not crashed\n",
-	.min_args = 1,
-	.max_args = 1,
-	.run = triage_run,
+    .min_args = 1,
+    .max_args = 1,
+    .run = triage_run,
 };

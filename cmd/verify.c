@@ -15,8 +15,8 @@
 enum { OPT_STRICT = 1 };
 
 static const struct wdt_opt verify_opts[] = {
-	{ "strict", 0, NULL, "treat warnings as errors (exit 1)", OPT_STRICT },
-	{ 0 },
+    {"strict", 0, NULL, "treat warnings as errors (exit 1)", OPT_STRICT},
+    {0},
 };
 
 static void emit(struct wdt_out *o, const char *path,
@@ -37,7 +37,8 @@ static void emit(struct wdt_out *o, const char *path,
 		wdt_out_str(o, "memory_checks_skipped", "Memory checks skipped",
 			    r->skipped);
 	else
-		wdt_out_null(o, "memory_checks_skipped", "Memory checks skipped");
+		wdt_out_null(o, "memory_checks_skipped",
+			     "Memory checks skipped");
 	wdt_out_arr_begin(o, "findings", "Findings");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct wdt_dmpcheck_finding *f = &r->f[i];
@@ -84,30 +85,30 @@ static int verify_run(struct wdt_ctx *ctx)
 }
 
 const struct wdt_cmd wdt_cmd_verify = {
-	.name = "verify",
-	.summary = "check that a Windows crash dump (.dmp) is sound for a "
-		   "debugger",
-	.usage = "FILE.dmp",
-	.description =
-		"Checks a 64-bit Windows kernel crash dump the way debuggers "
-		"rely on it:\nsignatures, DumpType, MachineImageType, versions, "
-		"the run list or bitmap,\nRequiredDumpSpace against the file "
-		"(a truncated dump says how many pages are\nmissing), the "
-		"DirectoryTableBase, a cleartext KdDebuggerDataBlock, KernBase,"
-		"\nthe header's list heads and PfnDataBase against KDBG, "
-		"NumberProcessors\nagainst KiProcessorBlock and every CPU's "
-		"CONTEXT; for a crashed guest, that\nthe header holds "
-		"KiBugcheckData's bugcheck and the crashing CPU's saved\n"
-		"bugcheck CONTEXT. Each finding has a code,\na severity and what a "
-		"debugger will do because of it. Exit 0: sound\n(warnings "
-		"allowed unless --strict), 1: errors found, 3: not a readable "
-		"DMP.",
-	.opts = verify_opts,
-	.examples = "  $ wdt verify memory.dmp\n"
-		    "  $ wdt verify --json memory.dmp | jq -r "
-		    "'.findings[].code'\n"
-		    "  $ wdt verify --strict memory.dmp && echo sound\n",
-	.min_args = 1,
-	.max_args = 1,
-	.run = verify_run,
+    .name = "verify",
+    .summary = "check that a Windows crash dump (.dmp) is sound for a "
+	       "debugger",
+    .usage = "FILE.dmp",
+    .description =
+	"Checks a 64-bit Windows kernel crash dump the way debuggers "
+	"rely on it:\nsignatures, DumpType, MachineImageType, versions, "
+	"the run list or bitmap,\nRequiredDumpSpace against the file "
+	"(a truncated dump says how many pages are\nmissing), the "
+	"DirectoryTableBase, a cleartext KdDebuggerDataBlock, KernBase,"
+	"\nthe header's list heads and PfnDataBase against KDBG, "
+	"NumberProcessors\nagainst KiProcessorBlock and every CPU's "
+	"CONTEXT; for a crashed guest, that\nthe header holds "
+	"KiBugcheckData's bugcheck and the crashing CPU's saved\n"
+	"bugcheck CONTEXT. Each finding has a code,\na severity and what a "
+	"debugger will do because of it. Exit 0: sound\n(warnings "
+	"allowed unless --strict), 1: errors found, 3: not a readable "
+	"DMP.",
+    .opts = verify_opts,
+    .examples = "  $ wdt verify memory.dmp\n"
+		"  $ wdt verify --json memory.dmp | jq -r "
+		"'.findings[].code'\n"
+		"  $ wdt verify --strict memory.dmp && echo sound\n",
+    .min_args = 1,
+    .max_args = 1,
+    .run = verify_run,
 };

@@ -17,23 +17,17 @@
 
 /* The commands `wdt --help` lists: only those that work. */
 static const struct wdt_cmd *const commands[] = {
-	&wdt_cmd_info,
-	&wdt_cmd_read,
-	&wdt_cmd_find_kernel,
-	&wdt_cmd_kdbg,
-	&wdt_cmd_convert,
-	&wdt_cmd_verify,
-	&wdt_cmd_triage,
-	&wdt_cmd_symbols,
-	NULL,
+    &wdt_cmd_info,   &wdt_cmd_read,    &wdt_cmd_find_kernel,
+    &wdt_cmd_kdbg,   &wdt_cmd_convert, &wdt_cmd_verify,
+    &wdt_cmd_triage, &wdt_cmd_symbols, NULL,
 };
 
 static const struct wdt_opt common_opts[] = {
-	{ "help", 'h', NULL, "show this help and exit", WDT_OPT_HELP },
-	{ "json", 0, NULL, "print results (or the error) as one JSON object",
-	  WDT_OPT_JSON },
-	{ "version", 'V', NULL, "print the version and exit", WDT_OPT_VERSION },
-	{ 0 },
+    {"help", 'h', NULL, "show this help and exit", WDT_OPT_HELP},
+    {"json", 0, NULL, "print results (or the error) as one JSON object",
+     WDT_OPT_JSON},
+    {"version", 'V', NULL, "print the version and exit", WDT_OPT_VERSION},
+    {0},
 };
 
 const char *wdt_ctx_opt(const struct wdt_ctx *ctx, int id)
@@ -59,21 +53,20 @@ int wdt_ctx_fail(struct wdt_ctx *ctx, const char *subject)
 
 /* The options that carry out each remedy, with the words joining them. */
 const char *const wdt_cmd_remedies[WDT_REMEDY_COUNT] = {
-	[WDT_REMEDY_OVERWRITE] = "; use --force to replace it",
-	[WDT_REMEDY_FORCE_PDB] = " (use --force-pdb to accept it anyway)",
-	[WDT_REMEDY_PDB_FILE] = ", or pass --pdb FILE",
-	[WDT_REMEDY_PDB_FILE_OR_SERVER] =
-		"; pass --pdb FILE or a symbol path with srv*",
-	[WDT_REMEDY_SYMBOL_PATH] = ", or give --symbol-path",
-	[WDT_REMEDY_SYMBOL_TIMEOUT] = " (--symbol-timeout raises it)",
-	[WDT_REMEDY_DTB] = " If you know the kernel CR3, pass --dtb",
-	[WDT_REMEDY_KERNEL_BASE] =
-		". If you know the kernel's base address, pass --kernel-base",
-	[WDT_REMEDY_FORMAT] =
-		"; see 'wdt info --list-formats', or force one with "
-		"--format=raw",
-	[WDT_REMEDY_LIST_FORMATS] = " (see --list-formats)",
-	[WDT_REMEDY_RATIO] = "; --max-ratio N raises the limit (0: none)",
+    [WDT_REMEDY_OVERWRITE] = "; use --force to replace it",
+    [WDT_REMEDY_FORCE_PDB] = " (use --force-pdb to accept it anyway)",
+    [WDT_REMEDY_PDB_FILE] = ", or pass --pdb FILE",
+    [WDT_REMEDY_PDB_FILE_OR_SERVER] =
+	"; pass --pdb FILE or a symbol path with srv*",
+    [WDT_REMEDY_SYMBOL_PATH] = ", or give --symbol-path",
+    [WDT_REMEDY_SYMBOL_TIMEOUT] = " (--symbol-timeout raises it)",
+    [WDT_REMEDY_DTB] = " If you know the kernel CR3, pass --dtb",
+    [WDT_REMEDY_KERNEL_BASE] =
+	". If you know the kernel's base address, pass --kernel-base",
+    [WDT_REMEDY_FORMAT] = "; see 'wdt info --list-formats', or force one with "
+			  "--format=raw",
+    [WDT_REMEDY_LIST_FORMATS] = " (see --list-formats)",
+    [WDT_REMEDY_RATIO] = "; --max-ratio N raises the limit (0: none)",
 };
 
 struct wdt_progress *wdt_cmd_progress(const char *label)
@@ -84,8 +77,8 @@ struct wdt_progress *wdt_cmd_progress(const char *label)
 const char *wdt_cmd_explain(struct wdt_err *e)
 {
 	const char *t = (unsigned)e->remedy < WDT_REMEDY_COUNT
-				? wdt_cmd_remedies[e->remedy]
-				: NULL;
+			    ? wdt_cmd_remedies[e->remedy]
+			    : NULL;
 	size_t n = strlen(e->msg);
 
 	if (t && n + strlen(t) < sizeof(e->msg))
@@ -129,8 +122,9 @@ static const char *suggest(const char *typed, const char *const *names,
 
 	for (size_t i = 0; i < n; i++) {
 		size_t d = edit_distance(typed, names[i]);
-		if (d < bestd || (strncmp(typed, names[i], strlen(typed)) == 0 &&
-				  strlen(typed) >= 2 && !best)) {
+		if (d < bestd ||
+		    (strncmp(typed, names[i], strlen(typed)) == 0 &&
+		     strlen(typed) >= 2 && !best)) {
 			bestd = d < bestd ? d : bestd;
 			best = names[i];
 		}
@@ -195,7 +189,7 @@ static void main_help(FILE *f)
 static const struct wdt_opt *find_long(const struct wdt_cmd *c,
 				       const char *name, size_t len)
 {
-	const struct wdt_opt *tabs[2] = { c->opts, common_opts };
+	const struct wdt_opt *tabs[2] = {c->opts, common_opts};
 
 	for (int t = 0; t < 2; t++)
 		for (const struct wdt_opt *o = tabs[t]; o && o->name; o++)
@@ -207,7 +201,7 @@ static const struct wdt_opt *find_long(const struct wdt_cmd *c,
 
 static const struct wdt_opt *find_short(const struct wdt_cmd *c, char ch)
 {
-	const struct wdt_opt *tabs[2] = { c->opts, common_opts };
+	const struct wdt_opt *tabs[2] = {c->opts, common_opts};
 
 	for (int t = 0; t < 2; t++)
 		for (const struct wdt_opt *o = tabs[t]; o && o->name; o++)
@@ -219,8 +213,8 @@ static const struct wdt_opt *find_short(const struct wdt_cmd *c, char ch)
 static void print_json_error(FILE *f, const char *cmd, enum wdt_status st,
 			     const char *subject, const char *msg)
 {
-	fprintf(f, "{\n  \"schema\": \"wdt.%s/%d\",\n  \"wdt_version\": ",
-		cmd, SCHEMA_VERSION);
+	fprintf(f, "{\n  \"schema\": \"wdt.%s/%d\",\n  \"wdt_version\": ", cmd,
+		SCHEMA_VERSION);
 	wdt_json_string(f, WDT_VERSION);
 	fprintf(f, ",\n  \"error\": {\n    \"status\": ");
 	wdt_json_string(f, wdt_status_name(st));
@@ -260,7 +254,7 @@ static int unknown_option(const struct wdt_ctx *ctx, const char *typed)
 	const struct wdt_cmd *c = ctx->cmd;
 	const char *names[WDT_MAX_OPTS + 4];
 	size_t n = 0;
-	const struct wdt_opt *tabs[2] = { c->opts, common_opts };
+	const struct wdt_opt *tabs[2] = {c->opts, common_opts};
 
 	for (int t = 0; t < 2; t++)
 		for (const struct wdt_opt *o = tabs[t]; o && o->name; o++)
@@ -270,8 +264,9 @@ static int unknown_option(const struct wdt_ctx *ctx, const char *typed)
 	snprintf(base, sizeof(base), "%.*s", (int)strcspn(typed, "="), typed);
 	const char *s = suggest(base, names, n);
 	if (s)
-		return usage_error(ctx, "unknown option '--%s'; did you mean '--%s'?",
-				   base, s);
+		return usage_error(
+		    ctx, "unknown option '--%s'; did you mean '--%s'?", base,
+		    s);
 	return usage_error(ctx, "unknown option '--%s'%s", base, "");
 }
 
@@ -308,13 +303,13 @@ static int parse_shorts(struct wdt_ctx *ctx, const char *a, int argc,
 	for (const char *p = a + 1; *p; p++) {
 		const struct wdt_opt *o = find_short(c, *p);
 		const char *val = NULL;
-		char s[2] = { *p, 0 };
+		char s[2] = {*p, 0};
 		int r;
 
 		if (!o) {
 			if (p == a + 1)
-				return usage_error(ctx, "unknown option '-%s'%s",
-						   s, "");
+				return usage_error(
+				    ctx, "unknown option '-%s'%s", s, "");
 			return usage_error(ctx, "unknown option '-%s' in '%s'",
 					   s, a);
 		}
@@ -324,8 +319,8 @@ static int parse_shorts(struct wdt_ctx *ctx, const char *a, int argc,
 			else if (*i + 1 < argc)
 				val = argv[++*i];
 			else
-				return usage_error(ctx, "option '-%s' needs a value",
-						   s, "");
+				return usage_error(
+				    ctx, "option '-%s' needs a value", s, "");
 		}
 		r = take_opt(ctx, o, val);
 		if (r != 0 || val)
@@ -380,11 +375,14 @@ static int parse(struct wdt_ctx *ctx, int argc, char **argv)
 				else if (i + 1 < argc)
 					val = argv[++i];
 				else
-					return usage_error(ctx, "option '--%s' needs a value (%s)",
-							   o->name, o->arg);
+					return usage_error(
+					    ctx,
+					    "option '--%s' needs a value (%s)",
+					    o->name, o->arg);
 			} else if (eq) {
-				return usage_error(ctx, "option '--%s' takes no value%s",
-						   o->name, "");
+				return usage_error(
+				    ctx, "option '--%s' takes no value%s",
+				    o->name, "");
 			}
 		} else {
 			/*
@@ -447,7 +445,7 @@ static int finish_stdout(int code)
 
 static int run_cmd(const struct wdt_cmd *c, int argc, char **argv)
 {
-	struct wdt_ctx ctx = { .cmd = c };
+	struct wdt_ctx ctx = {.cmd = c};
 	int code;
 
 	wdt_err_clear(&ctx.err);
@@ -477,7 +475,8 @@ static int run_cmd(const struct wdt_cmd *c, int argc, char **argv)
 		code = wdt_status_exit(ctx.err.status);
 	} else {
 		code = rc;
-		if (wdt_out_render(ctx.out, ctx.data_on_stdout ? stderr : stdout,
+		if (wdt_out_render(ctx.out,
+				   ctx.data_on_stdout ? stderr : stdout,
 				   &ctx.err) < 0) {
 			fputs("wdt: ", stderr);
 			wdt_text_string(stderr, ctx.err.msg);

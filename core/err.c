@@ -10,8 +10,8 @@ static const struct {
 	const char *desc;
 	int exit_code;
 } status_info[WDT_STATUS_COUNT] = {
-#define WDT_X_INFO(e, n, code, d) [WDT_##e] = { n, d, code },
-	WDT_STATUS_LIST(WDT_X_INFO)
+#define WDT_X_INFO(e, n, code, d) [WDT_##e] = {n, d, code},
+    WDT_STATUS_LIST(WDT_X_INFO)
 #undef WDT_X_INFO
 };
 

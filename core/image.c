@@ -6,12 +6,12 @@
 #include <string.h>
 
 static const char *const reg_names[WDT_NREGS] = {
-	"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp", "r8",
-	"r9",  "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags",
+    "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp", "r8",
+    "r9",  "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags",
 };
 
 static const char *const seg_names[WDT_NSEGS] = {
-	"cs", "ds", "es", "fs", "gs", "ss", "ldt", "tr", "gdt", "idt",
+    "cs", "ds", "es", "fs", "gs", "ss", "ldt", "tr", "gdt", "idt",
 };
 
 const char *wdt_reg_name(enum wdt_reg r)
@@ -47,7 +47,7 @@ int wdt_image_add_run(struct wdt_image *img, uint64_t pa, uint64_t len,
 	if (grow((void **)&img->runs, &img->runs_cap, img->nruns,
 		 sizeof(*img->runs), err) < 0)
 		return -1;
-	img->runs[img->nruns++] = (struct wdt_run){ pa, len, file_off };
+	img->runs[img->nruns++] = (struct wdt_run){pa, len, file_off};
 	return 0;
 }
 
@@ -82,11 +82,10 @@ int wdt_image_finish_runs(struct wdt_image *img, struct wdt_err *err)
 		const struct wdt_run *a = &img->runs[i - 1], *b = &img->runs[i];
 		if (a->pa + a->len > b->pa)
 			return wdt_err_set(
-				err, WDT_CORRUPT,
-				"physical runs overlap: [0x%" PRIx64
-				", 0x%" PRIx64 ") and [0x%" PRIx64
-				", 0x%" PRIx64 ")",
-				a->pa, a->pa + a->len, b->pa, b->pa + b->len);
+			    err, WDT_CORRUPT,
+			    "physical runs overlap: [0x%" PRIx64 ", 0x%" PRIx64
+			    ") and [0x%" PRIx64 ", 0x%" PRIx64 ")",
+			    a->pa, a->pa + a->len, b->pa, b->pa + b->len);
 	}
 	return 0;
 }
@@ -139,9 +138,8 @@ int wdt_image_read_phys(struct wdt_image *img, uint64_t pa, void *buf,
 			rc = wdt_source_read(img->src, p, n,
 					     r->file_off + (pa - r->pa), err);
 		if (rc < 0)
-			return wdt_err_prefix(err,
-					      "reading physical address 0x%" PRIx64,
-					      pa);
+			return wdt_err_prefix(
+			    err, "reading physical address 0x%" PRIx64, pa);
 		p += n;
 		pa += n;
 		len -= n;
@@ -150,7 +148,6 @@ int wdt_image_read_phys(struct wdt_image *img, uint64_t pa, void *buf,
 }
 
 /* ---- page readers ---- */
-
 
 /* First run that ends after pa. */
 static size_t run_after(const struct wdt_image *img, uint64_t pa)
@@ -189,13 +186,14 @@ static int read_piece(struct wdt_image *img, const struct wdt_run *r,
 {
 	if (read_in_run(img, r, pa, dst, len, err) == 0)
 		return 0;
-	for (size_t at = 0; at < len; at += WDT_PAGE_SIZE - (pa + at) % WDT_PAGE_SIZE) {
+	for (size_t at = 0; at < len;
+	     at += WDT_PAGE_SIZE - (pa + at) % WDT_PAGE_SIZE) {
 		size_t n = WDT_PAGE_SIZE - (pa + at) % WDT_PAGE_SIZE;
 		if (read_in_run(img, r, pa + at, dst + at,
 				n < len - at ? n : len - at, err) < 0)
-			return wdt_err_prefix(err,
-					      "reading physical address 0x%" PRIx64,
-					      pa + at);
+			return wdt_err_prefix(
+			    err, "reading physical address 0x%" PRIx64,
+			    pa + at);
 	}
 	return wdt_err_set(err, WDT_IO,
 			   "reading physical address 0x%" PRIx64
@@ -298,7 +296,7 @@ int wdt_image_add_note(struct wdt_image *img, const struct wdt_note *note,
 		       struct wdt_err *err)
 {
 	struct wdt_note *n =
-		realloc(img->notes, (img->nnotes + 1) * sizeof(*n));
+	    realloc(img->notes, (img->nnotes + 1) * sizeof(*n));
 
 	if (!n)
 		return wdt_err_nomem(err);

@@ -20,7 +20,6 @@
 struct wdt_out;
 struct wdt_format;
 
-
 struct wdt_run {
 	uint64_t pa;	   /* first physical address */
 	uint64_t len;	   /* bytes */
@@ -29,9 +28,24 @@ struct wdt_run {
 
 /* Register indexes, in QEMUCPUState order (qemu-elf.md §7). */
 enum wdt_reg {
-	WDT_RAX, WDT_RBX, WDT_RCX, WDT_RDX, WDT_RSI, WDT_RDI, WDT_RSP, WDT_RBP,
-	WDT_R8, WDT_R9, WDT_R10, WDT_R11, WDT_R12, WDT_R13, WDT_R14, WDT_R15,
-	WDT_RIP, WDT_RFLAGS,
+	WDT_RAX,
+	WDT_RBX,
+	WDT_RCX,
+	WDT_RDX,
+	WDT_RSI,
+	WDT_RDI,
+	WDT_RSP,
+	WDT_RBP,
+	WDT_R8,
+	WDT_R9,
+	WDT_R10,
+	WDT_R11,
+	WDT_R12,
+	WDT_R13,
+	WDT_R14,
+	WDT_R15,
+	WDT_RIP,
+	WDT_RFLAGS,
 	WDT_NREGS
 };
 
@@ -46,8 +60,16 @@ struct wdt_seg {
 
 /* Segment indexes, in QEMUCPUState order. */
 enum wdt_segreg {
-	WDT_CS, WDT_DS, WDT_ES, WDT_FS, WDT_GS, WDT_SS, WDT_LDT, WDT_TR,
-	WDT_GDT, WDT_IDT,
+	WDT_CS,
+	WDT_DS,
+	WDT_ES,
+	WDT_FS,
+	WDT_GS,
+	WDT_SS,
+	WDT_LDT,
+	WDT_TR,
+	WDT_GDT,
+	WDT_IDT,
 	WDT_NSEGS
 };
 
@@ -86,9 +108,9 @@ struct wdt_cpu {
 #define WDT_NOTES_MAX (64u << 20)
 
 struct wdt_note {
-	char name[32];	    /* owner name, NUL-terminated, sanitised */
+	char name[32]; /* owner name, NUL-terminated, sanitised */
 	uint32_t type;
-	uint64_t desc_off;  /* offset of the descriptor in img->src */
+	uint64_t desc_off; /* offset of the descriptor in img->src */
 	uint64_t desc_size;
 };
 
@@ -217,8 +239,8 @@ void wdt_image_close(struct wdt_image *img);
  * of the file; the highest score wins (0 = not this format).
  */
 enum {
-	WDT_FMT_HAS_CPUS = 1u << 0,  /* may carry CPU state */
-	WDT_FMT_FALLBACK = 1u << 1,  /* weak probe (no magic) */
+	WDT_FMT_HAS_CPUS = 1u << 0, /* may carry CPU state */
+	WDT_FMT_FALLBACK = 1u << 1, /* weak probe (no magic) */
 };
 
 #define WDT_PROBE_HEAD 8192u /* bytes given to probe() */

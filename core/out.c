@@ -13,9 +13,9 @@ struct node {
 	enum kind kind;
 	char *key;
 	char *label;
-	char *text;	/* K_VAL: text form */
-	char *json;	/* K_VAL: JSON form (already a literal if !quote) */
-	bool quote;	/* K_VAL: json is a string to quote */
+	char *text; /* K_VAL: text form */
+	char *json; /* K_VAL: JSON form (already a literal if !quote) */
+	bool quote; /* K_VAL: json is a string to quote */
 	struct node *parent, *child, *last, *next;
 	size_t nchild;
 };
@@ -183,8 +183,7 @@ void wdt_out_i64(struct wdt_out *o, const char *key, const char *label,
 	val(o, key, label, b, b, false);
 }
 
-void wdt_out_bool(struct wdt_out *o, const char *key, const char *label,
-		  bool v)
+void wdt_out_bool(struct wdt_out *o, const char *key, const char *label, bool v)
 {
 	val(o, key, label, v ? "yes" : "no", v ? "true" : "false", false);
 }
@@ -220,8 +219,8 @@ void wdt_out_u64_hex(struct wdt_out *o, const char *key, const char *label,
 void wdt_out_size(struct wdt_out *o, const char *key, const char *label,
 		  uint64_t bytes)
 {
-	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB",
-					     "PiB", "EiB" };
+	static const char *const unit[] = {"KiB", "MiB", "GiB",
+					   "TiB", "PiB", "EiB"};
 	char t[64], j[32];
 	double v = (double)bytes;
 	int u = -1;
@@ -313,7 +312,7 @@ static void put(struct sink *k, const char *p, size_t n)
 
 static void put_short(struct sink *k, char c)
 {
-	char e[2] = { '\\', c };
+	char e[2] = {'\\', c};
 
 	put(k, e, 2);
 }
@@ -322,10 +321,17 @@ static void put_short(struct sink *k, char c)
 static bool put_named(struct sink *k, unsigned cp)
 {
 	switch (cp) {
-	case '\n': put_short(k, 'n'); return true;
-	case '\t': put_short(k, 't'); return true;
-	case '\r': put_short(k, 'r'); return true;
-	default: return false;
+	case '\n':
+		put_short(k, 'n');
+		return true;
+	case '\t':
+		put_short(k, 't');
+		return true;
+	case '\r':
+		put_short(k, 'r');
+		return true;
+	default:
+		return false;
 	}
 }
 
@@ -348,15 +354,17 @@ static void escape(struct sink *k, const char *str, bool json)
 			;
 		} else if (json) {
 			/* JSON cannot carry a lone byte: U+FFFD stands in. */
-			put(k, b, (size_t)snprintf(b, sizeof(b), "\\u%04x",
-						   cls == CHR_BAD ? 0xfffdu : cp));
+			put(k, b,
+			    (size_t)snprintf(b, sizeof(b), "\\u%04x",
+					     cls == CHR_BAD ? 0xfffdu : cp));
 		} else {
 			/* Text keeps the value: \x1b, \x7f, \xff; C1 \u0085. */
-			put(k, b, (size_t)snprintf(b, sizeof(b),
-						   cp < 0x80 || cls == CHR_BAD
-							   ? "\\x%02x"
-							   : "\\u%04x",
-						   cp));
+			put(k, b,
+			    (size_t)snprintf(b, sizeof(b),
+					     cp < 0x80 || cls == CHR_BAD
+						 ? "\\x%02x"
+						 : "\\u%04x",
+					     cp));
 		}
 		s += n;
 	}
@@ -364,7 +372,7 @@ static void escape(struct sink *k, const char *str, bool json)
 
 void wdt_json_string(FILE *f, const char *s)
 {
-	struct sink k = { .f = f };
+	struct sink k = {.f = f};
 
 	fputc('"', f);
 	escape(&k, s, true);
@@ -373,14 +381,14 @@ void wdt_json_string(FILE *f, const char *s)
 
 void wdt_text_string(FILE *f, const char *s)
 {
-	struct sink k = { .f = f };
+	struct sink k = {.f = f};
 
 	escape(&k, s, false);
 }
 
 char *wdt_text_escape(const char *s)
 {
-	struct sink k = { 0 };
+	struct sink k = {0};
 
 	escape(&k, s, false);
 	k.buf = malloc(k.len + 1);
@@ -398,8 +406,7 @@ static void indent(FILE *f, int depth)
 		fputs("  ", f);
 }
 
-static void render_json(FILE *f, const struct node *n, int depth,
-			bool with_key)
+static void render_json(FILE *f, const struct node *n, int depth, bool with_key)
 {
 	if (with_key) {
 		wdt_json_string(f, n->key ? n->key : "");
@@ -472,7 +479,7 @@ static void render_text(FILE *f, const struct node *n, int depth);
 static void render_table(FILE *f, const struct node *arr, int depth)
 {
 	enum { MAXCOL = 32 };
-	size_t w[MAXCOL] = { 0 };
+	size_t w[MAXCOL] = {0};
 	size_t ncol = 0;
 	char lab[128];
 

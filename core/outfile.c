@@ -22,16 +22,16 @@
 
 struct wdt_outfile {
 	int fd;
-	int slot;	/* index in the live registry */
+	int slot; /* index in the live registry */
 	bool sync;
 	bool force;
-	bool stream;	/* "-": standard output, written in order */
-	off_t trunc_at; /* stream into a regular file: where we started */
+	bool stream;	 /* "-": standard output, written in order */
+	off_t trunc_at;	 /* stream into a regular file: where we started */
 	bool seek_holes; /* ... not O_APPEND: holes skipped with lseek */
-	uint64_t size;	/* logical size: furthest write or hole */
-	uint64_t wend;	/* furthest byte actually written */
-	char *path;	/* final name */
-	char *tmp;	/* temp name */
+	uint64_t size;	 /* logical size: furthest write or hole */
+	uint64_t wend;	 /* furthest byte actually written */
+	char *path;	 /* final name */
+	char *tmp;	 /* temp name */
 };
 
 /*
@@ -62,21 +62,21 @@ static bool installed;
  * are added at install time (their numbers are known only at run time).
  */
 static const int catch_sigs[] = {
-	SIGHUP,	 SIGINT,  SIGQUIT, SIGILL,  SIGTRAP,   SIGABRT, SIGBUS,
-	SIGFPE,	 SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE,   SIGALRM, SIGTERM,
-	SIGXCPU, SIGVTALRM, SIGPROF, SIGSYS,
+    SIGHUP,    SIGINT,	SIGQUIT, SIGILL,    SIGTRAP, SIGABRT,
+    SIGBUS,    SIGFPE,	SIGUSR1, SIGSEGV,   SIGUSR2, SIGPIPE,
+    SIGALRM,   SIGTERM, SIGXCPU, SIGVTALRM, SIGPROF, SIGSYS,
 #ifdef SIGSTKFLT
-	SIGSTKFLT,
+    SIGSTKFLT,
 #endif
 #ifdef SIGPOLL
-	SIGPOLL,
+    SIGPOLL,
 #endif
 #ifdef SIGPWR
-	SIGPWR,
+    SIGPWR,
 #endif
 };
 #define NCATCH (sizeof(catch_sigs) / sizeof(catch_sigs[0]))
-static sigset_t caught;		    /* the signals we handle */
+static sigset_t caught;		       /* the signals we handle */
 static struct sigaction old_act[NSIG]; /* by signal number */
 static struct sigaction old_xfsz;
 
@@ -404,7 +404,8 @@ static void stale_sweep(const char *path, size_t dlen, const char *host)
 		} else if (kill(pid, 0) == 0 || errno != ESRCH) {
 			continue; /* alive (EPERM: someone else's) */
 		}
-		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) <
+			0 ||
 		    !S_ISREG(st.st_mode) || st.st_uid != geteuid())
 			continue;
 		(void)unlinkat(dirfd(d), e->d_name, 0);
@@ -448,8 +449,8 @@ static int create_temp(struct wdt_outfile *of, struct wdt_err *err)
 			mix((uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^
 			    ((uint64_t)atomic_fetch_add(&counter, 1) << 48) ^
 			    (uint64_t)(uintptr_t)of));
-		of->fd = open(of->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-			      0644);
+		of->fd =
+		    open(of->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		e = of->fd < 0 ? errno : 0;
 	}
 	if (of->fd >= 0) {
@@ -495,8 +496,7 @@ static int open_stream(struct wdt_outfile *of, const char *const *inputs,
 	for (size_t i = 0; i < ninputs; i++)
 		if (inputs[i] && stat(inputs[i], &si) == 0 &&
 		    si.st_dev == st.st_dev && si.st_ino == st.st_ino)
-			return wdt_err_set(err, WDT_USAGE,
-					   "is the input %s",
+			return wdt_err_set(err, WDT_USAGE, "is the input %s",
 					   inputs[i]);
 	of->fd = STDOUT_FILENO;
 	of->stream = true;
@@ -505,10 +505,11 @@ static int open_stream(struct wdt_outfile *of, const char *const *inputs,
 		int fl = fcntl(STDOUT_FILENO, F_GETFL);
 		off_t at = lseek(STDOUT_FILENO, 0, SEEK_CUR);
 		of->trunc_at = fl >= 0 && (fl & O_APPEND) ? st.st_size
-				: at >= 0 ? at : st.st_size;
+			       : at >= 0		  ? at
+							  : st.st_size;
 		/* Only over nothing: old bytes must not show through holes. */
-		of->seek_holes = fl >= 0 && !(fl & O_APPEND) && at >= 0 &&
-				 st.st_size <= at;
+		of->seek_holes =
+		    fl >= 0 && !(fl & O_APPEND) && at >= 0 && st.st_size <= at;
 	}
 	if (of->trunc_at < 0)
 		return 0;
@@ -519,7 +520,8 @@ static int open_stream(struct wdt_outfile *of, const char *const *inputs,
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_mutex_unlock(&live_lock);
 	if (of->slot < 0)
-		return wdt_err_set(err, WDT_OUTPUT, "too many open output files");
+		return wdt_err_set(err, WDT_OUTPUT,
+				   "too many open output files");
 	return 0;
 }
 
@@ -596,9 +598,9 @@ static void raise_to(uint64_t *v, uint64_t to)
 {
 	uint64_t cur = __atomic_load_n(v, __ATOMIC_RELAXED);
 
-	while (cur < to && !__atomic_compare_exchange_n(v, &cur, to, true,
-							__ATOMIC_RELAXED,
-							__ATOMIC_RELAXED))
+	while (cur < to &&
+	       !__atomic_compare_exchange_n(v, &cur, to, true, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED))
 		;
 }
 
@@ -614,16 +616,15 @@ static int write_all(int fd, bool positioned, uint64_t off, const void *buf,
 
 	while (len > 0) {
 		size_t n = len > (1u << 30) ? (1u << 30) : len;
-		ssize_t w = positioned ? pwrite(fd, p, n, (off_t)off)
-				       : write(fd, p, n);
+		ssize_t w =
+		    positioned ? pwrite(fd, p, n, (off_t)off) : write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			return wdt_err_set(err, WDT_OUTPUT,
-					   "writing at offset 0x%" PRIx64
-					   ": %s",
-					   off,
-					   strerror(w < 0 ? errno : ENOSPC));
+			return wdt_err_set(
+			    err, WDT_OUTPUT,
+			    "writing at offset 0x%" PRIx64 ": %s", off,
+			    strerror(w < 0 ? errno : ENOSPC));
 		p += w;
 		off += (uint64_t)w;
 		len -= (size_t)w;
@@ -654,17 +655,16 @@ static int stream_fill(struct wdt_outfile *of, uint64_t off,
 	}
 	while (of->wend < off) {
 		uint64_t n = off - of->wend;
-		if (stream_put(of, zeros, n < sizeof(zeros) ? (size_t)n
-							    : sizeof(zeros),
+		if (stream_put(of, zeros,
+			       n < sizeof(zeros) ? (size_t)n : sizeof(zeros),
 			       err) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-static int stream_write(struct wdt_outfile *of, uint64_t off,
-			const void *buf, size_t len, uint64_t end,
-			struct wdt_err *err)
+static int stream_write(struct wdt_outfile *of, uint64_t off, const void *buf,
+			size_t len, uint64_t end, struct wdt_err *err)
 {
 	if (off < of->wend)
 		return wdt_err_set(err, WDT_INTERNAL,
@@ -678,16 +678,15 @@ static int stream_write(struct wdt_outfile *of, uint64_t off,
 	return 0;
 }
 
-int wdt_outfile_write_at(struct wdt_outfile *of, uint64_t off,
-			 const void *buf, size_t len, struct wdt_err *err)
+int wdt_outfile_write_at(struct wdt_outfile *of, uint64_t off, const void *buf,
+			 size_t len, struct wdt_err *err)
 {
 	uint64_t end;
 
 	if (!wdt_add_ok(off, len, &end) || end > (uint64_t)INT64_MAX)
-		return wdt_err_set(err, WDT_OUTPUT,
-				   "writing at offset 0x%" PRIx64
-				   ": offset too large",
-				   off);
+		return wdt_err_set(
+		    err, WDT_OUTPUT,
+		    "writing at offset 0x%" PRIx64 ": offset too large", off);
 	if (of->stream)
 		return stream_write(of, off, buf, len, end, err);
 	if (write_all(of->fd, true, off, buf, len, NULL, err) < 0)
@@ -717,8 +716,8 @@ void wdt_outfile_hole(struct wdt_outfile *of, uint64_t off, uint64_t len)
 static void sync_dir(const char *path)
 {
 	const char *slash = strrchr(path, '/');
-	char *dir = slash ? strndup(path, (size_t)(slash - path) + 1)
-			  : strdup(".");
+	char *dir =
+	    slash ? strndup(path, (size_t)(slash - path) + 1) : strdup(".");
 	int fd;
 
 	if (!dir)
@@ -745,8 +744,7 @@ static void release(struct wdt_outfile *of)
  * exist: link() fails atomically with EEXIST if someone created it since
  * open; where hard links are unsupported, fall back to rename().
  */
-static int install(struct wdt_outfile *of, bool noreplace,
-		   struct wdt_err *err)
+static int install(struct wdt_outfile *of, bool noreplace, struct wdt_err *err)
 {
 	if (noreplace) {
 		if (link(of->tmp, of->path) == 0) {
@@ -759,7 +757,8 @@ static int install(struct wdt_outfile *of, bool noreplace,
 		}
 	}
 	if (rename(of->tmp, of->path) < 0)
-		return out_errno(errno, "renaming the temporary file into place", err);
+		return out_errno(errno,
+				 "renaming the temporary file into place", err);
 	return 0;
 }
 

@@ -45,11 +45,11 @@ struct wdt_outfile;
  * the same realpath; symlinks and hard links are seen through), even with
  * force. Without force an existing path is refused; a symlink to nothing
  * is refused (USAGE) even with force, a symlink to a file is replaced
- * itself at commit (with force; the file it points to is untouched). On success *of is owned
- * by the caller until wdt_outfile_commit() or wdt_outfile_abort(). The temp
- * file has mode 0644 & ~umask. The first open installs the signal handlers
- * and ignores SIGXFSZ while any outfile is live (a file-size limit then
- * shows as EFBIG and the temp file is cleaned up).
+ * itself at commit (with force; the file it points to is untouched). On success
+ * *of is owned by the caller until wdt_outfile_commit() or wdt_outfile_abort().
+ * The temp file has mode 0644 & ~umask. The first open installs the signal
+ * handlers and ignores SIGXFSZ while any outfile is live (a file-size limit
+ * then shows as EFBIG and the temp file is cleaned up).
  */
 int wdt_outfile_open(struct wdt_outfile **of, const char *path,
 		     const char *const *inputs, size_t ninputs, bool force,
@@ -81,8 +81,8 @@ bool wdt_outfile_is_stream(const struct wdt_outfile *of);
  * write_at and hole may be called from several threads at once for
  * distinct ranges; everything else from one thread.
  */
-int wdt_outfile_write_at(struct wdt_outfile *of, uint64_t off,
-			 const void *buf, size_t len, struct wdt_err *err);
+int wdt_outfile_write_at(struct wdt_outfile *of, uint64_t off, const void *buf,
+			 size_t len, struct wdt_err *err);
 
 /*
  * Declare [off, off+len) as zeros that are not written: the file is

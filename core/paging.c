@@ -14,7 +14,7 @@ bool wdt_va_canonical(uint64_t va, bool la57)
 	return (uint64_t)s == va;
 }
 
-static const char *const level_name[] = { "PT", "PD", "PDPT", "PML4", "PML5" };
+static const char *const level_name[] = {"PT", "PD", "PDPT", "PML4", "PML5"};
 
 /* Read the 8-byte entry `idx` of the table at `table`. */
 static int read_entry(const struct wdt_vas *vas, uint64_t table, unsigned idx,
@@ -45,13 +45,13 @@ int wdt_vtop(const struct wdt_vas *vas, uint64_t va, uint64_t *pa,
 	uint64_t e = 0;
 
 	if (!wdt_va_canonical(va, vas->la57))
-		return wdt_err_set(err, WDT_NO_DATA,
-				   "virtual address 0x%016" PRIx64
-				   " is not canonical",
-				   va);
+		return wdt_err_set(
+		    err, WDT_NO_DATA,
+		    "virtual address 0x%016" PRIx64 " is not canonical", va);
 	for (int level = (int)top; level >= 0; level--) {
 		unsigned idx = (unsigned)(va >> (12 + 9 * level)) & 0x1ff;
-		if (read_entry(vas, table, idx, (unsigned)level, va, &e, err) < 0)
+		if (read_entry(vas, table, idx, (unsigned)level, va, &e, err) <
+		    0)
 			return -1;
 		if (!(e & WDT_PTE_P))
 			return wdt_err_set(err, WDT_NO_DATA,
@@ -61,8 +61,8 @@ int wdt_vtop(const struct wdt_vas *vas, uint64_t va, uint64_t *pa,
 					   va, level_name[level], idx);
 		/* PS means a large page only in PDPT (1 GiB) and PD (2 MiB). */
 		if ((level == 1 || level == 2) && (e & WDT_PTE_PS)) {
-			uint64_t mask = level == 2 ? WDT_PTE_1G_MASK
-						   : WDT_PTE_2M_MASK;
+			uint64_t mask =
+			    level == 2 ? WDT_PTE_1G_MASK : WDT_PTE_2M_MASK;
 			uint64_t size = level == 2 ? 1ull << 30 : 1ull << 21;
 			*pa = (e & mask) | (va & (size - 1));
 			if (page_size)
@@ -77,8 +77,8 @@ int wdt_vtop(const struct wdt_vas *vas, uint64_t va, uint64_t *pa,
 	return 0;
 }
 
-int wdt_read_virt(const struct wdt_vas *vas, uint64_t va, void *buf,
-		  size_t len, struct wdt_err *err)
+int wdt_read_virt(const struct wdt_vas *vas, uint64_t va, void *buf, size_t len,
+		  struct wdt_err *err)
 {
 	uint8_t *p = buf;
 
@@ -90,8 +90,8 @@ int wdt_read_virt(const struct wdt_vas *vas, uint64_t va, void *buf,
 		if (wdt_vtop(vas, va, &pa, NULL, err) < 0)
 			return -1;
 		if (wdt_image_read_phys(vas->img, pa, p, n, err) < 0)
-			return wdt_err_prefix(err, "reading virtual 0x%016" PRIx64,
-					      va);
+			return wdt_err_prefix(
+			    err, "reading virtual 0x%016" PRIx64, va);
 		p += n;
 		va += n;
 		len -= n;

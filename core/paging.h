@@ -37,7 +37,7 @@ int wdt_vtop(const struct wdt_vas *vas, uint64_t va, uint64_t *pa,
 	     uint64_t *page_size, struct wdt_err *err);
 
 /* Read len bytes of virtual memory, translating each page separately. */
-int wdt_read_virt(const struct wdt_vas *vas, uint64_t va, void *buf,
-		  size_t len, struct wdt_err *err);
+int wdt_read_virt(const struct wdt_vas *vas, uint64_t va, void *buf, size_t len,
+		  struct wdt_err *err);
 
 #endif

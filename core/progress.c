@@ -32,8 +32,8 @@ static long long now_ns(void)
 
 void wdt_progress_size(char *buf, size_t n, uint64_t bytes)
 {
-	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB",
-					    "PiB", "EiB" };
+	static const char *const unit[] = {"KiB", "MiB", "GiB",
+					   "TiB", "PiB", "EiB"};
 	double v = (double)bytes;
 	int u = -1;
 
@@ -69,8 +69,8 @@ static void fmt_eta(char *buf, size_t n, double s)
 		snprintf(buf, n, "%llu:%02llu", t / 60, t % 60);
 }
 
-size_t wdt_progress_format(char *buf, size_t n, uint64_t done,
-			   uint64_t total, double elapsed)
+size_t wdt_progress_format(char *buf, size_t n, uint64_t done, uint64_t total,
+			   double elapsed)
 {
 	char d[24], t[24], rate[24], eta[24];
 	unsigned pct;
@@ -97,8 +97,8 @@ size_t wdt_progress_format(char *buf, size_t n, uint64_t done,
 		snprintf(rate, sizeof(rate), "-- MB/s");
 		snprintf(eta, sizeof(eta), "--:--");
 	}
-	int k = snprintf(buf, n, "%4u%%  %s/%s  %s  ETA %s", pct, d, t, rate,
-			 eta);
+	int k =
+	    snprintf(buf, n, "%4u%%  %s/%s  %s  ETA %s", pct, d, t, rate, eta);
 	if (k < 0)
 		k = 0;
 	return n == 0 ? 0 : (size_t)k < n ? (size_t)k : n - 1;
@@ -149,7 +149,9 @@ static void draw(struct wdt_progress *p, long long t)
 			    (double)(t - p->start_ns) / 1e9);
 	int k = snprintf(line, sizeof(line), "\r%s%s%s", p->label,
 			 p->label[0] ? " " : "", fig);
-	len = k < 0 ? 0 : (size_t)k < sizeof(line) ? (size_t)k : sizeof(line) - 1;
+	len = k < 0			 ? 0
+	      : (size_t)k < sizeof(line) ? (size_t)k
+					 : sizeof(line) - 1;
 	/* Blank what is left of a longer previous line. */
 	size_t vis = len - 1;
 	while (vis < p->last_len && len < sizeof(line) - 1) {

@@ -47,8 +47,8 @@ void wdt_progress_abort(struct wdt_progress *p);
  * NUL-terminated in buf (truncated to n). Rate and ETA read "--" until
  * elapsed > 0 and done > 0. Returns strlen(buf).
  */
-size_t wdt_progress_format(char *buf, size_t n, uint64_t done,
-			   uint64_t total, double elapsed);
+size_t wdt_progress_format(char *buf, size_t n, uint64_t done, uint64_t total,
+			   double elapsed);
 
 /* "1.2 GiB"-style size (B, KiB … EiB, one decimal above bytes). Pure. */
 void wdt_progress_size(char *buf, size_t n, uint64_t bytes);

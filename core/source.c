@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct wdt_source *wdt_source_new(const struct wdt_source_ops *ops,
-				  void *priv, uint64_t size, const char *name,
+struct wdt_source *wdt_source_new(const struct wdt_source_ops *ops, void *priv,
+				  uint64_t size, const char *name,
 				  struct wdt_err *err)
 {
 	struct wdt_source *src = calloc(1, sizeof(*src));
@@ -53,17 +53,17 @@ int wdt_source_pread(struct wdt_source *src, void *buf, size_t len,
 	return src->ops->pread(src, buf, len, off, got, err);
 }
 
-int wdt_source_read(struct wdt_source *src, void *buf, size_t len,
-		    uint64_t off, struct wdt_err *err)
+int wdt_source_read(struct wdt_source *src, void *buf, size_t len, uint64_t off,
+		    struct wdt_err *err)
 {
 	size_t got;
 
 	if (!wdt_in_bounds(src->size, off, len))
-		return wdt_err_set(err, WDT_TRUNCATED,
-				   "%zu bytes at offset 0x%" PRIx64
-				   " lie beyond the end of data (size 0x%" PRIx64
-				   ")",
-				   len, off, src->size);
+		return wdt_err_set(
+		    err, WDT_TRUNCATED,
+		    "%zu bytes at offset 0x%" PRIx64
+		    " lie beyond the end of data (size 0x%" PRIx64 ")",
+		    len, off, src->size);
 	if (wdt_source_pread(src, buf, len, off, &got, err) < 0)
 		return -1;
 	if (got != len)
@@ -88,8 +88,8 @@ static int file_pread(struct wdt_source *src, void *buf, size_t len,
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = pread(fp->fd, p + done, len - done,
-				  (off_t)(off + done));
+		ssize_t n =
+		    pread(fp->fd, p + done, len - done, (off_t)(off + done));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -115,8 +115,8 @@ static void file_close(struct wdt_source *src)
 }
 
 static const struct wdt_source_ops file_ops = {
-	.pread = file_pread,
-	.close = file_close,
+    .pread = file_pread,
+    .close = file_close,
 };
 
 const char *wdt_source_stdin_stream(void)
@@ -270,12 +270,11 @@ static int mem_pread(struct wdt_source *src, void *buf, size_t len,
 }
 
 static const struct wdt_source_ops mem_ops = {
-	.pread = mem_pread,
+    .pread = mem_pread,
 };
 
 struct wdt_source *wdt_source_open_mem(const void *buf, size_t len,
 				       const char *name, struct wdt_err *err)
 {
-	return wdt_source_new(&mem_ops, (void *)(uintptr_t)buf, len, name,
-			      err);
+	return wdt_source_new(&mem_ops, (void *)(uintptr_t)buf, len, name, err);
 }

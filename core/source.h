@@ -39,10 +39,10 @@ struct wdt_source {
 
 /*
  * Open a regular file or block device read-only (wdt_source_open_input).
- * Rejects directories and other non-regular files with a clear message. "-" is standard input when it
- * is a regular file or block device (`wdt info - < x.elf`: read at any
- * offset, whatever its position); a pipe, socket or terminal is refused
- * (UNSUPPORTED). The returned source is owned by the caller
+ * Rejects directories and other non-regular files with a clear message. "-" is
+ * standard input when it is a regular file or block device (`wdt info - <
+ * x.elf`: read at any offset, whatever its position); a pipe, socket or
+ * terminal is refused (UNSUPPORTED). The returned source is owned by the caller
  * (wdt_source_close).
  */
 struct wdt_source *wdt_source_open_file(const char *path, struct wdt_err *err);
@@ -72,8 +72,8 @@ struct wdt_source *wdt_source_open_mem(const void *buf, size_t len,
  * Create a source from ops and private data (for wrapper sources). name
  * is copied. On failure priv is NOT freed.
  */
-struct wdt_source *wdt_source_new(const struct wdt_source_ops *ops,
-				  void *priv, uint64_t size, const char *name,
+struct wdt_source *wdt_source_new(const struct wdt_source_ops *ops, void *priv,
+				  uint64_t size, const char *name,
 				  struct wdt_err *err);
 
 void wdt_source_close(struct wdt_source *src);
@@ -82,8 +82,8 @@ void wdt_source_close(struct wdt_source *src);
  * Read exactly len bytes at off. Past the end: status TRUNCATED with a
  * message giving the offset and the source size.
  */
-int wdt_source_read(struct wdt_source *src, void *buf, size_t len,
-		    uint64_t off, struct wdt_err *err);
+int wdt_source_read(struct wdt_source *src, void *buf, size_t len, uint64_t off,
+		    struct wdt_err *err);
 
 /* Read up to len bytes; *got says how many (0 at or past the end). */
 int wdt_source_pread(struct wdt_source *src, void *buf, size_t len,

@@ -59,8 +59,8 @@ static int gz_refill(struct gz *g, struct wdt_err *err)
 {
 	size_t got;
 
-	if (wdt_source_pread(g->inner, g->in, g->inlen, g->in_next, &got,
-			     err) < 0)
+	if (wdt_source_pread(g->inner, g->in, g->inlen, g->in_next, &got, err) <
+	    0)
 		return -1;
 	g->zs.next_in = g->in;
 	g->zs.avail_in = (uInt)got;
@@ -91,7 +91,7 @@ static int gz_corrupt(struct gz *g, int rc, struct wdt_err *err)
 	return wdt_err_set(err, WDT_CORRUPT,
 			   "gzip: %s near compressed offset 0x%" PRIx64
 			   " (decompressed 0x%" PRIx64 ")",
-			   g->zs.msg ? g->zs.msg
+			   g->zs.msg	       ? g->zs.msg
 			   : rc == Z_MEM_ERROR ? "out of memory"
 					       : "bad deflate data",
 			   gz_in_pos(g), g->out_pos);
@@ -219,12 +219,13 @@ static int gz_index(struct gz *g, struct wdt_err *err)
 			if (m < 0)
 				goto out;
 			if (!m)
-				break; /* trailing bytes are ignored, as gzip does */
+				break; /* trailing bytes are ignored, as gzip
+					  does */
 			inflateReset(&g->zs);
 			gz_seek_in(g, pos);
 			since_member = 0;
-			if (gz_add_point(g, pos, g->out_pos, 0, true, NULL, 0, 0,
-					 err) < 0)
+			if (gz_add_point(g, pos, g->out_pos, 0, true, NULL, 0,
+					 0, err) < 0)
 				goto out;
 			last = g->out_pos;
 			continue;
@@ -272,8 +273,7 @@ static int gz_restart(struct gz *g, const struct gzpoint *p,
 		uLongf wl = SCRATCH;
 		if (uncompress(g->scratch, &wl, p->win, p->zlen) != Z_OK ||
 		    wl != p->winlen ||
-		    inflateSetDictionary(&g->zs, g->scratch, p->winlen) !=
-			    Z_OK)
+		    inflateSetDictionary(&g->zs, g->scratch, p->winlen) != Z_OK)
 			return wdt_err_set(err, WDT_INTERNAL,
 					   "gzip: bad dictionary");
 	}
@@ -302,7 +302,8 @@ static int gz_step(struct gz *g, uint8_t *dst, size_t n, size_t *made,
 	*made = n - g->zs.avail_out;
 	g->out_pos += *made;
 	if (zr == Z_STREAM_END) {
-		/* Raw mode ends at the deflate data: skip the 8-byte trailer. */
+		/* Raw mode ends at the deflate data: skip the 8-byte trailer.
+		 */
 		uint64_t pos = gz_in_pos(g) + (g->raw ? 8 : 0);
 		int m = gz_member_at(g, pos, err);
 		if (m < 0)
@@ -333,8 +334,8 @@ static int gz_step(struct gz *g, uint8_t *dst, size_t n, size_t *made,
 	return 0;
 }
 
-static int gz_pread(struct wdt_source *src, void *buf, size_t len,
-		    uint64_t off, size_t *got, struct wdt_err *err)
+static int gz_pread(struct wdt_source *src, void *buf, size_t len, uint64_t off,
+		    size_t *got, struct wdt_err *err)
 {
 	struct gz *g = src->priv;
 	uint8_t *p = buf;
@@ -398,12 +399,12 @@ static void gz_close(struct wdt_source *src)
 }
 
 static const struct wdt_source_ops gz_ops = {
-	.pread = gz_pread,
-	.close = gz_close,
+    .pread = gz_pread,
+    .close = gz_close,
 };
 
-struct wdt_source *wdt_gzip_open(struct wdt_source *inner,
-				 uint64_t max_ratio, struct wdt_err *err)
+struct wdt_source *wdt_gzip_open(struct wdt_source *inner, uint64_t max_ratio,
+				 struct wdt_err *err)
 {
 	struct gz *g = calloc(1, sizeof(*g));
 	struct wdt_source *src;
@@ -504,10 +505,10 @@ static void xx_update(struct xxh32 *x, const uint8_t *p, size_t n)
 
 static uint32_t xx_digest(const struct xxh32 *x)
 {
-	uint32_t h = x->total >= 16 ? rotl32(x->v[0], 1) + rotl32(x->v[1], 7) +
-					      rotl32(x->v[2], 12) +
-					      rotl32(x->v[3], 18)
-				    : XXP5;
+	uint32_t h = x->total >= 16
+			 ? rotl32(x->v[0], 1) + rotl32(x->v[1], 7) +
+			       rotl32(x->v[2], 12) + rotl32(x->v[3], 18)
+			 : XXP5;
 	const uint8_t *p = x->mem;
 	uint32_t n = x->nmem;
 
@@ -571,8 +572,9 @@ static int lz_check_sum(struct lz *l, uint64_t pos, uint32_t want,
 	uint8_t c[4];
 
 	if (wdt_source_read(l->inner, c, 4, pos, err) < 0)
-		return wdt_err_prefix(err, "LZ4: %s checksum of the %s at "
-					   "0x%" PRIx64,
+		return wdt_err_prefix(err,
+				      "LZ4: %s checksum of the %s at "
+				      "0x%" PRIx64,
 				      what, what[0] == 'b' ? "block" : "frame",
 				      where);
 	if (wdt_le32(c) != want)
@@ -612,14 +614,13 @@ static int lz_decode(struct lz *l, size_t i, uint32_t cap, uint32_t *olen,
 		*olen = b->csize;
 	} else {
 		int r = (b->flags & B_LINKED) && l->dlen
-				? LZ4_decompress_safe_usingDict(
-					  (const char *)l->cbuf,
-					  (char *)l->curbuf, (int)b->csize,
-					  (int)cap, (const char *)l->dict,
-					  (int)l->dlen)
-				: LZ4_decompress_safe((const char *)l->cbuf,
-						      (char *)l->curbuf,
-						      (int)b->csize, (int)cap);
+			    ? LZ4_decompress_safe_usingDict(
+				  (const char *)l->cbuf, (char *)l->curbuf,
+				  (int)b->csize, (int)cap,
+				  (const char *)l->dict, (int)l->dlen)
+			    : LZ4_decompress_safe((const char *)l->cbuf,
+						  (char *)l->curbuf,
+						  (int)b->csize, (int)cap);
 		if (r < 0)
 			return wdt_err_set(err, WDT_CORRUPT,
 					   "LZ4 block at compressed offset "
@@ -692,10 +693,9 @@ static int lz_frame(struct lz *l, uint64_t *pos, uint64_t *out,
 	if (wdt_source_pread(l->inner, h, sizeof(h), p, &got, err) < 0)
 		return -1;
 	if (got < 7)
-		return wdt_err_set(err, WDT_TRUNCATED,
-				   "LZ4: frame header at 0x%" PRIx64
-				   " is cut short",
-				   p);
+		return wdt_err_set(
+		    err, WDT_TRUNCATED,
+		    "LZ4: frame header at 0x%" PRIx64 " is cut short", p);
 	uint8_t flg = h[4], bd = h[5];
 	if ((flg >> 6) != 1 || (flg & 2) || (bd & 0x8f))
 		return wdt_err_set(err, WDT_CORRUPT,
@@ -714,10 +714,9 @@ static int lz_frame(struct lz *l, uint64_t *pos, uint64_t *out,
 	     csum = flg & 4, dict = flg & 1;
 	size_t hl = 7 + (csize ? 8 : 0) + (dict ? 4 : 0);
 	if (got < hl)
-		return wdt_err_set(err, WDT_TRUNCATED,
-				   "LZ4: frame header at 0x%" PRIx64
-				   " is cut short",
-				   p);
+		return wdt_err_set(
+		    err, WDT_TRUNCATED,
+		    "LZ4: frame header at 0x%" PRIx64 " is cut short", p);
 	if (dict)
 		return wdt_err_set(err, WDT_UNSUPPORTED,
 				   "LZ4: frame at 0x%" PRIx64
@@ -736,29 +735,32 @@ static int lz_frame(struct lz *l, uint64_t *pos, uint64_t *out,
 		p += 4;
 		if (v == 0)
 			break;
-		struct lzblk b = {p, *out, v & 0x7fffffffu, 0,
+		struct lzblk b = {p,
+				  *out,
+				  v & 0x7fffffffu,
+				  0,
 				  (v >> 31 ? B_RAW : 0) |
-					  (linked ? B_LINKED : 0) |
-					  (first ? B_FIRST : 0),
+				      (linked ? B_LINKED : 0) |
+				      (first ? B_FIRST : 0),
 				  0};
 		if (b.csize == 0 || b.csize > bmax)
-			return wdt_err_set(err, WDT_CORRUPT,
-					   "LZ4: block at 0x%" PRIx64
-					   " claims 0x%" PRIx32
-					   " bytes (frame maximum 0x%" PRIx32 ")",
-					   p - 4, b.csize, bmax);
+			return wdt_err_set(
+			    err, WDT_CORRUPT,
+			    "LZ4: block at 0x%" PRIx64 " claims 0x%" PRIx32
+			    " bytes (frame maximum 0x%" PRIx32 ")",
+			    p - 4, b.csize, bmax);
 		if (l->nb >= WDT_LZ4_FREE_BLOCKS &&
 		    (l->nb + 1) * (uint64_t)WDT_LZ4_MIN_BLOCK_FILE >
-			    l->inner->size)
-			return wdt_err_set(err, WDT_UNSUPPORTED,
-					   "LZ4: block at 0x%" PRIx64
-					   ": more than %zu blocks in %" PRIu64
-					   " bytes of file; the index is capped "
-					   "at one block per %u bytes beyond "
-					   "the first %u",
-					   p - 4, l->nb, l->inner->size,
-					   WDT_LZ4_MIN_BLOCK_FILE,
-					   WDT_LZ4_FREE_BLOCKS);
+			l->inner->size)
+			return wdt_err_set(
+			    err, WDT_UNSUPPORTED,
+			    "LZ4: block at 0x%" PRIx64
+			    ": more than %zu blocks in %" PRIu64
+			    " bytes of file; the index is capped "
+			    "at one block per %u bytes beyond "
+			    "the first %u",
+			    p - 4, l->nb, l->inner->size,
+			    WDT_LZ4_MIN_BLOCK_FILE, WDT_LZ4_FREE_BLOCKS);
 		if (linked && !first && *out - *last_hist >= WDT_LZ4_SPAN) {
 			if (lz_save_hist(l, &b, err) < 0)
 				return -1;
@@ -770,17 +772,16 @@ static int lz_frame(struct lz *l, uint64_t *pos, uint64_t *out,
 			return -1;
 		if (lz_decode(l, l->nb - 1, l->bufcap, &l->b[l->nb - 1].olen,
 			      err) < 0) {
-			if (l->bufcap >= bmax ||
-			    lz_bufs(l, bmax, err) < 0 ||
+			if (l->bufcap >= bmax || lz_bufs(l, bmax, err) < 0 ||
 			    lz_decode(l, l->nb - 1, l->bufcap,
 				      &l->b[l->nb - 1].olen, err) < 0)
 				return -1;
 		}
 		/* lz_decode leaves the stored bytes in cbuf, the output in
 		 * curbuf: both checksums are verified on this one pass. */
-		if (bsum && lz_check_sum(l, p + b.csize,
-					 xxh32_of(l->cbuf, b.csize), "block",
-					 p - 4, err) < 0)
+		if (bsum &&
+		    lz_check_sum(l, p + b.csize, xxh32_of(l->cbuf, b.csize),
+				 "block", p - 4, err) < 0)
 			return -1;
 		if (csum)
 			xx_update(&content, l->curbuf, l->b[l->nb - 1].olen);
@@ -882,8 +883,8 @@ static int lz_load(struct lz *l, size_t j, struct wdt_err *err)
 	return 0;
 }
 
-static int lz_pread(struct wdt_source *src, void *buf, size_t len,
-		    uint64_t off, size_t *got, struct wdt_err *err)
+static int lz_pread(struct wdt_source *src, void *buf, size_t len, uint64_t off,
+		    size_t *got, struct wdt_err *err)
 {
 	struct lz *l = src->priv;
 	uint8_t *p = buf;
@@ -943,12 +944,12 @@ static void lz_close(struct wdt_source *src)
 }
 
 static const struct wdt_source_ops lz_ops = {
-	.pread = lz_pread,
-	.close = lz_close,
+    .pread = lz_pread,
+    .close = lz_close,
 };
 
-struct wdt_source *wdt_lz4_open(struct wdt_source *inner,
-				uint64_t max_ratio, struct wdt_err *err)
+struct wdt_source *wdt_lz4_open(struct wdt_source *inner, uint64_t max_ratio,
+				struct wdt_err *err)
 {
 	struct lz *l = calloc(1, sizeof(*l));
 	struct wdt_source *src;
@@ -1011,9 +1012,9 @@ static int gz_probe(const uint8_t *head, size_t len, uint64_t size)
 	(void)size;
 	/* gzip magic, CM = 8 (deflate), reserved FLG bits clear */
 	return len >= 10 && head[0] == 0x1f && head[1] == 0x8b &&
-			       head[2] == 8 && !(head[3] & 0xe0)
-		       ? 90
-		       : 0;
+		       head[2] == 8 && !(head[3] & 0xe0)
+		   ? 90
+		   : 0;
 }
 
 static int lz4_probe(const uint8_t *head, size_t len, uint64_t size)
@@ -1025,12 +1026,11 @@ static int lz4_probe(const uint8_t *head, size_t len, uint64_t size)
 	return m == WDT_LZ4_MAGIC && (head[4] >> 6) == 1 ? 90 : 0;
 }
 
-static int open_wrapped(struct wdt_image *img, bool gzip,
-			struct wdt_err *err)
+static int open_wrapped(struct wdt_image *img, bool gzip, struct wdt_err *err)
 {
 	struct wdt_source *s =
-		gzip ? wdt_gzip_open(img->src, img->max_ratio, err)
-		     : wdt_lz4_open(img->src, img->max_ratio, err);
+	    gzip ? wdt_gzip_open(img->src, img->max_ratio, err)
+		 : wdt_lz4_open(img->src, img->max_ratio, err);
 	if (!s)
 		return -1;
 	img->src = s;
@@ -1085,19 +1085,19 @@ static void describe(struct wdt_image *img, struct wdt_out *o)
 }
 
 const struct wdt_format wdt_format_raw_gzip = {
-	.name = "raw-gzip",
-	.summary = "gzip-compressed flat physical image (offset in the "
-		   "decompressed stream = physical address)",
-	.probe = gz_probe,
-	.open = gz_fmt_open,
-	.describe = describe,
+    .name = "raw-gzip",
+    .summary = "gzip-compressed flat physical image (offset in the "
+	       "decompressed stream = physical address)",
+    .probe = gz_probe,
+    .open = gz_fmt_open,
+    .describe = describe,
 };
 
 const struct wdt_format wdt_format_raw_lz4 = {
-	.name = "raw-lz4",
-	.summary = "LZ4-frame-compressed flat physical image (offset in the "
-		   "decompressed stream = physical address)",
-	.probe = lz4_probe,
-	.open = lz4_fmt_open,
-	.describe = describe,
+    .name = "raw-lz4",
+    .summary = "LZ4-frame-compressed flat physical image (offset in the "
+	       "decompressed stream = physical address)",
+    .probe = lz4_probe,
+    .open = lz4_fmt_open,
+    .describe = describe,
 };

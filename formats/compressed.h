@@ -42,10 +42,10 @@
  * source says so (src->serial). max_ratio: the decompression-bomb guard
  * above (0: no limit).
  */
-struct wdt_source *wdt_gzip_open(struct wdt_source *inner,
-				 uint64_t max_ratio, struct wdt_err *err);
-struct wdt_source *wdt_lz4_open(struct wdt_source *inner,
-				uint64_t max_ratio, struct wdt_err *err);
+struct wdt_source *wdt_gzip_open(struct wdt_source *inner, uint64_t max_ratio,
+				 struct wdt_err *err);
+struct wdt_source *wdt_lz4_open(struct wdt_source *inner, uint64_t max_ratio,
+				struct wdt_err *err);
 
 /* Index facts for `info` (0 when src is not such a source). */
 uint64_t wdt_compressed_points(const struct wdt_source *src);

@@ -22,14 +22,14 @@
 
 struct dmp {
 	struct wdt_dmp_hdr h;
-	uint64_t run_pages;	   /* full: sum of PageCount */
+	uint64_t run_pages; /* full: sum of PageCount */
 	bool have_bitmap;
 	struct wdt_dmp_bitmap b;
-	uint64_t popcount;	   /* bitmap: set bits */
-	uint64_t beyond_eof;	   /* bitmap: present pages past the file */
+	uint64_t popcount;   /* bitmap: set bits */
+	uint64_t beyond_eof; /* bitmap: present pages past the file */
 	bool have_rdmp;
 	uint64_t rdmp_metadata, rdmp_first_page;
-	const char *no_memory;	   /* why there are no runs, or NULL */
+	const char *no_memory; /* why there are no runs, or NULL */
 };
 
 /* ---- small helpers ---- */
@@ -59,20 +59,32 @@ bool wdt_dmp_context_unset(const uint8_t ctx[WDT_CTX_SIZE])
 const char *wdt_dmp_type_name(uint32_t t)
 {
 	switch (t) {
-	case 0: return "unknown";
-	case WDT_DUMP_TYPE_FULL: return "full";
-	case WDT_DUMP_TYPE_SUMMARY: return "summary (kernel)";
-	case WDT_DUMP_TYPE_HEADER: return "header only";
-	case WDT_DUMP_TYPE_TRIAGE: return "triage (minidump)";
-	case WDT_DUMP_TYPE_BITMAP_FULL: return "bitmap full";
-	case WDT_DUMP_TYPE_BITMAP_KERNEL: return "bitmap kernel";
-	case 7: return "automatic (a setting, not a file type)";
-	case WDT_DUMP_TYPE_KERNEL_RANGE: return "kernel range (RDMP)";
+	case 0:
+		return "unknown";
+	case WDT_DUMP_TYPE_FULL:
+		return "full";
+	case WDT_DUMP_TYPE_SUMMARY:
+		return "summary (kernel)";
+	case WDT_DUMP_TYPE_HEADER:
+		return "header only";
+	case WDT_DUMP_TYPE_TRIAGE:
+		return "triage (minidump)";
+	case WDT_DUMP_TYPE_BITMAP_FULL:
+		return "bitmap full";
+	case WDT_DUMP_TYPE_BITMAP_KERNEL:
+		return "bitmap kernel";
+	case 7:
+		return "automatic (a setting, not a file type)";
+	case WDT_DUMP_TYPE_KERNEL_RANGE:
+		return "kernel range (RDMP)";
 	case WDT_DUMP_TYPE_KERNEL_USER_RANGE:
 		return "kernel and user range (RDMP)";
-	case WDT_DUMP_TYPE_COMPLETE_RANGE: return "complete range (RDMP)";
-	case 0xFFFFFFFFu: return "invalid";
-	default: return "not a known type";
+	case WDT_DUMP_TYPE_COMPLETE_RANGE:
+		return "complete range (RDMP)";
+	case 0xFFFFFFFFu:
+		return "invalid";
+	default:
+		return "not a known type";
 	}
 }
 
@@ -107,15 +119,16 @@ static void parse64(const uint8_t *p, struct wdt_dmp_hdr *h)
 	h->minor = wdt_le32(p + WDT_DMP64_MINOR);
 	h->dtb = wdt_le64(p + WDT_DMP64_DTB);
 	h->pfn_database = wdt_le64(p + WDT_DMP64_PFN_DATABASE);
-	h->ps_loaded_module_list = wdt_le64(p + WDT_DMP64_PS_LOADED_MODULE_LIST);
+	h->ps_loaded_module_list =
+	    wdt_le64(p + WDT_DMP64_PS_LOADED_MODULE_LIST);
 	h->ps_active_process_head =
-		wdt_le64(p + WDT_DMP64_PS_ACTIVE_PROCESS_HEAD);
+	    wdt_le64(p + WDT_DMP64_PS_ACTIVE_PROCESS_HEAD);
 	h->machine = wdt_le32(p + WDT_DMP64_MACHINE);
 	h->nprocs = wdt_le32(p + WDT_DMP64_NUMBER_PROCESSORS);
 	h->bugcheck_code = wdt_le32(p + WDT_DMP64_BUGCHECK_CODE);
 	for (int i = 0; i < 4; i++)
 		h->bugcheck_params[i] =
-			wdt_le64(p + WDT_DMP64_BUGCHECK_PARAM + 8 * i);
+		    wdt_le64(p + WDT_DMP64_BUGCHECK_PARAM + 8 * i);
 	copy_ascii(h->version_user, p + WDT_DMP64_VERSION_USER, 32);
 	h->kdbg = wdt_le64(p + WDT_DMP64_KDBG);
 	h->nruns_raw = wdt_le32(p + WDT_DMP64_PMB_NRUNS);
@@ -157,15 +170,16 @@ static void parse32(const uint8_t *p, struct wdt_dmp_hdr *h)
 	h->minor = wdt_le32(p + WDT_DMP64_MINOR);
 	h->dtb = wdt_le32(p + WDT_DMP32_DTB);
 	h->pfn_database = wdt_le32(p + WDT_DMP32_PFN_DATABASE);
-	h->ps_loaded_module_list = wdt_le32(p + WDT_DMP32_PS_LOADED_MODULE_LIST);
+	h->ps_loaded_module_list =
+	    wdt_le32(p + WDT_DMP32_PS_LOADED_MODULE_LIST);
 	h->ps_active_process_head =
-		wdt_le32(p + WDT_DMP32_PS_ACTIVE_PROCESS_HEAD);
+	    wdt_le32(p + WDT_DMP32_PS_ACTIVE_PROCESS_HEAD);
 	h->machine = wdt_le32(p + WDT_DMP32_MACHINE);
 	h->nprocs = wdt_le32(p + WDT_DMP32_NUMBER_PROCESSORS);
 	h->bugcheck_code = wdt_le32(p + WDT_DMP32_BUGCHECK_CODE);
 	for (int i = 0; i < 4; i++)
 		h->bugcheck_params[i] =
-			wdt_le32(p + WDT_DMP32_BUGCHECK_PARAM + 4 * i);
+		    wdt_le32(p + WDT_DMP32_BUGCHECK_PARAM + 4 * i);
 	h->pae = p[WDT_DMP32_PAE] != 0;
 	h->kd_secondary_version = p[WDT_DMP32_KD_SECONDARY_VERSION];
 	h->kdbg = wdt_le32(p + WDT_DMP32_KDBG);
@@ -187,8 +201,8 @@ static void parse32(const uint8_t *p, struct wdt_dmp_hdr *h)
 	h->system_time = (int64_t)wdt_le64(p + WDT_DMP32_SYSTEM_TIME);
 }
 
-int wdt_dmp_parse_header(const uint8_t *buf, size_t len,
-			 struct wdt_dmp_hdr *h, struct wdt_err *err)
+int wdt_dmp_parse_header(const uint8_t *buf, size_t len, struct wdt_dmp_hdr *h,
+			 struct wdt_err *err)
 {
 	memset(h, 0, sizeof(*h));
 	if (len < 8 || wdt_le32(buf) != WDT_DMP_SIG_PAGE)
@@ -199,10 +213,11 @@ int wdt_dmp_parse_header(const uint8_t *buf, size_t len,
 	if (h->valid_dump == WDT_DMP_VALID_DU64)
 		h->is64 = true;
 	else if (h->valid_dump != WDT_DMP_VALID_DUMP)
-		return wdt_err_set(err, WDT_UNKNOWN_FORMAT,
-				   "'PAGE' signature but ValidDump is 0x%08" PRIx32
-				   ", neither 'DU64' nor 'DUMP'",
-				   h->valid_dump);
+		return wdt_err_set(
+		    err, WDT_UNKNOWN_FORMAT,
+		    "'PAGE' signature but ValidDump is 0x%08" PRIx32
+		    ", neither 'DU64' nor 'DUMP'",
+		    h->valid_dump);
 	if (len < wdt_dmp_header_size(h))
 		return wdt_err_set(err, WDT_TRUNCATED,
 				   "header truncated: %zu bytes of the "
@@ -216,22 +231,22 @@ int wdt_dmp_parse_header(const uint8_t *buf, size_t len,
 	return 0;
 }
 
-void wdt_dmp_context_to_cpu(const uint8_t ctx[WDT_CTX_SIZE],
-			    const char *source, struct wdt_cpu *cpu)
+void wdt_dmp_context_to_cpu(const uint8_t ctx[WDT_CTX_SIZE], const char *source,
+			    struct wdt_cpu *cpu)
 {
 	/* CONTEXT order is Rax Rcx Rdx Rbx Rsp Rbp Rsi Rdi R8..R15. */
 	static const enum wdt_reg order[16] = {
-		WDT_RAX, WDT_RCX, WDT_RDX, WDT_RBX, WDT_RSP, WDT_RBP,
-		WDT_RSI, WDT_RDI, WDT_R8,  WDT_R9,  WDT_R10, WDT_R11,
-		WDT_R12, WDT_R13, WDT_R14, WDT_R15,
+	    WDT_RAX, WDT_RCX, WDT_RDX, WDT_RBX, WDT_RSP, WDT_RBP,
+	    WDT_RSI, WDT_RDI, WDT_R8,  WDT_R9,	WDT_R10, WDT_R11,
+	    WDT_R12, WDT_R13, WDT_R14, WDT_R15,
 	};
 	static const struct {
 		enum wdt_segreg s;
 		unsigned off;
 	} segs[] = {
-		{ WDT_CS, WDT_CTX_SEG_CS }, { WDT_DS, WDT_CTX_SEG_DS },
-		{ WDT_ES, WDT_CTX_SEG_ES }, { WDT_FS, WDT_CTX_SEG_FS },
-		{ WDT_GS, WDT_CTX_SEG_GS }, { WDT_SS, WDT_CTX_SEG_SS },
+	    {WDT_CS, WDT_CTX_SEG_CS}, {WDT_DS, WDT_CTX_SEG_DS},
+	    {WDT_ES, WDT_CTX_SEG_ES}, {WDT_FS, WDT_CTX_SEG_FS},
+	    {WDT_GS, WDT_CTX_SEG_GS}, {WDT_SS, WDT_CTX_SEG_SS},
 	};
 
 	memset(cpu, 0, sizeof(*cpu));
@@ -274,7 +289,8 @@ int wdt_dmp_check_runs(const struct wdt_dmp_hdr *h, uint64_t *pages,
 		if (r->base_page >= (1ull << 52) ||
 		    r->page_count > (1ull << 52) - r->base_page)
 			return wdt_err_set(err, WDT_CORRUPT,
-					   "run %u (PFN 0x%" PRIx64 ", 0x%" PRIx64
+					   "run %u (PFN 0x%" PRIx64
+					   ", 0x%" PRIx64
 					   " pages) passes the 52-bit physical "
 					   "address limit",
 					   i, r->base_page, r->page_count);
@@ -294,7 +310,8 @@ static int open_full(struct wdt_image *img, struct dmp *d, struct wdt_err *err)
 	for (unsigned i = 0; i < h->nruns; i++) {
 		const struct wdt_dmp_run *r = &h->runs[i];
 		if (wdt_image_add_run(img, r->base_page * WDT_PAGE_SIZE,
-				      r->page_count * WDT_PAGE_SIZE, off, err) < 0)
+				      r->page_count * WDT_PAGE_SIZE, off,
+				      err) < 0)
 			return -1;
 		off += r->page_count * WDT_PAGE_SIZE;
 	}
@@ -338,7 +355,8 @@ int wdt_dmp_check_bitmap(const struct wdt_dmp_bitmap *b, uint64_t file_size,
 				   "bitmap claims 0x%" PRIx64
 				   " bits (more than 0x7fffffff)",
 				   b->bits);
-	if (b->first_page % WDT_PAGE_SIZE || b->first_page > WDT_DMP_BMP_MAX_FIRST_PAGE ||
+	if (b->first_page % WDT_PAGE_SIZE ||
+	    b->first_page > WDT_DMP_BMP_MAX_FIRST_PAGE ||
 	    b->first_page < b->bitmap_off + b->bitmap_len)
 		return wdt_err_set(err, WDT_CORRUPT,
 				   "bitmap FirstPage 0x%" PRIx64
@@ -371,9 +389,10 @@ int wdt_dmp_bitmap_walk(struct wdt_source *src, const struct wdt_dmp_bitmap *b,
 		return wdt_err_nomem(err);
 	for (uint64_t pos = 0; pos < b->bitmap_len; pos += BMP_CHUNK) {
 		size_t n = b->bitmap_len - pos < BMP_CHUNK
-				   ? (size_t)(b->bitmap_len - pos)
-				   : BMP_CHUNK;
-		if (wdt_source_read(src, buf, n, b->bitmap_off + pos, err) < 0) {
+			       ? (size_t)(b->bitmap_len - pos)
+			       : BMP_CHUNK;
+		if (wdt_source_read(src, buf, n, b->bitmap_off + pos, err) <
+		    0) {
 			wdt_err_prefix(err, "reading the bitmap");
 			goto out;
 		}
@@ -385,7 +404,8 @@ int wdt_dmp_bitmap_walk(struct wdt_source *src, const struct wdt_dmp_bitmap *b,
 				if (pfn >= b->bits || !((buf[i] >> j) & 1)) {
 					if (run_len && fn &&
 					    fn(arg, run_pfn, run_len,
-					       b->first_page + run_k * WDT_PAGE_SIZE,
+					       b->first_page +
+						   run_k * WDT_PAGE_SIZE,
 					       err) < 0)
 						goto out;
 					run_len = 0;
@@ -400,8 +420,9 @@ int wdt_dmp_bitmap_walk(struct wdt_source *src, const struct wdt_dmp_bitmap *b,
 			}
 		}
 	}
-	if (run_len && fn && fn(arg, run_pfn, run_len, b->first_page + run_k * WDT_PAGE_SIZE,
-			  err) < 0)
+	if (run_len && fn &&
+	    fn(arg, run_pfn, run_len, b->first_page + run_k * WDT_PAGE_SIZE,
+	       err) < 0)
 		goto out;
 	if (popcount)
 		*popcount = k;
@@ -434,15 +455,15 @@ static int add_bitmap_run(void *arg, uint64_t pfn, uint64_t npages,
 	}
 	if (!npages)
 		return 0;
-	return wdt_image_add_run(a->img, pfn * WDT_PAGE_SIZE, npages * WDT_PAGE_SIZE, file_off,
-				 err);
+	return wdt_image_add_run(a->img, pfn * WDT_PAGE_SIZE,
+				 npages * WDT_PAGE_SIZE, file_off, err);
 }
 
 static int open_bitmap(struct wdt_image *img, struct dmp *d,
 		       struct wdt_err *err)
 {
 	uint8_t buf[WDT_BMP_BITMAP];
-	struct add_ctx a = { img, d };
+	struct add_ctx a = {img, d};
 
 	if (wdt_source_read(img->src, buf, sizeof(buf), WDT_DMP64_HDR_SIZE,
 			    err) < 0)
@@ -455,8 +476,7 @@ static int open_bitmap(struct wdt_image *img, struct dmp *d,
 				   &d->popcount, err);
 }
 
-uint64_t wdt_dmp_expected_size(const struct wdt_dmp_hdr *h,
-			       uint64_t run_pages,
+uint64_t wdt_dmp_expected_size(const struct wdt_dmp_hdr *h, uint64_t run_pages,
 			       const struct wdt_dmp_bitmap *b,
 			       uint64_t popcount)
 {
@@ -531,8 +551,8 @@ static int dmp_open(struct wdt_image *img, struct wdt_err *err)
 		free(d);
 		return wdt_err_nomem(err);
 	}
-	if (wdt_source_pread(img->src, buf, WDT_DMP64_HDR_SIZE, 0, &got,
-			     err) < 0 ||
+	if (wdt_source_pread(img->src, buf, WDT_DMP64_HDR_SIZE, 0, &got, err) <
+		0 ||
 	    wdt_dmp_parse_header(buf, got, &d->h, err) < 0)
 		goto fail;
 	free(buf);
@@ -553,8 +573,7 @@ static int dmp_open(struct wdt_image *img, struct wdt_err *err)
 	}
 	if (d->h.is64 && !wdt_dmp_unset64(d->h.dtb))
 		img->hints = (struct wdt_image_hints){
-			true, d->h.dtb, "dmp-header", "the DMP header"
-		};
+		    true, d->h.dtb, "dmp-header", "the DMP header"};
 	snprintf(img->variant, sizeof(img->variant), "DMP%s, %s dump%s",
 		 d->h.is64 ? "64" : "32", wdt_dmp_type_name(d->h.dump_type),
 		 d->no_memory ? " (memory not readable)" : "");
@@ -600,8 +619,8 @@ void wdt_dmp_uptime_str(int64_t v, char *buf, size_t len)
 	snprintf(buf, len, "unset");
 	if (v >= 0 && !wdt_dmp_unset64((uint64_t)v)) {
 		uint64_t s = (uint64_t)v / 10000000;
-		snprintf(buf, len, "%" PRIu64 "d %02" PRIu64 ":%02" PRIu64
-			 ":%02" PRIu64,
+		snprintf(buf, len,
+			 "%" PRIu64 "d %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64,
 			 s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
 	}
 }
@@ -618,8 +637,8 @@ void wdt_dmp_out_time(struct wdt_out *o, const char *key, const char *label,
 	wdt_out_obj_end(o);
 }
 
-void wdt_dmp_out_uptime(struct wdt_out *o, const char *key,
-			const char *label, int64_t v)
+void wdt_dmp_out_uptime(struct wdt_out *o, const char *key, const char *label,
+			int64_t v)
 {
 	char buf[64];
 
@@ -647,7 +666,7 @@ static void out_body(struct wdt_out *o, const struct dmp *d,
 			wdt_out_hex(o, "base_page", "BasePage",
 				    h->runs[i].base_page);
 			wdt_out_u64_hex(o, "page_count", "PageCount",
-				    h->runs[i].page_count);
+					h->runs[i].page_count);
 			wdt_out_obj_end(o);
 		}
 		wdt_out_arr_end(o);
@@ -657,7 +676,7 @@ static void out_body(struct wdt_out *o, const struct dmp *d,
 		wdt_out_obj_begin(o, "bitmap", "Bitmap header");
 		wdt_out_str(o, "signature", "Signature",
 			    d->b.signature == WDT_DMP_SIG_FDMP ? "FDMP"
-								: "SDMP");
+							       : "SDMP");
 		wdt_out_hex(o, "dump_options", "DumpOptions",
 			    d->b.dump_options);
 		wdt_out_hex(o, "first_page", "FirstPage", d->b.first_page);
@@ -672,7 +691,7 @@ static void out_body(struct wdt_out *o, const struct dmp *d,
 	if (d->have_rdmp) {
 		wdt_out_obj_begin(o, "rdmp", "RDMP header");
 		wdt_out_u64_hex(o, "metadata_size", "MetadataSize",
-			    d->rdmp_metadata);
+				d->rdmp_metadata);
 		wdt_out_hex(o, "first_page", "FirstPageOffset",
 			    d->rdmp_first_page);
 		wdt_out_obj_end(o);
@@ -697,7 +716,8 @@ static void out_context(struct wdt_out *o, const struct wdt_dmp_hdr *h)
 		wdt_out_addr(o, "rsp", "Rsp", wdt_le64(c + WDT_CTX_RAX + 32));
 		wdt_out_hex(o, "seg_cs", "SegCs", wdt_le16(c + WDT_CTX_SEG_CS));
 		wdt_out_hex(o, "seg_ss", "SegSs", wdt_le16(c + WDT_CTX_SEG_SS));
-		wdt_out_hex(o, "eflags", "EFlags", wdt_le32(c + WDT_CTX_EFLAGS));
+		wdt_out_hex(o, "eflags", "EFlags",
+			    wdt_le32(c + WDT_CTX_EFLAGS));
 		wdt_out_hex(o, "mxcsr", "MxCsr", wdt_le32(c + WDT_CTX_MXCSR));
 		wdt_out_hex(o, "fltsave_mxcsr", "FltSave.MxCsr",
 			    wdt_le32(c + WDT_CTX_FLT_MXCSR));
@@ -712,8 +732,7 @@ static void out_exception(struct wdt_out *o, const struct wdt_dmp_hdr *h)
 	wdt_out_hex(o, "flags", "ExceptionFlags", h->exc.flags);
 	wdt_out_addr(o, "record", "ExceptionRecord", h->exc.record);
 	wdt_out_addr(o, "address", "ExceptionAddress", h->exc.address);
-	wdt_out_u64(o, "number_parameters", "NumberParameters",
-		    h->exc.nparams);
+	wdt_out_u64(o, "number_parameters", "NumberParameters", h->exc.nparams);
 	wdt_out_obj_end(o);
 }
 
@@ -778,9 +797,8 @@ static void dmp_describe(struct wdt_image *img, struct wdt_out *o)
 	wdt_out_obj_begin(o, "dmp", "DMP header");
 	wdt_dmp_out_header(o, h);
 	out_body(o, d, img);
-	want = wdt_dmp_expected_size(h, d->run_pages,
-				     d->have_bitmap ? &d->b : NULL,
-				     d->popcount);
+	want = wdt_dmp_expected_size(
+	    h, d->run_pages, d->have_bitmap ? &d->b : NULL, d->popcount);
 	if (want)
 		wdt_out_u64(o, "layout_size", "Size the layout needs", want);
 	else
@@ -790,12 +808,12 @@ static void dmp_describe(struct wdt_image *img, struct wdt_out *o)
 }
 
 const struct wdt_format wdt_format_dmp = {
-	.name = "dmp",
-	.summary = "Windows kernel crash dump (PAGEDU64 full and bitmap; "
-		   "other types described)",
-	.flags = WDT_FMT_HAS_CPUS,
-	.probe = dmp_probe,
-	.open = dmp_open,
-	.describe = dmp_describe,
-	.close = dmp_close,
+    .name = "dmp",
+    .summary = "Windows kernel crash dump (PAGEDU64 full and bitmap; "
+	       "other types described)",
+    .flags = WDT_FMT_HAS_CPUS,
+    .probe = dmp_probe,
+    .open = dmp_open,
+    .describe = dmp_describe,
+    .close = dmp_close,
 };

@@ -65,14 +65,15 @@ struct wdt_dmp_hdr {
 	bool is64;
 	uint32_t signature, valid_dump;
 	uint32_t major, minor;
-	uint64_t dtb, pfn_database, ps_loaded_module_list, ps_active_process_head;
+	uint64_t dtb, pfn_database, ps_loaded_module_list,
+	    ps_active_process_head;
 	uint32_t machine, nprocs, bugcheck_code;
 	uint64_t bugcheck_params[4];
 	char version_user[33];
 	uint64_t kdbg;
-	uint32_t nruns_raw;	/* NumberOfRuns as stored */
-	uint64_t npages;	/* NumberOfPages as stored */
-	unsigned nruns;		/* runs parsed: min(nruns_raw, capacity) */
+	uint32_t nruns_raw; /* NumberOfRuns as stored */
+	uint64_t npages;    /* NumberOfPages as stored */
+	unsigned nruns;	    /* runs parsed: min(nruns_raw, capacity) */
 	struct wdt_dmp_run runs[WDT_DMP32_MAX_RUNS];
 	uint8_t context[WDT_CTX_SIZE]; /* 64-bit only */
 	struct {
@@ -106,8 +107,8 @@ struct wdt_dmp_bitmap {
  * 'DU64' (0x2000 bytes) or 'DUMP' (0x1000 bytes). UNKNOWN_FORMAT for
  * another signature, TRUNCATED when buf is shorter than the header. Pure.
  */
-int wdt_dmp_parse_header(const uint8_t *buf, size_t len,
-			 struct wdt_dmp_hdr *h, struct wdt_err *err);
+int wdt_dmp_parse_header(const uint8_t *buf, size_t len, struct wdt_dmp_hdr *h,
+			 struct wdt_err *err);
 
 /* Header size for h: 0x2000 (64-bit) or 0x1000. */
 uint64_t wdt_dmp_header_size(const struct wdt_dmp_hdr *h);
@@ -129,8 +130,8 @@ bool wdt_dmp_context_unset(const uint8_t ctx[WDT_CTX_SIZE]);
  * Fill cpu (index 0) from an x64 CONTEXT: registers, rflags, segment
  * selectors; have = GPRS|SEGS; source is the given static string.
  */
-void wdt_dmp_context_to_cpu(const uint8_t ctx[WDT_CTX_SIZE],
-			    const char *source, struct wdt_cpu *cpu);
+void wdt_dmp_context_to_cpu(const uint8_t ctx[WDT_CTX_SIZE], const char *source,
+			    struct wdt_cpu *cpu);
 
 /*
  * Validate a full dump's run list against the header's capacity:
@@ -157,9 +158,9 @@ int wdt_dmp_check_bitmap(const struct wdt_dmp_bitmap *b, uint64_t file_size,
  * Walk the bitmap in src (which b describes and wdt_dmp_check_bitmap
  * accepted): call fn once per maximal run of set bits with its first PFN,
  * its page count and the file offset of its first page (FirstPage + index
- * of the set bit * 4096); fn may be NULL to count only. fn returning -1 stops the walk (its err stands).
- * *popcount (may be NULL) receives the number of set bits. Memory use is
- * one fixed buffer.
+ * of the set bit * 4096); fn may be NULL to count only. fn returning -1 stops
+ * the walk (its err stands). *popcount (may be NULL) receives the number of set
+ * bits. Memory use is one fixed buffer.
  */
 typedef int (*wdt_dmp_run_fn)(void *arg, uint64_t pfn, uint64_t npages,
 			      uint64_t file_off, struct wdt_err *err);
@@ -171,8 +172,7 @@ int wdt_dmp_bitmap_walk(struct wdt_source *src, const struct wdt_dmp_bitmap *b,
  * Bytes the body needs: header + NumberOfPages pages (full) or FirstPage
  * + present pages (bitmap, using popcount). 0 when unknown for the type.
  */
-uint64_t wdt_dmp_expected_size(const struct wdt_dmp_hdr *h,
-			       uint64_t run_pages,
+uint64_t wdt_dmp_expected_size(const struct wdt_dmp_hdr *h, uint64_t run_pages,
 			       const struct wdt_dmp_bitmap *b,
 			       uint64_t popcount);
 
@@ -197,7 +197,7 @@ void wdt_dmp_out_time(struct wdt_out *o, const char *key, const char *label,
 /* The same texts into buf. */
 void wdt_dmp_time_str(int64_t ft, char *buf, size_t len);
 void wdt_dmp_uptime_str(int64_t v, char *buf, size_t len);
-void wdt_dmp_out_uptime(struct wdt_out *o, const char *key,
-			const char *label, int64_t v);
+void wdt_dmp_out_uptime(struct wdt_out *o, const char *key, const char *label,
+			int64_t v);
 
 #endif

@@ -9,12 +9,12 @@
 #define WDT_FORMATS_DMP_LAYOUT_H
 
 /* Magic values as read with wdt_le32() (dmp64.md §1). */
-#define WDT_DMP_SIG_PAGE 0x45474150u  /* "PAGE" */
+#define WDT_DMP_SIG_PAGE 0x45474150u   /* "PAGE" */
 #define WDT_DMP_VALID_DU64 0x34365544u /* "DU64" */
 #define WDT_DMP_VALID_DUMP 0x504D5544u /* "DUMP" (32-bit, bitmap header) */
-#define WDT_DMP_SIG_FDMP 0x504D4446u  /* "FDMP" full bitmap */
-#define WDT_DMP_SIG_SDMP 0x504D4453u  /* "SDMP" summary/kernel bitmap */
-#define WDT_DMP_SIG_RDMP 0x504D4452u  /* "RDMP" (types 8/9/0xA, at 0x2004) */
+#define WDT_DMP_SIG_FDMP 0x504D4446u   /* "FDMP" full bitmap */
+#define WDT_DMP_SIG_SDMP 0x504D4453u   /* "SDMP" summary/kernel bitmap */
+#define WDT_DMP_SIG_RDMP 0x504D4452u   /* "RDMP" (types 8/9/0xA, at 0x2004) */
 
 /* DUMP_HEADER64 (dmp64.md §2) */
 #define WDT_DMP64_HDR_SIZE 0x2000u
@@ -33,21 +33,21 @@
 #define WDT_DMP64_BUGCHECK_PARAM 0x040u /* u64[4] */
 #define WDT_DMP64_VERSION_USER 0x060u	/* char[32] */
 #define WDT_DMP64_KDBG 0x080u
-#define WDT_DMP64_PMB 0x088u		/* PHYSICAL_MEMORY_DESCRIPTOR64 */
-#define WDT_DMP64_PMB_NRUNS 0x088u	/* u32 */
-#define WDT_DMP64_PMB_NPAGES 0x090u	/* u64 (not u32 at +4: dmp64.md §3) */
-#define WDT_DMP64_PMB_RUNS 0x098u	/* {u64 BasePage, u64 PageCount}[] */
+#define WDT_DMP64_PMB 0x088u	    /* PHYSICAL_MEMORY_DESCRIPTOR64 */
+#define WDT_DMP64_PMB_NRUNS 0x088u  /* u32 */
+#define WDT_DMP64_PMB_NPAGES 0x090u /* u64 (not u32 at +4: dmp64.md §3) */
+#define WDT_DMP64_PMB_RUNS 0x098u   /* {u64 BasePage, u64 PageCount}[] */
 #define WDT_DMP64_PMB_SIZE 700u
-#define WDT_DMP64_MAX_RUNS 42u		/* whole runs in the 700-byte buffer */
-#define WDT_DMP64_CONTEXT 0x348u	/* ContextRecord, 3000 bytes */
+#define WDT_DMP64_MAX_RUNS 42u	 /* whole runs in the 700-byte buffer */
+#define WDT_DMP64_CONTEXT 0x348u /* ContextRecord, 3000 bytes */
 #define WDT_DMP64_CONTEXT_AREA 3000u
-#define WDT_DMP64_EXCEPTION 0xF00u	/* EXCEPTION_RECORD64, 0x98 bytes */
+#define WDT_DMP64_EXCEPTION 0xF00u /* EXCEPTION_RECORD64, 0x98 bytes */
 #define WDT_DMP64_EXCEPTION_SIZE 0x98u
 #define WDT_DMP64_DUMP_TYPE 0xF98u
-#define WDT_DMP64_PAD_DUMP_TYPE 0xF9Cu	/* u32 padding */
+#define WDT_DMP64_PAD_DUMP_TYPE 0xF9Cu /* u32 padding */
 #define WDT_DMP64_REQUIRED_SPACE 0xFA0u
 #define WDT_DMP64_SYSTEM_TIME 0xFA8u
-#define WDT_DMP64_COMMENT 0xFB0u	/* char[128] */
+#define WDT_DMP64_COMMENT 0xFB0u /* char[128] */
 #define WDT_DMP64_COMMENT_SIZE 128u
 #define WDT_DMP64_SYSTEM_UPTIME 0x1030u
 #define WDT_DMP64_MINIDUMP_FIELDS 0x1038u
@@ -55,7 +55,7 @@
 #define WDT_DMP64_PRODUCT_TYPE 0x1040u
 #define WDT_DMP64_SUITE_MASK 0x1044u
 #define WDT_DMP64_WRITER_STATUS 0x1048u
-#define WDT_DMP64_UNUSED1 0x104Cu		/* u8 */
+#define WDT_DMP64_UNUSED1 0x104Cu	       /* u8 */
 #define WDT_DMP64_KD_SECONDARY_VERSION 0x104Du /* u8 */
 #define WDT_DMP64_ATTRIBUTES 0x1050u
 #define WDT_DMP64_BOOT_ID 0x1054u
@@ -83,9 +83,9 @@
 #define WDT_BMP_SIGNATURE 0x00u
 #define WDT_BMP_VALID_DUMP 0x04u
 #define WDT_BMP_DUMP_OPTIONS 0x08u
-#define WDT_BMP_FIRST_PAGE 0x20u	/* u64 absolute file offset */
-#define WDT_BMP_PRESENT_PAGES 0x28u	/* u64 set bits */
-#define WDT_BMP_BITS 0x30u		/* u64 bitmap length in bits */
+#define WDT_BMP_FIRST_PAGE 0x20u    /* u64 absolute file offset */
+#define WDT_BMP_PRESENT_PAGES 0x28u /* u64 set bits */
+#define WDT_BMP_BITS 0x30u	    /* u64 bitmap length in bits */
 #define WDT_BMP_BITMAP 0x38u
 
 /* DUMP_HEADER32 (§10), for recognising 32-bit dumps. */

@@ -12,14 +12,13 @@
 #include "core/workers.h"
 #include "formats/dmp_layout.h"
 
-
 _Static_assert(WDT_DMP64_PMB_RUNS + 16 * WDT_DMP64_MAX_RUNS <=
-		       WDT_DMP64_PMB + WDT_DMP64_PMB_SIZE,
+		   WDT_DMP64_PMB + WDT_DMP64_PMB_SIZE,
 	       "42 runs fit the 700-byte PhysicalMemoryBlock");
 _Static_assert(WDT_DMPW_UNIT % WDT_PAGE_SIZE == 0, "units are whole pages");
 _Static_assert(WDT_DMP64_PMB_SIZE % 4 == 0, "'PAGE' fill is whole dwords");
 _Static_assert(WDT_DMP64_REQUIRED_SPACE + 8 <= WDT_DMP64_HDR_SIZE &&
-		       WDT_DMP64_DUMP_TYPE + 4 <= WDT_DMP64_REQUIRED_SPACE,
+		   WDT_DMP64_DUMP_TYPE + 4 <= WDT_DMP64_REQUIRED_SPACE,
 	       "header fields inside the header");
 
 /*
@@ -47,7 +46,8 @@ int wdt_dmpw_spans(const struct wdt_image *img, struct wdt_span **spans,
 	for (size_t i = 0; i < img->nruns; i++) {
 		const struct wdt_run *r = &img->runs[i];
 		uint64_t lo = r->pa & ~(uint64_t)(WDT_PAGE_SIZE - 1), end;
-		if (!wdt_add_ok(r->pa, r->len, &end) || end > UINT64_MAX - WDT_PAGE_SIZE) {
+		if (!wdt_add_ok(r->pa, r->len, &end) ||
+		    end > UINT64_MAX - WDT_PAGE_SIZE) {
 			free(s);
 			return wdt_err_set(err, WDT_UNSUPPORTED,
 					   "physical run at 0x%" PRIx64
@@ -55,13 +55,14 @@ int wdt_dmpw_spans(const struct wdt_image *img, struct wdt_span **spans,
 					   "space",
 					   r->pa);
 		}
-		uint64_t hi = (end + WDT_PAGE_SIZE - 1) & ~(uint64_t)(WDT_PAGE_SIZE - 1);
+		uint64_t hi =
+		    (end + WDT_PAGE_SIZE - 1) & ~(uint64_t)(WDT_PAGE_SIZE - 1);
 		if (k > 0 && lo <= s[k - 1].pa + s[k - 1].len) {
 			if (hi > s[k - 1].pa + s[k - 1].len)
 				s[k - 1].len = hi - s[k - 1].pa;
 			continue;
 		}
-		s[k++] = (struct wdt_span){ lo, hi - lo, 0 };
+		s[k++] = (struct wdt_span){lo, hi - lo, 0};
 	}
 	*spans = s;
 	*n = k;
@@ -150,10 +151,13 @@ static void patch(struct worker *w, uint64_t pa, size_t npg)
 		if (hi <= pa || lo >= end)
 			continue;
 		size_t a = lo < pa ? 0 : (size_t)((lo - pa) / WDT_PAGE_SIZE);
-		size_t b = hi >= end ? npg : (size_t)((hi - 1 - pa) / WDT_PAGE_SIZE) + 1;
+		size_t b = hi >= end
+			       ? npg
+			       : (size_t)((hi - 1 - pa) / WDT_PAGE_SIZE) + 1;
 		for (size_t k = a; k < b; k++)
 			if (w->zero[k]) {
-				memset(w->buf + k * WDT_PAGE_SIZE, 0, WDT_PAGE_SIZE);
+				memset(w->buf + k * WDT_PAGE_SIZE, 0,
+				       WDT_PAGE_SIZE);
 				w->zero[k] = 0;
 			}
 		if (lo < pa)
@@ -163,7 +167,8 @@ static void patch(struct worker *w, uint64_t pa, size_t npg)
 		memcpy(w->buf + (lo - pa), p[i].data + (lo - p[i].pa),
 		       (size_t)(hi - lo));
 		for (size_t k = a; k < b; k++)
-			w->zero[k] = wdt_all_zero(w->buf + k * WDT_PAGE_SIZE, WDT_PAGE_SIZE);
+			w->zero[k] = wdt_all_zero(w->buf + k * WDT_PAGE_SIZE,
+						  WDT_PAGE_SIZE);
 	}
 }
 
@@ -190,7 +195,8 @@ static int emit(struct worker *w, uint64_t off, size_t npg, uint64_t *zeros,
 		start = k + 1;
 	}
 	if (npg > start)
-		return wdt_outfile_write_at(w->q->of, off + start * WDT_PAGE_SIZE,
+		return wdt_outfile_write_at(w->q->of,
+					    off + start * WDT_PAGE_SIZE,
 					    w->buf + start * WDT_PAGE_SIZE,
 					    (npg - start) * WDT_PAGE_SIZE, e);
 	return 0;
@@ -212,16 +218,19 @@ static int unit(struct worker *w, uint64_t u, struct wdt_err *e)
 	const struct wdt_span *sp = &q->s[lo];
 	uint64_t at = (u - q->units[lo]) * UNIT_PAGES * WDT_PAGE_SIZE;
 	uint64_t left = sp->len - at, zeros = 0;
-	size_t npg = (size_t)((left < UNIT_PAGES * WDT_PAGE_SIZE ? left : UNIT_PAGES * WDT_PAGE_SIZE) /
+	size_t npg = (size_t)((left < UNIT_PAGES * WDT_PAGE_SIZE
+				   ? left
+				   : UNIT_PAGES * WDT_PAGE_SIZE) /
 			      WDT_PAGE_SIZE);
-	if (wdt_image_reader_read(w->rd, sp->pa + at, npg, w->buf, w->zero,
-				  e) < 0)
+	if (wdt_image_reader_read(w->rd, sp->pa + at, npg, w->buf, w->zero, e) <
+	    0)
 		return -1;
 	patch(w, sp->pa + at, npg);
 	if (emit(w, sp->off + at, npg, &zeros, e) < 0)
 		return -1;
 	atomic_fetch_add(&q->zero_pages, zeros);
-	uint64_t d = atomic_fetch_add(&q->done, npg * WDT_PAGE_SIZE) + npg * WDT_PAGE_SIZE;
+	uint64_t d = atomic_fetch_add(&q->done, npg * WDT_PAGE_SIZE) +
+		     npg * WDT_PAGE_SIZE;
 	if (w->main)
 		wdt_progress_update(q->o->progress, q->base + d);
 	return 0;
@@ -271,8 +280,9 @@ int wdt_dmpw_body(struct wdt_image *img, const struct wdt_span *s, size_t n,
 		return wdt_err_nomem(err);
 	q.units[0] = 0;
 	for (size_t i = 0; i < n; i++)
-		q.units[i + 1] = q.units[i] + (s[i].len / WDT_PAGE_SIZE + UNIT_PAGES - 1) /
-						      UNIT_PAGES;
+		q.units[i + 1] =
+		    q.units[i] +
+		    (s[i].len / WDT_PAGE_SIZE + UNIT_PAGES - 1) / UNIT_PAGES;
 	/* Standard output takes the units in order: one worker. */
 	nt = wdt_outfile_is_stream(of) ? 1 : o->threads;
 	nt = wdt_image_reader_threads(img, wdt_workers_count(nt, q.units[n]));
@@ -285,7 +295,8 @@ int wdt_dmpw_body(struct wdt_image *img, const struct wdt_span *s, size_t n,
 	for (unsigned i = 0; w && i < nt && rc == 0; i++) {
 		w[i].q = &q;
 		w[i].main = i == 0;
-		w[i].buf = aligned_alloc(WDT_PAGE_SIZE, UNIT_PAGES * WDT_PAGE_SIZE);
+		w[i].buf =
+		    aligned_alloc(WDT_PAGE_SIZE, UNIT_PAGES * WDT_PAGE_SIZE);
 		if (!w[i].buf)
 			rc = wdt_err_nomem(err);
 		else if (!(w[i].rd = wdt_image_reader_new(img, err)))
@@ -356,8 +367,8 @@ static int put_bitmap(struct wdt_outfile *of, const struct wdt_span *s,
 		return wdt_err_nomem(err);
 	/* Piece q covers file bytes [off + q*BMP_PIECE, …). */
 	for (uint64_t at = 0; at < total && rc == 0; at += BMP_PIECE) {
-		size_t len = total - at < BMP_PIECE ? (size_t)(total - at)
-						    : BMP_PIECE;
+		size_t len =
+		    total - at < BMP_PIECE ? (size_t)(total - at) : BMP_PIECE;
 		memset(buf, 0, len);
 		if (at == 0) {
 			wdt_put_le32(buf + WDT_BMP_SIGNATURE, WDT_DMP_SIG_FDMP);
@@ -374,7 +385,8 @@ static int put_bitmap(struct wdt_outfile *of, const struct wdt_span *s,
 			b1 = nbytes;
 		uint8_t *bm = buf + (WDT_BMP_BITMAP + b0 - at); /* byte b0 */
 		for (; k < n && b0 < b1; k++) {
-			uint64_t f0 = s[k].pa / WDT_PAGE_SIZE, f1 = f0 + s[k].len / WDT_PAGE_SIZE;
+			uint64_t f0 = s[k].pa / WDT_PAGE_SIZE,
+				 f1 = f0 + s[k].len / WDT_PAGE_SIZE;
 			if (f0 < b0 * 8)
 				f0 = b0 * 8;
 			if (f1 > b1 * 8)
@@ -396,19 +408,21 @@ static int choose(const struct wdt_dmp_write_opts *o, size_t nspans,
 	switch (o->kind) {
 	case WDT_DMP_FULL:
 		if (nspans > WDT_DMP64_MAX_RUNS)
-			return wdt_err_set(err, WDT_UNSUPPORTED,
-					   "%zu physical runs do not fit a full "
-					   "dump's header (at most %u); write a "
-					   "bitmap dump",
-					   nspans, WDT_DMP64_MAX_RUNS);
+			return wdt_err_set(
+			    err, WDT_UNSUPPORTED,
+			    "%zu physical runs do not fit a full "
+			    "dump's header (at most %u); write a "
+			    "bitmap dump",
+			    nspans, WDT_DMP64_MAX_RUNS);
 		*type = WDT_DUMP_TYPE_FULL;
 		return 0;
 	case WDT_DMP_BITMAP:
 		*type = WDT_DUMP_TYPE_BITMAP_FULL;
 		return 0;
 	case WDT_DMP_AUTO:
-		*type = nspans <= WDT_DMP64_MAX_RUNS ? WDT_DUMP_TYPE_FULL
-						     : WDT_DUMP_TYPE_BITMAP_FULL;
+		*type = nspans <= WDT_DMP64_MAX_RUNS
+			    ? WDT_DUMP_TYPE_FULL
+			    : WDT_DUMP_TYPE_BITMAP_FULL;
 		return 0;
 	}
 	return wdt_err_set(err, WDT_INTERNAL, "unknown dump kind %d",
@@ -433,7 +447,8 @@ static int layout_and_write(struct wdt_image *img, uint8_t *hdr,
 	if (r->dump_type == WDT_DUMP_TYPE_FULL) {
 		put_runs(hdr, s, n, pages);
 	} else {
-		uint64_t maxpfn = n ? (s[n - 1].pa + s[n - 1].len) / WDT_PAGE_SIZE : 0;
+		uint64_t maxpfn =
+		    n ? (s[n - 1].pa + s[n - 1].len) / WDT_PAGE_SIZE : 0;
 		bits = (maxpfn + 7) & ~7ull;
 		if (bits > BMP_MAX_BITS)
 			return wdt_err_set(err, WDT_UNSUPPORTED,
@@ -443,7 +458,8 @@ static int layout_and_write(struct wdt_image *img, uint8_t *hdr,
 					   s[n - 1].pa + s[n - 1].len);
 		for (uint32_t i = 0; i < WDT_DMP64_PMB_SIZE; i += 4)
 			wdt_put_le32(hdr + WDT_DMP64_PMB + i, WDT_DMP_SIG_PAGE);
-		body = (WDT_DMP64_HDR_SIZE + WDT_BMP_BITMAP + bits / 8 + WDT_PAGE_SIZE - 1) &
+		body = (WDT_DMP64_HDR_SIZE + WDT_BMP_BITMAP + bits / 8 +
+			WDT_PAGE_SIZE - 1) &
 		       ~(uint64_t)(WDT_PAGE_SIZE - 1);
 	}
 	for (size_t i = 0, at = 0; i < n; at += s[i].len, i++)
@@ -458,8 +474,8 @@ static int layout_and_write(struct wdt_image *img, uint8_t *hdr,
 	if (r->dump_type != WDT_DUMP_TYPE_FULL &&
 	    put_bitmap(of, s, n, bits, pages, body, err) < 0)
 		return -1;
-	if (wdt_dmpw_body(img, s, n, p, np, o, of, &done, &r->zero_pages,
-			  err) < 0)
+	if (wdt_dmpw_body(img, s, n, p, np, o, of, &done, &r->zero_pages, err) <
+	    0)
 		return -1;
 	wdt_outfile_hole(of, r->file_size, 0);
 	return 0;

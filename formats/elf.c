@@ -156,7 +156,7 @@ static struct wdt_cpu *cpu_slot(struct wdt_image *img, size_t idx,
 				struct wdt_err *err)
 {
 	while (img->ncpus <= idx) {
-		struct wdt_cpu c = { .index = (unsigned)img->ncpus };
+		struct wdt_cpu c = {.index = (unsigned)img->ncpus};
 		if (wdt_image_add_cpu(img, &c, err) < 0)
 			return NULL;
 	}
@@ -167,20 +167,19 @@ static struct wdt_cpu *cpu_slot(struct wdt_image *img, size_t idx,
 static int parse_prstatus(struct wdt_cpu *c, const uint8_t *d, size_t n)
 {
 	static const int64_t map64[] = {
-		/* index in pr_reg → our register (-1: not a GPR) */
-		WDT_R15, WDT_R14, WDT_R13, WDT_R12, WDT_RBP, WDT_RBX, WDT_R11,
-		WDT_R10, WDT_R9,  WDT_R8,  WDT_RAX, WDT_RCX, WDT_RDX, WDT_RSI,
-		WDT_RDI, -1,	  WDT_RIP, -2,	    WDT_RFLAGS, WDT_RSP, -3,
+	    /* index in pr_reg → our register (-1: not a GPR) */
+	    WDT_R15, WDT_R14, WDT_R13, WDT_R12, WDT_RBP,    WDT_RBX, WDT_R11,
+	    WDT_R10, WDT_R9,  WDT_R8,  WDT_RAX, WDT_RCX,    WDT_RDX, WDT_RSI,
+	    WDT_RDI, -1,      WDT_RIP, -2,	WDT_RFLAGS, WDT_RSP, -3,
 	};
 	static const int64_t map32[] = {
-		WDT_RBX, WDT_RCX, WDT_RDX, WDT_RSI, WDT_RDI, WDT_RBP,	 WDT_RAX,
-		-4,	 -5,	  -6,	   -7,	    -1,	     WDT_RIP, -2,
-		WDT_RFLAGS, WDT_RSP, -3,
+	    WDT_RBX, WDT_RCX, WDT_RDX,	  WDT_RSI, WDT_RDI, WDT_RBP,
+	    WDT_RAX, -4,      -5,	  -6,	   -7,	    -1,
+	    WDT_RIP, -2,      WDT_RFLAGS, WDT_RSP, -3,
 	};
 	/* Selectors: -2 cs, -3 ss, -4 ds, -5 es, -6 fs, -7 gs. */
-	static const enum wdt_segreg segof[] = { 0, 0, WDT_CS, WDT_SS,
-						 WDT_DS, WDT_ES, WDT_FS,
-						 WDT_GS };
+	static const enum wdt_segreg segof[] = {0,	0,	WDT_CS, WDT_SS,
+						WDT_DS, WDT_ES, WDT_FS, WDT_GS};
 	const int64_t *map;
 	size_t nregs, w;
 	const uint8_t *r;
@@ -190,8 +189,8 @@ static int parse_prstatus(struct wdt_cpu *c, const uint8_t *d, size_t n)
 		r = d + WDT_PRSTATUS64_REGS;
 		c->fs_base = wdt_le64(r + 0xA8);
 		c->gs_base = wdt_le64(r + 0xB0);
-		uint64_t sel[4] = { wdt_le64(r + 0xB8), wdt_le64(r + 0xC0),
-				    wdt_le64(r + 0xC8), wdt_le64(r + 0xD0) };
+		uint64_t sel[4] = {wdt_le64(r + 0xB8), wdt_le64(r + 0xC0),
+				   wdt_le64(r + 0xC8), wdt_le64(r + 0xD0)};
 		if (!(c->have & WDT_CPU_HAVE_SEGS)) {
 			c->segs[WDT_DS].selector = (uint32_t)sel[0];
 			c->segs[WDT_ES].selector = (uint32_t)sel[1];
@@ -203,7 +202,8 @@ static int parse_prstatus(struct wdt_cpu *c, const uint8_t *d, size_t n)
 		map = map32, nregs = sizeof(map32) / sizeof(map32[0]), w = 4;
 		r = d + WDT_PRSTATUS32_REGS;
 	} else {
-		return 0; /* another architecture's layout: keep the note only */
+		return 0; /* another architecture's layout: keep the note only
+			   */
 	}
 	bool had_qemu = c->source != NULL;
 	for (size_t i = 0; i < nregs; i++) {
@@ -242,8 +242,8 @@ static int parse_qemu(struct wdt_cpu *c, const uint8_t *d, size_t n,
 	for (int i = 0; i < WDT_NREGS; i++)
 		c->regs[i] = wdt_le64(d + 8 + 8 * i);
 	for (int s = 0; s < WDT_NSEGS; s++) {
-		const uint8_t *p = d + WDT_QEMU_CPUSTATE_SEGS +
-				   WDT_QEMU_SEG_SIZE * s;
+		const uint8_t *p =
+		    d + WDT_QEMU_CPUSTATE_SEGS + WDT_QEMU_SEG_SIZE * s;
 		c->segs[s].selector = wdt_le32(p);
 		c->segs[s].limit = wdt_le32(p + 4);
 		c->segs[s].flags = wdt_le32(p + 8);
@@ -267,8 +267,8 @@ static void sanitize_name(char *dst, size_t cap, const uint8_t *src, size_t n)
 	size_t k = 0;
 
 	for (size_t i = 0; i < n && src[i] && k + 1 < cap; i++)
-		dst[k++] = (src[i] >= 0x20 && src[i] < 0x7f) ? (char)src[i]
-							      : '?';
+		dst[k++] =
+		    (src[i] >= 0x20 && src[i] < 0x7f) ? (char)src[i] : '?';
 	dst[k] = '\0';
 }
 
@@ -295,11 +295,12 @@ int wdt_elf_parse_notes(struct wdt_image *img, const uint8_t *buf, size_t len,
 		uint32_t type = wdt_le32(buf + pos + 8);
 		size_t name_off = pos + 12;
 		if (!wdt_in_bounds(len, name_off, pad4(namesz)))
-			return wdt_err_set(err, WDT_CORRUPT,
-					   "note at 0x%" PRIx64
-					   ": name size %u runs past the end of "
-					   "the note segment",
-					   at, namesz);
+			return wdt_err_set(
+			    err, WDT_CORRUPT,
+			    "note at 0x%" PRIx64
+			    ": name size %u runs past the end of "
+			    "the note segment",
+			    at, namesz);
 		size_t desc_off = name_off + pad4(namesz);
 		if (!wdt_in_bounds(len, desc_off, descsz))
 			return wdt_err_set(err, WDT_CORRUPT,
@@ -307,9 +308,9 @@ int wdt_elf_parse_notes(struct wdt_image *img, const uint8_t *buf, size_t len,
 					   ": descriptor size %u runs past the "
 					   "end of the note segment",
 					   at, descsz);
-		struct wdt_note note = { .type = type,
-					 .desc_off = file_off + desc_off,
-					 .desc_size = descsz };
+		struct wdt_note note = {.type = type,
+					.desc_off = file_off + desc_off,
+					.desc_size = descsz};
 		sanitize_name(note.name, sizeof(note.name), buf + name_off,
 			      namesz);
 		if (wdt_image_add_note(img, &note, err) < 0)
@@ -324,7 +325,8 @@ int wdt_elf_parse_notes(struct wdt_image *img, const uint8_t *buf, size_t len,
 			if (!c || parse_qemu(c, d, descsz, at, err) < 0)
 				return -1;
 		}
-		/* descsz < 2^32 and pos < len: no overflow in size_t (64-bit). */
+		/* descsz < 2^32 and pos < len: no overflow in size_t (64-bit).
+		 */
 		pos = desc_off + pad4(descsz);
 	}
 	return 0;
@@ -379,16 +381,16 @@ static int load_phdrs(struct wdt_image *img, struct elf_info *ei,
 				   "absurd program header count %" PRIu32,
 				   ei->phnum);
 	if (!wdt_in_bounds(size, ei->phoff, (uint64_t)ei->phnum * entsz))
-		return wdt_err_set(err, WDT_TRUNCATED,
-				   "%" PRIu32 " program headers at 0x%" PRIx64
-				   " run past the end of the file (size 0x%" PRIx64
-				   ")",
-				   ei->phnum, ei->phoff, size);
+		return wdt_err_set(
+		    err, WDT_TRUNCATED,
+		    "%" PRIu32 " program headers at 0x%" PRIx64
+		    " run past the end of the file (size 0x%" PRIx64 ")",
+		    ei->phnum, ei->phoff, size);
 	uint8_t *tab = malloc((size_t)ei->phnum * entsz);
 	if (!tab)
 		return wdt_err_nomem(err);
-	if (wdt_source_read(img->src, tab, (size_t)ei->phnum * entsz,
-			    ei->phoff, err) < 0) {
+	if (wdt_source_read(img->src, tab, (size_t)ei->phnum * entsz, ei->phoff,
+			    err) < 0) {
 		free(tab);
 		return wdt_err_prefix(err, "reading program headers");
 	}
@@ -432,14 +434,15 @@ static int load_phdrs(struct wdt_image *img, struct elf_info *ei,
 					 " wraps the address space",
 					 i, ph.paddr, ph.filesz);
 		else if (!wdt_add_ok(ph.offset, ph.filesz, &end) || end > size)
-			rc = wdt_err_set(err, WDT_TRUNCATED,
-					 "program header %" PRIu32
-					 ": data for physical 0x%" PRIx64
-					 "-0x%" PRIx64 " at file offset 0x%" PRIx64
-					 " ends past the end of the file (size "
-					 "0x%" PRIx64 "); the dump is truncated",
-					 i, ph.paddr, ph.paddr + ph.filesz - 1,
-					 ph.offset, size);
+			rc = wdt_err_set(
+			    err, WDT_TRUNCATED,
+			    "program header %" PRIu32
+			    ": data for physical 0x%" PRIx64 "-0x%" PRIx64
+			    " at file offset 0x%" PRIx64
+			    " ends past the end of the file (size "
+			    "0x%" PRIx64 "); the dump is truncated",
+			    i, ph.paddr, ph.paddr + ph.filesz - 1, ph.offset,
+			    size);
 		else
 			rc = wdt_image_add_run(img, ph.paddr, ph.filesz,
 					       ph.offset, err);
@@ -488,8 +491,8 @@ static int elf_open(struct wdt_image *img, struct wdt_err *err)
 	snprintf(img->variant, sizeof(img->variant), "ELF%u core, %s%s",
 		 ei->cls, ei->machine == EM_X86_64 ? "EM_X86_64" : "EM_386",
 		 ei->machine == EM_386 && ei->cls == 64
-			 ? " (CPU 0 was not in long mode)"
-			 : "");
+		     ? " (CPU 0 was not in long mode)"
+		     : "");
 	return 0;
 }
 
@@ -516,12 +519,12 @@ static void elf_close(struct wdt_image *img)
 }
 
 const struct wdt_format wdt_format_elf = {
-	.name = "elf",
-	.summary = "ELF core from QEMU dump-guest-memory / virsh dump "
-		   "--memory-only (ELF64/ELF32, x86-64/i386)",
-	.flags = WDT_FMT_HAS_CPUS,
-	.probe = elf_probe,
-	.open = elf_open,
-	.describe = elf_describe,
-	.close = elf_close,
+    .name = "elf",
+    .summary = "ELF core from QEMU dump-guest-memory / virsh dump "
+	       "--memory-only (ELF64/ELF32, x86-64/i386)",
+    .flags = WDT_FMT_HAS_CPUS,
+    .probe = elf_probe,
+    .open = elf_open,
+    .describe = elf_describe,
+    .close = elf_close,
 };

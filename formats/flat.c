@@ -36,8 +36,7 @@ bool wdt_flat_probe(const uint8_t *head, size_t len)
 	       memcmp(head, WDT_FLAT_SIG, WDT_FLAT_SIG_LEN) == 0;
 }
 
-int wdt_flat_check_header(const uint8_t *buf, size_t len,
-			  struct wdt_err *err)
+int wdt_flat_check_header(const uint8_t *buf, size_t len, struct wdt_err *err)
 {
 	if (len < WDT_FLAT_OFF_VERSION + 8)
 		return wdt_err_set(err, WDT_TRUNCATED,
@@ -289,8 +288,7 @@ static bool is_sorted(const struct rec *r, size_t n)
 	return true;
 }
 
-struct wdt_source *wdt_flat_open(struct wdt_source *inner,
-				 struct wdt_err *err)
+struct wdt_source *wdt_flat_open(struct wdt_source *inner, struct wdt_err *err)
 {
 	uint8_t hdr[WDT_FLAT_OFF_VERSION + 8];
 	struct rec *r = NULL;
@@ -322,14 +320,12 @@ struct wdt_source *wdt_flat_open(struct wdt_source *inner,
 	r = NULL;
 	if (f->next) {
 		/* Give back the doubling slack. */
-		struct extent *t =
-			realloc(f->ext, f->next * sizeof(*f->ext));
+		struct extent *t = realloc(f->ext, f->next * sizeof(*f->ext));
 		if (t)
 			f->ext = t;
 	}
-	uint64_t size = f->next ? f->ext[f->next - 1].start +
-					  f->ext[f->next - 1].len
-				: 0;
+	uint64_t size =
+	    f->next ? f->ext[f->next - 1].start + f->ext[f->next - 1].len : 0;
 	f->inner = inner;
 	src = wdt_source_new(&flat_ops, f, size, inner->name, err);
 	if (!src)
@@ -397,8 +393,8 @@ static void flat_close(struct wdt_source *src)
 }
 
 static const struct wdt_source_ops flat_ops = {
-	.pread = flat_pread,
-	.close = flat_close,
+    .pread = flat_pread,
+    .close = flat_close,
 };
 
 bool wdt_flat_is(const struct wdt_source *src)

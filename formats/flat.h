@@ -18,7 +18,7 @@
 #include "core/err.h"
 #include "core/source.h"
 
-#define WDT_FLAT_HDR_SIZE 4096u	 /* makedumpfile_header block */
+#define WDT_FLAT_HDR_SIZE 4096u /* makedumpfile_header block */
 #define WDT_FLAT_SIG "makedumpfile"
 #define WDT_FLAT_SIG_LEN 12u
 #define WDT_FLAT_OFF_TYPE 16u	 /* BE i64, TYPE_FLAT_HEADER = 1 */
@@ -43,8 +43,7 @@ bool wdt_flat_probe(const uint8_t *head, size_t len);
  * Check the 4096-byte makedumpfile_header at the start of buf: signature,
  * type 1, version 1. Pure; shared with `verify`.
  */
-int wdt_flat_check_header(const uint8_t *buf, size_t len,
-			  struct wdt_err *err);
+int wdt_flat_check_header(const uint8_t *buf, size_t len, struct wdt_err *err);
 
 /*
  * Index the flattened file `inner` and return a source reading the
@@ -52,8 +51,7 @@ int wdt_flat_check_header(const uint8_t *buf, size_t len,
  * is untouched (the caller still owns it). Reads through the returned
  * source are thread-safe when inner's are.
  */
-struct wdt_source *wdt_flat_open(struct wdt_source *inner,
-				 struct wdt_err *err);
+struct wdt_source *wdt_flat_open(struct wdt_source *inner, struct wdt_err *err);
 
 /* Facts for `info`: records seen and extents kept (0 if src is not ours). */
 bool wdt_flat_is(const struct wdt_source *src);

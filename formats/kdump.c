@@ -46,10 +46,10 @@ struct kdump {
 	struct wdt_kdump_hdr h;
 	bool flat;
 	uint32_t bs;
-	uint64_t *bits;	  /* dumpable bitmap, max_pfn bits */
+	uint64_t *bits; /* dumpable bitmap, max_pfn bits */
 	uint64_t nwords;
-	uint64_t *prefix; /* set bits before each chunk */
-	uint64_t ndesc;	  /* set bits in all */
+	uint64_t *prefix;   /* set bits before each chunk */
+	uint64_t ndesc;	    /* set bits in all */
 	uint64_t file_size; /* the file itself, before unflattening */
 
 	pthread_mutex_t lock; /* cache */
@@ -132,8 +132,8 @@ int wdt_kdump_parse_header(const uint8_t *buf, size_t len,
 	return 0;
 }
 
-int wdt_kdump_parse_sub(const uint8_t *buf, size_t len,
-			struct wdt_kdump_hdr *h, struct wdt_err *err)
+int wdt_kdump_parse_sub(const uint8_t *buf, size_t len, struct wdt_kdump_hdr *h,
+			struct wdt_err *err)
 {
 	int v = h->header_version;
 	size_t need = v >= 6   ? WDT_KSH_SIZE
@@ -178,8 +178,7 @@ int wdt_kdump_parse_sub(const uint8_t *buf, size_t len,
 	return 0;
 }
 
-int wdt_kdump_check(struct wdt_kdump_hdr *h, uint64_t size,
-		    struct wdt_err *err)
+int wdt_kdump_check(struct wdt_kdump_hdr *h, uint64_t size, struct wdt_err *err)
 {
 	uint64_t bs = (uint64_t)(uint32_t)h->block_size;
 
@@ -209,15 +208,14 @@ int wdt_kdump_check(struct wdt_kdump_hdr *h, uint64_t size,
 				   "kdump header: bitmap_blocks is 0");
 	h->bitmap_off = (1 + (uint64_t)h->sub_hdr_size) * bs;
 	uint64_t area = (uint64_t)h->bitmap_blocks * bs;
-	uint64_t one = (h->max_pfn + 7) / 8;	       /* bytes per bitmap */
+	uint64_t one = (h->max_pfn + 7) / 8; /* bytes per bitmap */
 	uint64_t one_blocks = (one + bs - 1) / bs;
 	if (!wdt_in_bounds(size, h->bitmap_off, area))
-		return wdt_err_set(err, WDT_TRUNCATED,
-				   "kdump bitmap: %" PRIu32
-				   " blocks at 0x%" PRIx64
-				   " run past the end of the file (0x%" PRIx64
-				   " bytes)",
-				   h->bitmap_blocks, h->bitmap_off, size);
+		return wdt_err_set(
+		    err, WDT_TRUNCATED,
+		    "kdump bitmap: %" PRIu32 " blocks at 0x%" PRIx64
+		    " run past the end of the file (0x%" PRIx64 " bytes)",
+		    h->bitmap_blocks, h->bitmap_off, size);
 	/* Room for two → partial dump: use the 2nd (kdump.md §4). */
 	h->two_bitmaps = h->bitmap_blocks >= 2 * one_blocks;
 	if (h->two_bitmaps) {
@@ -234,10 +232,10 @@ int wdt_kdump_check(struct wdt_kdump_hdr *h, uint64_t size,
 	h->first_pfn = 0;
 	h->end_pfn_used = h->max_pfn;
 	if (h->split) {
-		uint64_t s = h->header_version >= 6 ? h->start_pfn_64
-						    : h->start_pfn;
-		uint64_t e = h->header_version >= 6 ? h->end_pfn_64
-						    : h->end_pfn;
+		uint64_t s =
+		    h->header_version >= 6 ? h->start_pfn_64 : h->start_pfn;
+		uint64_t e =
+		    h->header_version >= 6 ? h->end_pfn_64 : h->end_pfn;
 		if (s > e || e > h->max_pfn)
 			return wdt_err_set(err, WDT_CORRUPT,
 					   "kdump sub-header: split range "
@@ -337,14 +335,12 @@ static int load_bitmap(struct wdt_image *img, struct kdump *kd,
 	 * (gaps read as zero), and the bitmap is what sizes our allocation.
 	 */
 	if (area > kd->file_size)
-		return wdt_err_set(err, WDT_CORRUPT,
-				   "kdump bitmap: %" PRIu32
-				   " blocks (0x%" PRIx64
-				   " bytes, max_mapnr 0x%" PRIx64
-				   ") are larger than the file (0x%" PRIx64
-				   " bytes)",
-				   h->bitmap_blocks, area, h->max_pfn,
-				   kd->file_size);
+		return wdt_err_set(
+		    err, WDT_CORRUPT,
+		    "kdump bitmap: %" PRIu32 " blocks (0x%" PRIx64
+		    " bytes, max_mapnr 0x%" PRIx64
+		    ") are larger than the file (0x%" PRIx64 " bytes)",
+		    h->bitmap_blocks, area, h->max_pfn, kd->file_size);
 	kd->nwords = (h->max_pfn + 63) / 64;
 	nchunks = (kd->nwords + CHUNK_WORDS - 1) / CHUNK_WORDS;
 	kd->bits = calloc(kd->nwords, 8);
@@ -358,8 +354,8 @@ static int load_bitmap(struct wdt_image *img, struct kdump *kd,
 	for (uint64_t at = 0; at < nbytes; at += BITMAP_STEP) {
 		size_t n = nbytes - at < BITMAP_STEP ? (size_t)(nbytes - at)
 						     : BITMAP_STEP;
-		if (wdt_source_read(img->src, raw, n, h->bitmap_off + at,
-				    err) < 0) {
+		if (wdt_source_read(img->src, raw, n, h->bitmap_off + at, err) <
+		    0) {
 			free(raw);
 			return wdt_err_prefix(err, "kdump bitmap");
 		}
@@ -479,13 +475,13 @@ static int decode(struct dctx *c, uint32_t method, const uint8_t *in,
 	case WDT_KDUMP_SNAPPY: {
 		size_t dl;
 		if (snappy_uncompressed_length((const char *)in, n, &dl) !=
-			    SNAPPY_OK ||
+			SNAPPY_OK ||
 		    dl != bs) {
 			*why = "snappy length is not one page";
 			return -1;
 		}
 		if (snappy_uncompress((const char *)in, n, (char *)out, &dl) !=
-			    SNAPPY_OK ||
+			SNAPPY_OK ||
 		    dl != bs) {
 			*why = "bad snappy data";
 			return -1;
@@ -566,7 +562,8 @@ static int parse_desc(struct wdt_image *img, const struct kdump *kd,
 	uint32_t m = d->flags & WDT_KDUMP_COMP_MASK;
 	if (m & (m - 1))
 		return wdt_err_set(err, WDT_CORRUPT,
-				   "PFN 0x%" PRIx64 ": descriptor flags 0x%" PRIx32
+				   "PFN 0x%" PRIx64
+				   ": descriptor flags 0x%" PRIx32
 				   " name several compressions",
 				   pfn, d->flags);
 	if (m ? (d->size == 0 || d->size > kd->bs) : d->size != kd->bs)
@@ -605,19 +602,17 @@ static int load_data(struct wdt_image *img, const struct kdump *kd,
 		return 0;
 	}
 	if (decode(c, m, in, d->size, out, kd->bs, &why) < 0)
-		return wdt_err_set(err, WDT_CORRUPT,
-				   "PFN 0x%" PRIx64 ": %s data at file offset "
-				   "0x%" PRIx64 " (0x%" PRIx32
-				   " bytes) is corrupt: %s",
-				   pfn, wdt_kdump_comp_name(m), d->off, d->size,
-				   why);
+		return wdt_err_set(
+		    err, WDT_CORRUPT,
+		    "PFN 0x%" PRIx64 ": %s data at file offset "
+		    "0x%" PRIx64 " (0x%" PRIx32 " bytes) is corrupt: %s",
+		    pfn, wdt_kdump_comp_name(m), d->off, d->size, why);
 	return 0;
 }
 
 /* The cached page for pfn (descriptor k); valid while the lock is held. */
 static const uint8_t *cached_page(struct wdt_image *img, struct kdump *kd,
-				  uint64_t pfn, uint64_t k,
-				  struct wdt_err *err)
+				  uint64_t pfn, uint64_t k, struct wdt_err *err)
 {
 	struct desc d;
 
@@ -680,8 +675,8 @@ static int kdump_read(struct wdt_image *img, const struct wdt_run *run,
 struct reader {
 	struct wdt_image *img;
 	struct kdump *kd;
-	uint8_t *desc;	      /* UNIT descriptors */
-	uint8_t *win;	      /* UNIT blocks of file data */
+	uint8_t *desc; /* UNIT descriptors */
+	uint8_t *win;  /* UNIT blocks of file data */
 	uint64_t win_off, win_len;
 	uint64_t back_key[BACK]; /* data offset + 1 */
 	uint8_t *back;		 /* BACK decoded pages */
@@ -834,8 +829,8 @@ static int unit_pages(struct reader *r, uint64_t first, uint64_t n,
 	return 0;
 }
 
-static int kdump_reader_read(void *arg, uint64_t pa, size_t npages,
-			     void *buf, uint8_t *zero, struct wdt_err *err)
+static int kdump_reader_read(void *arg, uint64_t pa, size_t npages, void *buf,
+			     uint8_t *zero, struct wdt_err *err)
 {
 	struct reader *r = arg;
 	struct kdump *kd = r->kd;
@@ -866,7 +861,6 @@ static int kdump_reader_read(void *arg, uint64_t pa, size_t npages,
 }
 
 /* ---- notes ---- */
-
 
 static int load_notes(struct wdt_image *img, struct kdump *kd,
 		      struct wdt_err *err)
@@ -901,12 +895,11 @@ static int load_notes(struct wdt_image *img, struct kdump *kd,
 				return 0;
 		if (!wdt_in_bounds(img->src->size, h->offset_vmcoreinfo,
 				   h->size_vmcoreinfo))
-			return wdt_err_set(err, WDT_CORRUPT,
-					   "kdump VMCOREINFO: 0x%" PRIx64
-					   " bytes at 0x%" PRIx64
-					   " lie outside the file",
-					   h->size_vmcoreinfo,
-					   h->offset_vmcoreinfo);
+			return wdt_err_set(
+			    err, WDT_CORRUPT,
+			    "kdump VMCOREINFO: 0x%" PRIx64
+			    " bytes at 0x%" PRIx64 " lie outside the file",
+			    h->size_vmcoreinfo, h->offset_vmcoreinfo);
 		struct wdt_note n;
 		memset(&n, 0, sizeof(n));
 		strcpy(n.name, "VMCOREINFO");
@@ -1000,8 +993,7 @@ static int kdump_open(struct wdt_image *img, struct wdt_err *err)
 		goto fail;
 	}
 	snprintf(img->variant, sizeof(img->variant), "kdump, %s%s",
-		 wdt_kdump_comp_name(kd->h.status),
-		 flat ? ", flattened" : "");
+		 wdt_kdump_comp_name(kd->h.status), flat ? ", flattened" : "");
 	return 0;
 fail:
 	free_kd(kd);
@@ -1057,16 +1049,16 @@ static void kdump_describe(struct wdt_image *img, struct wdt_out *o)
 }
 
 const struct wdt_format wdt_format_kdump = {
-	.name = "kdump",
-	.summary = "kdump-compressed (makedumpfile, QEMU kdump-zlib/lzo/"
-		   "snappy), flattened or not",
-	.flags = WDT_FMT_HAS_CPUS,
-	.probe = kdump_probe,
-	.open = kdump_open,
-	.read = kdump_read,
-	.reader_new = kdump_reader_new,
-	.reader_read = kdump_reader_read,
-	.reader_free = kdump_reader_free,
-	.describe = kdump_describe,
-	.close = kdump_close,
+    .name = "kdump",
+    .summary = "kdump-compressed (makedumpfile, QEMU kdump-zlib/lzo/"
+	       "snappy), flattened or not",
+    .flags = WDT_FMT_HAS_CPUS,
+    .probe = kdump_probe,
+    .open = kdump_open,
+    .read = kdump_read,
+    .reader_new = kdump_reader_new,
+    .reader_read = kdump_reader_read,
+    .reader_free = kdump_reader_free,
+    .describe = kdump_describe,
+    .close = kdump_close,
 };

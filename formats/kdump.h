@@ -18,8 +18,8 @@
 #define WDT_KDUMP_SIG "KDUMP   "
 #define WDT_KDUMP_SIG_OLD "DISKDUMP"
 #define WDT_KDUMP_SIG_LEN 8u
-#define WDT_KDH_VERSION 0x008u	     /* i32 header_version */
-#define WDT_KDH_UTSNAME 0x00Cu	     /* char[6][65] */
+#define WDT_KDH_VERSION 0x008u /* i32 header_version */
+#define WDT_KDH_UTSNAME 0x00Cu /* char[6][65] */
 #define WDT_KDH_UTS_FIELD 65u
 #define WDT_KDH_UTS_RELEASE 0x08Eu   /* utsname.release */
 #define WDT_KDH_UTS_MACHINE 0x110u   /* utsname.machine */
@@ -30,7 +30,7 @@
 #define WDT_KDH_MAX_MAPNR 0x1B8u     /* u32 */
 #define WDT_KDH_NR_CPUS 0x1CCu	     /* i32 */
 #define WDT_KDH_SIZE 0x1D0u
-#define WDT_KDH32_BLOCK_SIZE 0x1A0u  /* 32-bit producers (not supported) */
+#define WDT_KDH32_BLOCK_SIZE 0x1A0u /* 32-bit producers (not supported) */
 
 /* kdump_sub_header (kdump.md §3), at offset block_size */
 #define WDT_KSH_PHYS_BASE 0x00u
@@ -62,7 +62,7 @@
 #define WDT_KDUMP_INCOMPLETE 0x08u
 #define WDT_KDUMP_EXCL_VMEMMAP 0x10u
 #define WDT_KDUMP_ZSTD 0x20u
-#define WDT_KDUMP_COMP_MASK                                                  \
+#define WDT_KDUMP_COMP_MASK                                                    \
 	(WDT_KDUMP_ZLIB | WDT_KDUMP_LZO | WDT_KDUMP_SNAPPY | WDT_KDUMP_ZSTD)
 
 /* Limits wdt imposes on untrusted headers. */
@@ -94,12 +94,13 @@ struct wdt_kdump_hdr {
 	uint64_t start_pfn_64, end_pfn_64, max_mapnr_64;
 
 	/* derived by wdt_kdump_check() */
-	uint64_t max_pfn;     /* PFNs covered by the bitmap */
-	uint64_t bitmap_off;  /* the bitmap wdt uses (2nd if there are two) */
-	uint64_t bitmap_len;  /* bytes of it that cover max_pfn */
+	uint64_t max_pfn;    /* PFNs covered by the bitmap */
+	uint64_t bitmap_off; /* the bitmap wdt uses (2nd if there are two) */
+	uint64_t bitmap_len; /* bytes of it that cover max_pfn */
 	bool two_bitmaps;
-	uint64_t desc_off;    /* page_desc array */
-	uint64_t first_pfn, end_pfn_used; /* PFNs this file has descriptors for */
+	uint64_t desc_off; /* page_desc array */
+	uint64_t first_pfn,
+	    end_pfn_used; /* PFNs this file has descriptors for */
 };
 
 /* Parse the disk_dump_header from buf (>= WDT_KDH_SIZE bytes). Pure. */
@@ -110,8 +111,8 @@ int wdt_kdump_parse_header(const uint8_t *buf, size_t len,
  * Parse the sub-header fields header_version defines from buf (len may be
  * less than WDT_KSH_SIZE for old versions). Pure.
  */
-int wdt_kdump_parse_sub(const uint8_t *buf, size_t len,
-			struct wdt_kdump_hdr *h, struct wdt_err *err);
+int wdt_kdump_parse_sub(const uint8_t *buf, size_t len, struct wdt_kdump_hdr *h,
+			struct wdt_err *err);
 
 /*
  * Validate a parsed header against the size of the (rearranged) file and

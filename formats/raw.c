@@ -25,10 +25,10 @@ static int raw_open(struct wdt_image *img, struct wdt_err *err)
 }
 
 const struct wdt_format wdt_format_raw = {
-	.name = "raw",
-	.summary = "flat physical memory image (file offset = physical "
-		   "address), e.g. pmemsave or dd output",
-	.flags = WDT_FMT_FALLBACK,
-	.probe = raw_probe,
-	.open = raw_open,
+    .name = "raw",
+    .summary = "flat physical memory image (file offset = physical "
+	       "address), e.g. pmemsave or dd output",
+    .flags = WDT_FMT_FALLBACK,
+    .probe = raw_probe,
+    .open = raw_open,
 };

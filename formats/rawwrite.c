@@ -8,7 +8,6 @@
 
 #include "core/bytes.h"
 
-
 /* ELF64 layout (System V gABI) */
 #define EHDR_SIZE 64u
 #define PHDR_SIZE 56u
@@ -75,7 +74,7 @@ int wdt_raw_write(struct wdt_image *img, const struct wdt_dmp_patch *p,
 		  struct wdt_err *err)
 {
 	struct wdt_dmp_write_result local;
-	struct job j = { img, p, np, o, of, r ? r : &local };
+	struct job j = {img, p, np, o, of, r ? r : &local};
 	struct wdt_span *s = NULL;
 	size_t n;
 	uint64_t done = 0, prev = 0;
@@ -142,8 +141,7 @@ static int build_notes(struct wdt_image *img, uint8_t **out, size_t *len,
 		if (dl && wdt_source_read(img->src, b + at, dl, nt->desc_off,
 					  err) < 0) {
 			free(b);
-			return wdt_err_prefix(err, "copying note %s",
-					      nt->name);
+			return wdt_err_prefix(err, "copying note %s", nt->name);
 		}
 		at += (dl + 3) & ~(size_t)3;
 	}
@@ -212,7 +210,7 @@ int wdt_elf_write(struct wdt_image *img, const struct wdt_dmp_patch *p,
 		  struct wdt_err *err)
 {
 	struct wdt_dmp_write_result local;
-	struct job j = { img, p, np, o, of, r ? r : &local };
+	struct job j = {img, p, np, o, of, r ? r : &local};
 	struct wdt_span *s = NULL;
 	uint8_t *notes = NULL;
 	size_t n, nlen;
@@ -229,8 +227,10 @@ int wdt_elf_write(struct wdt_image *img, const struct wdt_dmp_patch *p,
 	if (n + 1 > UINT32_MAX) {
 		free(s);
 		free(notes);
-		return wdt_err_set(err, WDT_UNSUPPORTED, "%zu runs are too "
-				   "many for ELF program headers", n);
+		return wdt_err_set(err, WDT_UNSUPPORTED,
+				   "%zu runs are too "
+				   "many for ELF program headers",
+				   n);
 	}
 	head = EHDR_SIZE + (uint64_t)(n + 1) * PHDR_SIZE + SHDR_SIZE + nlen;
 	head = (head + WDT_PAGE_SIZE - 1) & ~(uint64_t)(WDT_PAGE_SIZE - 1);

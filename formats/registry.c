@@ -8,22 +8,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/bytes.h"
 #include "formats/compressed.h"
 #include "formats/dmp.h"
 #include "formats/elf.h"
 #include "formats/kdump.h"
 #include "formats/raw.h"
-#include "core/bytes.h"
 
 /* Formats with a magic first; "raw" (no magic) last. */
 const struct wdt_format *const wdt_formats[] = {
-	&wdt_format_elf,
-	&wdt_format_kdump,
-	&wdt_format_raw_gzip,
-	&wdt_format_raw_lz4,
-	&wdt_format_dmp,
-	&wdt_format_raw,
-	NULL,
+    &wdt_format_elf,
+    &wdt_format_kdump,
+    &wdt_format_raw_gzip,
+    &wdt_format_raw_lz4,
+    &wdt_format_dmp,
+    &wdt_format_raw,
+    NULL,
 };
 
 /* ---- files that are not memory images, recognised to say what to do ---- */
@@ -37,10 +37,9 @@ static const struct {
 	unsigned em;
 	const char *name;
 } elf_machines[] = {
-	{ 2, "SPARC" },	  { 8, "MIPS" },	{ 20, "PowerPC" },
-	{ 21, "PowerPC 64" }, { 22, "s390" },	{ 40, "ARM" },
-	{ 43, "SPARC v9" }, { 50, "IA-64" },	{ 183, "AArch64" },
-	{ 243, "RISC-V" },  { 258, "LoongArch" },
+    {2, "SPARC"},     {8, "MIPS"},     {20, "PowerPC"},	   {21, "PowerPC 64"},
+    {22, "s390"},     {40, "ARM"},     {43, "SPARC v9"},   {50, "IA-64"},
+    {183, "AArch64"}, {243, "RISC-V"}, {258, "LoongArch"},
 };
 
 /* An ELF file for a machine other than x86 (EM_386 3, EM_X86_64 62). */
@@ -68,8 +67,8 @@ static bool foreign_elf(const uint8_t *h, size_t len, char *d, size_t dlen)
 /* A kdump whose utsname.machine names another architecture. */
 static bool foreign_kdump(const uint8_t *h, size_t len, char *d, size_t dlen)
 {
-	static const char *const x86[] = { "", "x86_64", "i386", "i486",
-					   "i586", "i686" };
+	static const char *const x86[] = {"",	  "x86_64", "i386",
+					  "i486", "i586",   "i686"};
 	char m[WDT_KDH_UTS_FIELD + 1];
 	size_t k = 0;
 
@@ -85,8 +84,10 @@ static bool foreign_kdump(const uint8_t *h, size_t len, char *d, size_t dlen)
 	for (size_t i = 0; i < sizeof(x86) / sizeof(*x86); i++)
 		if (strcmp(m, x86[i]) == 0)
 			return false;
-	snprintf(d, dlen, "a kdump file of another architecture (machine "
-		 "'%s')", m);
+	snprintf(d, dlen,
+		 "a kdump file of another architecture (machine "
+		 "'%s')",
+		 m);
 	return true;
 }
 
@@ -104,27 +105,27 @@ static const struct {
 	const char *what;
 	const char *todo;
 } not_images[] = {
-	{ 0, "QEVM", 4, NULL,
-	  "a QEMU migration stream (virsh save / managedsave / migrate to "
-	  "file, or a Proxmox vmstate file)",
-	  "not a memory dump; " TAKE_DUMP },
-	{ 0, "LibvirtQemudSave", 16, NULL,
-	  "a libvirt save image (virsh save / managedsave, or virsh dump "
-	  "without --memory-only)",
-	  "not a memory dump; " TAKE_DUMP },
-	{ 0, "LibvirtQemudPart", 16, NULL,
-	  "an unfinished libvirt save image (the save did not complete)",
-	  "not a memory dump; " TAKE_DUMP },
-	{ 0, "MDMP", 4, NULL,
-	  "a Windows user-mode minidump (MDMP): one process, not the "
-	  "machine's memory",
-	  "open it in WinDbg as it is; for the whole guest, " TAKE_DUMP },
-	{ 0, "\177ELF", 4, foreign_elf, NULL,
-	  "wdt reads dumps of x86 (x86-64 or i386) guests only" },
-	{ 0, WDT_KDUMP_SIG, WDT_KDUMP_SIG_LEN, foreign_kdump, NULL,
-	  "wdt reads dumps of x86 (x86-64 or i386) guests only" },
-	{ 0, WDT_KDUMP_SIG_OLD, WDT_KDUMP_SIG_LEN, foreign_kdump, NULL,
-	  "wdt reads dumps of x86 (x86-64 or i386) guests only" },
+    {0, "QEVM", 4, NULL,
+     "a QEMU migration stream (virsh save / managedsave / migrate to "
+     "file, or a Proxmox vmstate file)",
+     "not a memory dump; " TAKE_DUMP},
+    {0, "LibvirtQemudSave", 16, NULL,
+     "a libvirt save image (virsh save / managedsave, or virsh dump "
+     "without --memory-only)",
+     "not a memory dump; " TAKE_DUMP},
+    {0, "LibvirtQemudPart", 16, NULL,
+     "an unfinished libvirt save image (the save did not complete)",
+     "not a memory dump; " TAKE_DUMP},
+    {0, "MDMP", 4, NULL,
+     "a Windows user-mode minidump (MDMP): one process, not the "
+     "machine's memory",
+     "open it in WinDbg as it is; for the whole guest, " TAKE_DUMP},
+    {0, "\177ELF", 4, foreign_elf, NULL,
+     "wdt reads dumps of x86 (x86-64 or i386) guests only"},
+    {0, WDT_KDUMP_SIG, WDT_KDUMP_SIG_LEN, foreign_kdump, NULL,
+     "wdt reads dumps of x86 (x86-64 or i386) guests only"},
+    {0, WDT_KDUMP_SIG_OLD, WDT_KDUMP_SIG_LEN, foreign_kdump, NULL,
+     "wdt reads dumps of x86 (x86-64 or i386) guests only"},
 };
 
 int wdt_format_refuse(const uint8_t *head, size_t len, struct wdt_err *err)
@@ -182,8 +183,7 @@ static void describe_head(char *buf, size_t len, const uint8_t *head, size_t n)
 }
 
 struct wdt_image *wdt_image_open_source(struct wdt_source *src,
-					const char *format,
-					struct wdt_err *err)
+					const char *format, struct wdt_err *err)
 {
 	struct wdt_open_opts o = {format, WDT_MAX_RATIO_DEFAULT};
 
@@ -305,8 +305,8 @@ static struct wdt_image *refuse_stdin(const char *kind, const char *format,
 		wdt_err_set(err, WDT_UNSUPPORTED,
 			    "standard input is %s and %s; wdt reads images at "
 			    "random offsets: save it to a file first",
-			    kind, got ? "not a memory image wdt knows"
-				      : "empty");
+			    kind,
+			    got ? "not a memory image wdt knows" : "empty");
 		return NULL;
 	}
 	wdt_err_set(err, WDT_UNSUPPORTED,

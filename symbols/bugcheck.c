@@ -58,7 +58,8 @@ static int read_context(const struct wdt_kernel *k, const struct wdt_kdbg *d,
 static int cpu_by_number(const struct wdt_kernel *k, const struct wdt_kdbg *d,
 			 const struct wdt_bugcheck *b, uint32_t num)
 {
-	uint32_t off = (uint32_t)wdt_kdbg_get(d, WDT_KDBG_OFFSET_PRCB_NUMBER, 2);
+	uint32_t off =
+	    (uint32_t)wdt_kdbg_get(d, WDT_KDBG_OFFSET_PRCB_NUMBER, 2);
 	struct wdt_err e;
 
 	if (!off)
@@ -144,7 +145,8 @@ static void by_saved_context(const struct wdt_kernel *k,
 	if (!best) {
 		snprintf(b->note, sizeof(b->note),
 			 "no processor's saved CONTEXT is KeBugCheckEx's "
-			 "(Rip in 0x%" PRIx64 "-0x%" PRIx64 ", Rcx 0x%" PRIx32 ")",
+			 "(Rip in 0x%" PRIx64 "-0x%" PRIx64 ", Rcx 0x%" PRIx32
+			 ")",
 			 b->kebugcheckex, b->kebugcheckex_end, b->code);
 		b->cpu = -1;
 	} else if (ties) {
@@ -171,8 +173,8 @@ int wdt_bugcheck_find(const struct wdt_kernel *k, const struct wdt_kdbg *d,
 	b->prcbs = malloc(WDT_KDBG_MAX_CPUS * sizeof(*b->prcbs));
 	if (!b->prcbs)
 		return wdt_err_nomem(err);
-	if (wdt_kdbg_prcbs(k, d, b->prcbs, WDT_KDBG_MAX_CPUS, &b->nprocs,
-			   err) < 0)
+	if (wdt_kdbg_prcbs(k, d, b->prcbs, WDT_KDBG_MAX_CPUS, &b->nprocs, err) <
+	    0)
 		return -1;
 
 	b->data_va = wdt_kdbg_get(d, WDT_KDBG_KI_BUGCHECK_DATA, 8);

@@ -37,29 +37,30 @@
 #define WDT_KPRCB_NUMBER_DEFAULT 0x24u
 
 struct wdt_bugcheck {
-	bool crashed;		/* KiBugcheckData holds a code */
+	bool crashed; /* KiBugcheckData holds a code */
 	uint32_t code;
 	uint64_t params[4];
-	uint64_t data_va;	/* nt!KiBugcheckData */
+	uint64_t data_va; /* nt!KiBugcheckData */
 
-	uint64_t *prcbs;	/* KiProcessorBlock (malloc'd) */
+	uint64_t *prcbs; /* KiProcessorBlock (malloc'd) */
 	uint32_t nprocs;
 
-	int cpu;		/* index in KiProcessorBlock, -1 unknown */
-	const char *cpu_method; /* "KiBugCheckActive", "saved-context", "none" */
-	bool have_active;	/* KiBugCheckActive was read */
+	int cpu; /* index in KiProcessorBlock, -1 unknown */
+	const char
+	    *cpu_method;  /* "KiBugCheckActive", "saved-context", "none" */
+	bool have_active; /* KiBugCheckActive was read */
 	uint64_t active_va;
 	uint32_t active_value;
 
 	uint64_t kebugcheckex, kebugcheckex_end; /* [start, end); 0 unknown */
 	const char *kebugcheckex_extent;	 /* "pdata", "guess" */
 
-	uint64_t context_va;	/* the crashing processor's saved CONTEXT */
+	uint64_t context_va; /* the crashing processor's saved CONTEXT */
 	bool have_context;
 	uint8_t context[WDT_CTX_SIZE];
 	bool context_consistent; /* Rip in KeBugCheckEx and Rcx = code */
 
-	char note[320];		/* why the CPU is unknown, or a doubt */
+	char note[320]; /* why the CPU is unknown, or a doubt */
 };
 
 /*

@@ -195,16 +195,26 @@ bool wdt_cab_probe(const uint8_t *buf, size_t len)
 static const char *mspack_strerror(int e)
 {
 	switch (e) {
-	case MSPACK_ERR_OPEN: return "cannot open";
-	case MSPACK_ERR_READ: return "read error or truncated cabinet";
-	case MSPACK_ERR_WRITE: return "write error";
-	case MSPACK_ERR_SEEK: return "seek error or truncated cabinet";
-	case MSPACK_ERR_NOMEMORY: return "out of memory";
-	case MSPACK_ERR_SIGNATURE: return "not a cabinet (no MSCF signature)";
-	case MSPACK_ERR_DATAFORMAT: return "bad cabinet header";
-	case MSPACK_ERR_CHECKSUM: return "checksum error";
-	case MSPACK_ERR_DECRUNCH: return "corrupt compressed data";
-	default: return "libmspack error";
+	case MSPACK_ERR_OPEN:
+		return "cannot open";
+	case MSPACK_ERR_READ:
+		return "read error or truncated cabinet";
+	case MSPACK_ERR_WRITE:
+		return "write error";
+	case MSPACK_ERR_SEEK:
+		return "seek error or truncated cabinet";
+	case MSPACK_ERR_NOMEMORY:
+		return "out of memory";
+	case MSPACK_ERR_SIGNATURE:
+		return "not a cabinet (no MSCF signature)";
+	case MSPACK_ERR_DATAFORMAT:
+		return "bad cabinet header";
+	case MSPACK_ERR_CHECKSUM:
+		return "checksum error";
+	case MSPACK_ERR_DECRUNCH:
+		return "corrupt compressed data";
+	default:
+		return "libmspack error";
 	}
 }
 
@@ -214,11 +224,11 @@ static int cab_fail(const struct sys *s, int code, const char *what,
 {
 	if (s->over_cap)
 		return wdt_err_set(err, WDT_UNSUPPORTED,
-				   "%s: expands past the %" PRIu64 "-byte limit",
+				   "%s: expands past the %" PRIu64
+				   "-byte limit",
 				   what, s->cap);
 	if (s->write_errno)
-		return wdt_err_errno(err, s->write_errno, "%s: writing",
-				     what);
+		return wdt_err_errno(err, s->write_errno, "%s: writing", what);
 	if (code == MSPACK_ERR_OPEN && s->read_errno)
 		return wdt_err_errno(err, s->read_errno, "%s", what);
 	if (code == MSPACK_ERR_NOMEMORY)
@@ -246,13 +256,18 @@ int wdt_cab_expand(const char *cab_path, const char *want, int out_fd,
 		   uint64_t max_bytes, struct wdt_err *err)
 {
 	struct sys s = {
-		.base = { .open = sys_open, .close = sys_close,
-			  .read = sys_read, .write = sys_write,
-			  .seek = sys_seek, .tell = sys_tell,
-			  .message = sys_message, .alloc = sys_alloc,
-			  .free = sys_free, .copy = sys_copy },
-		.out_fd = out_fd,
-		.cap = max_bytes,
+	    .base = {.open = sys_open,
+		     .close = sys_close,
+		     .read = sys_read,
+		     .write = sys_write,
+		     .seek = sys_seek,
+		     .tell = sys_tell,
+		     .message = sys_message,
+		     .alloc = sys_alloc,
+		     .free = sys_free,
+		     .copy = sys_copy},
+	    .out_fd = out_fd,
+	    .cap = max_bytes,
 	};
 	struct mscab_decompressor *d;
 	struct mscabd_cabinet *cab;

@@ -15,7 +15,7 @@
 #define CONTEXT_CONTROL_INTEGER_SEGMENTS 0x100007u
 
 static void note(struct wdt_crash *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void note(struct wdt_crash *c, const char *fmt, ...)
 {
@@ -66,8 +66,8 @@ bool wdt_crash_context_ok(const uint8_t ctx[WDT_CTX_SIZE], char *why,
 		snprintf(why, len, "SegCs 0x%" PRIx16 " is not 64-bit code",
 			 cs);
 	else if (ss != 0 && ss != SS_KERNEL && ss != SS_USER)
-		snprintf(why, len, "SegSs 0x%" PRIx16 " is not a stack selector",
-			 ss);
+		snprintf(why, len,
+			 "SegSs 0x%" PRIx16 " is not a stack selector", ss);
 	else if (wdt_le32(ctx + WDT_CTX_MXCSR) !=
 		 wdt_le32(ctx + WDT_CTX_FLT_MXCSR))
 		snprintf(why, len, "MxCsr differs from FltSave.MxCsr");
@@ -80,21 +80,22 @@ void wdt_crash_context(const struct wdt_cpu *cpu, uint8_t ctx[WDT_CTX_SIZE])
 {
 	/* CONTEXT order: Rax Rcx Rdx Rbx Rsp Rbp Rsi Rdi R8..R15. */
 	static const enum wdt_reg order[16] = {
-		WDT_RAX, WDT_RCX, WDT_RDX, WDT_RBX, WDT_RSP, WDT_RBP,
-		WDT_RSI, WDT_RDI, WDT_R8,  WDT_R9,  WDT_R10, WDT_R11,
-		WDT_R12, WDT_R13, WDT_R14, WDT_R15,
+	    WDT_RAX, WDT_RCX, WDT_RDX, WDT_RBX, WDT_RSP, WDT_RBP,
+	    WDT_RSI, WDT_RDI, WDT_R8,  WDT_R9,	WDT_R10, WDT_R11,
+	    WDT_R12, WDT_R13, WDT_R14, WDT_R15,
 	};
 	static const struct {
 		uint32_t off;
 		enum wdt_segreg seg;
 	} segs[] = {
-		{ WDT_CTX_SEG_CS, WDT_CS }, { WDT_CTX_SEG_DS, WDT_DS },
-		{ WDT_CTX_SEG_ES, WDT_ES }, { WDT_CTX_SEG_FS, WDT_FS },
-		{ WDT_CTX_SEG_GS, WDT_GS }, { WDT_CTX_SEG_SS, WDT_SS },
+	    {WDT_CTX_SEG_CS, WDT_CS}, {WDT_CTX_SEG_DS, WDT_DS},
+	    {WDT_CTX_SEG_ES, WDT_ES}, {WDT_CTX_SEG_FS, WDT_FS},
+	    {WDT_CTX_SEG_GS, WDT_GS}, {WDT_CTX_SEG_SS, WDT_SS},
 	};
 
 	memset(ctx, 0, WDT_CTX_SIZE);
-	/* No floating-point state in QEMU's notes: control, integer, segments. */
+	/* No floating-point state in QEMU's notes: control, integer, segments.
+	 */
 	wdt_put_le32(ctx + WDT_CTX_FLAGS, CONTEXT_CONTROL_INTEGER_SEGMENTS);
 	wdt_put_le32(ctx + WDT_CTX_MXCSR, WDT_MXCSR_DEFAULT);
 	wdt_put_le32(ctx + WDT_CTX_FLT_MXCSR, WDT_MXCSR_DEFAULT);
@@ -133,7 +134,7 @@ static int add_virt_patch(struct wdt_crash *c, const struct wdt_kernel *k,
 			*cap = nc;
 		}
 		c->patches[c->npatches++] =
-			(struct wdt_dmp_patch){ .pa = pa, .len = n, .data = data };
+		    (struct wdt_dmp_patch){.pa = pa, .len = n, .data = data};
 		va += n;
 		data += n;
 		len -= n;
@@ -168,7 +169,8 @@ int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
 	memset(h + WDT_DMP64_PAD_DUMP_TYPE, 0, 4);
 	memset(h + WDT_DMP64_COMMENT, 0, WDT_DMP64_COMMENT_SIZE);
 	memset(h + WDT_DMP64_MINIDUMP_FIELDS, 0, 8);
-	memset(h + WDT_DMP64_UNUSED1, 0, WDT_DMP64_BOOT_ID + 4 - WDT_DMP64_UNUSED1);
+	memset(h + WDT_DMP64_UNUSED1, 0,
+	       WDT_DMP64_BOOT_ID + 4 - WDT_DMP64_UNUSED1);
 
 	/* Versions: KdVersionBlock, else KUSER_SHARED_DATA. */
 	if (wdt_kernel_read(k, WDT_KUSER_VA, kusd, sizeof(kusd), err) < 0)
@@ -179,11 +181,12 @@ int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
 		wdt_put_le32(h + WDT_DMP64_MINOR,
 			     wdt_le16(d->version + WDT_KDVER_MINOR));
 		h[WDT_DMP64_KD_SECONDARY_VERSION] =
-			d->version[WDT_KDVER_SECONDARY];
+		    d->version[WDT_KDVER_SECONDARY];
 	} else {
 		wdt_put_le32(h + WDT_DMP64_MAJOR, WDT_KDVER_MAJOR_FREE);
 		wdt_put_le32(h + WDT_DMP64_MINOR,
-			     wdt_le32(kusd + WDT_KUSD_NT_BUILD_NUMBER) & 0xFFFF);
+			     wdt_le32(kusd + WDT_KUSD_NT_BUILD_NUMBER) &
+				 0xFFFF);
 		h[WDT_DMP64_KD_SECONDARY_VERSION] = 2;
 		note(c, "no KdVersionBlock: versions from KUSER_SHARED_DATA");
 	}
@@ -240,8 +243,10 @@ int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
 		if (!bc->context_consistent)
 			note(c, "%.190s", bc->note);
 	} else if (crashed && !bc->have_context) {
-		note(c, "crashing processor unknown (%.150s): header context "
-			"from processor 0", bc->note);
+		note(c,
+		     "crashing processor unknown (%.150s): header context "
+		     "from processor 0",
+		     bc->note);
 	}
 
 	/* Each other CPU's registers where its KPRCB's Context points. */
@@ -257,8 +262,8 @@ int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
 			continue;
 		/* The crashing processor's saved CONTEXT stays; a DMP's
 		 * ContextRecord is nobody's live state in a crash. */
-		if (crashed && ((int)i == bc->cpu ||
-				(cpu->have & WDT_CPU_SAVED_CONTEXT)))
+		if (crashed &&
+		    ((int)i == bc->cpu || (cpu->have & WDT_CPU_SAVED_CONTEXT)))
 			continue;
 		if (wdt_kdbg_prcb_context(k, d, bc->prcbs[i], &va, &e) < 0 ||
 		    !va) {
@@ -268,8 +273,10 @@ int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
 		}
 		wdt_crash_context(cpu, ctx);
 		if (!wdt_crash_context_ok(ctx, why, sizeof(why))) {
-			note(c, "CPU %zu: its state is not written to its "
-				"KPRCB: %s", i, why);
+			note(c,
+			     "CPU %zu: its state is not written to its "
+			     "KPRCB: %s",
+			     i, why);
 			continue;
 		}
 		if (add_virt_patch(c, k, va, ctx, WDT_CTX_SIZE, &cap, &e) < 0) {
@@ -288,16 +295,18 @@ int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
 		/* No CPU state (raw images): the guest's own saved CONTEXT. */
 		uint64_t va;
 		uint8_t *hc = h + WDT_DMP64_CONTEXT;
-		bool read = wdt_kdbg_prcb_context(k, d, bc->prcbs[0], &va,
-						  &e) == 0 &&
-			    wdt_kernel_read(k, va, hc, WDT_CTX_SIZE, &e) == 0;
+		bool read =
+		    wdt_kdbg_prcb_context(k, d, bc->prcbs[0], &va, &e) == 0 &&
+		    wdt_kernel_read(k, va, hc, WDT_CTX_SIZE, &e) == 0;
 		if (read && wdt_crash_context_ok(hc, why, sizeof(why))) {
 			c->context_cpu = 0;
 			c->context_from = "KPRCB";
 		} else if (read) {
 			memset(hc, 0, WDT_CTX_SIZE);
-			note(c, "no CPU context for the header: CPU 0's KPRCB "
-				"CONTEXT is not used: %s", why);
+			note(c,
+			     "no CPU context for the header: CPU 0's KPRCB "
+			     "CONTEXT is not used: %s",
+			     why);
 		} else {
 			note(c, "no CPU context for the header");
 		}
@@ -314,17 +323,19 @@ int wdt_crash_build(struct wdt_kernel *k, const struct wdt_kdbg *d,
 	wdt_put_le64(x + WDT_EXC_ADDRESS,
 		     wdt_le64(h + WDT_DMP64_CONTEXT + WDT_CTX_RIP));
 
-	wdt_put_le64(h + WDT_DMP64_SYSTEM_TIME, wdt_kusd_time(kusd + WDT_KUSD_SYSTEM_TIME));
+	wdt_put_le64(h + WDT_DMP64_SYSTEM_TIME,
+		     wdt_kusd_time(kusd + WDT_KUSD_SYSTEM_TIME));
 	wdt_put_le64(h + WDT_DMP64_SYSTEM_UPTIME,
 		     wdt_kusd_time(kusd + WDT_KUSD_INTERRUPT_TIME));
 	wdt_put_le32(h + WDT_DMP64_PRODUCT_TYPE,
 		     wdt_le32(kusd + WDT_KUSD_NT_PRODUCT_TYPE));
-	wdt_put_le32(h + WDT_DMP64_SUITE_MASK, wdt_le32(kusd + WDT_KUSD_SUITE_MASK));
+	wdt_put_le32(h + WDT_DMP64_SUITE_MASK,
+		     wdt_le32(kusd + WDT_KUSD_SUITE_MASK));
 	wdt_put_le32(h + WDT_DMP64_ATTRIBUTES, 0);
 	wdt_put_le32(h + WDT_DMP64_BOOT_ID,
 		     wdt_le32(kusd + WDT_KUSD_NT_MAJOR) >= 10
-			     ? wdt_le32(kusd + WDT_KUSD_BOOT_ID)
-			     : 0);
+			 ? wdt_le32(kusd + WDT_KUSD_BOOT_ID)
+			 : 0);
 	if (o->comment)
 		snprintf((char *)h + WDT_DMP64_COMMENT, WDT_DMP64_COMMENT_SIZE,
 			 "%s", o->comment);

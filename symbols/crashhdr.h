@@ -29,15 +29,15 @@ struct wdt_crash {
 	uint8_t *ctx_bufs; /* WDT_CTX_SIZE per patched CPU */
 
 	/* For the report. */
-	uint32_t nprocs;	 /* from KiProcessorBlock */
-	bool crashed;		 /* KiBugcheckData holds a code */
-	int context_cpu;	 /* processor whose CONTEXT is in the header */
+	uint32_t nprocs; /* from KiProcessorBlock */
+	bool crashed;	 /* KiBugcheckData holds a code */
+	int context_cpu; /* processor whose CONTEXT is in the header */
 	/* "bugcheck" (the crashing processor's saved CONTEXT), "CPU state",
 	 * "KPRCB" (a saved CONTEXT of a live guest), "none" */
 	const char *context_from;
-	int crash_cpu;		 /* processor that bugchecked, -1 unknown */
+	int crash_cpu; /* processor that bugchecked, -1 unknown */
 	unsigned contexts_patched;
-	char notes[4][200];	 /* things the user should know */
+	char notes[4][200]; /* things the user should know */
 	size_t nnotes;
 };
 

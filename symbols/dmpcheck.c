@@ -34,8 +34,8 @@ static const struct {
 	const char *name, *desc;
 	enum wdt_dmpcheck_sev sev;
 } codes[WDT_DC_COUNT] = {
-#define ROW(id, n, s, d) [WDT_DC_##id] = { n, d, WDT_DMPCHECK_##s },
-	WDT_DMPCHECK_CODES(ROW)
+#define ROW(id, n, s, d) [WDT_DC_##id] = {n, d, WDT_DMPCHECK_##s},
+    WDT_DMPCHECK_CODES(ROW)
 #undef ROW
 };
 
@@ -59,8 +59,7 @@ const char *wdt_dmpcheck_sev_name(enum wdt_dmpcheck_sev s)
 	return s == WDT_DMPCHECK_WARNING ? "warning" : "error";
 }
 
-size_t wdt_dmpcheck_count(const struct wdt_dmpcheck *r,
-			  enum wdt_dmpcheck_sev s)
+size_t wdt_dmpcheck_count(const struct wdt_dmpcheck *r, enum wdt_dmpcheck_sev s)
 {
 	size_t n = 0;
 
@@ -100,14 +99,12 @@ static struct wdt_dmpcheck_finding *vadd(struct check *v,
 }
 
 /* A finding whose code has one severity (the table's). NULL when full. */
-static struct wdt_dmpcheck_finding *add(struct check *v,
-					enum wdt_dmpcheck_code code,
-					const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static struct wdt_dmpcheck_finding *
+add(struct check *v, enum wdt_dmpcheck_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static struct wdt_dmpcheck_finding *add(struct check *v,
-					enum wdt_dmpcheck_code code,
-					const char *fmt, ...)
+static struct wdt_dmpcheck_finding *
+add(struct check *v, enum wdt_dmpcheck_code code, const char *fmt, ...)
 {
 	struct wdt_dmpcheck_finding *f;
 	va_list ap;
@@ -119,11 +116,9 @@ static struct wdt_dmpcheck_finding *add(struct check *v,
 }
 
 /* A finding of an EITHER code, with the severity the check chose. */
-static struct wdt_dmpcheck_finding *add_as(struct check *v,
-					   enum wdt_dmpcheck_code code,
-					   enum wdt_dmpcheck_sev sev,
-					   const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static struct wdt_dmpcheck_finding *
+add_as(struct check *v, enum wdt_dmpcheck_code code, enum wdt_dmpcheck_sev sev,
+       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static struct wdt_dmpcheck_finding *add_as(struct check *v,
 					   enum wdt_dmpcheck_code code,
@@ -139,8 +134,8 @@ static struct wdt_dmpcheck_finding *add_as(struct check *v,
 	return f;
 }
 
-static struct wdt_dmpcheck_finding *
-values(struct wdt_dmpcheck_finding *f, uint64_t expected, uint64_t found)
+static struct wdt_dmpcheck_finding *values(struct wdt_dmpcheck_finding *f,
+					   uint64_t expected, uint64_t found)
 {
 	if (f) {
 		f->have_values = true;
@@ -187,34 +182,34 @@ static void check_types(struct check *v)
 	uint32_t t = h->dump_type;
 
 	if (h->machine != WDT_MACHINE_AMD64)
-		values(add(v, WDT_DC_MACHINE_TYPE,
-			   "MachineImageType is 0x%" PRIx32 ", not 0x8664 "
-			   "(AMD64): debuggers will decode the dump for another "
-			   "architecture or refuse it",
-			   h->machine),
-		       WDT_MACHINE_AMD64, h->machine);
+		values(
+		    add(v, WDT_DC_MACHINE_TYPE,
+			"MachineImageType is 0x%" PRIx32 ", not 0x8664 "
+			"(AMD64): debuggers will decode the dump for another "
+			"architecture or refuse it",
+			h->machine),
+		    WDT_MACHINE_AMD64, h->machine);
 	if (t == WDT_DUMP_TYPE_FULL || t == WDT_DUMP_TYPE_BITMAP_FULL ||
 	    t == WDT_DUMP_TYPE_BITMAP_KERNEL)
 		return;
-	if (t == WDT_DUMP_TYPE_SUMMARY ||
-	    (t >= WDT_DUMP_TYPE_KERNEL_RANGE &&
-	     t <= WDT_DUMP_TYPE_COMPLETE_RANGE))
+	if (t == WDT_DUMP_TYPE_SUMMARY || (t >= WDT_DUMP_TYPE_KERNEL_RANGE &&
+					   t <= WDT_DUMP_TYPE_COMPLETE_RANGE))
 		add_as(v, WDT_DC_DUMP_TYPE, WDT_DMPCHECK_WARNING,
-		    "DumpType %" PRIu32 " (%s): only some debuggers open it "
-		    "(volatility and LeechCore read types 1, 5 and 6 only)",
-		    t, wdt_dmp_type_name(t));
+		       "DumpType %" PRIu32 " (%s): only some debuggers open it "
+		       "(volatility and LeechCore read types 1, 5 and 6 only)",
+		       t, wdt_dmp_type_name(t));
 	else
 		add_as(v, WDT_DC_DUMP_TYPE, WDT_DMPCHECK_ERROR,
-		    "DumpType %" PRIu32 " (%s) is not a kernel memory dump: "
-		    "debuggers will reject the file or show no memory",
-		    t, wdt_dmp_type_name(t));
+		       "DumpType %" PRIu32 " (%s) is not a kernel memory dump: "
+		       "debuggers will reject the file or show no memory",
+		       t, wdt_dmp_type_name(t));
 }
 
 /* va: where the CONTEXT is in the guest, 0 for the header's. */
-static void check_context(struct check *v, const uint8_t *c,
-			  const char *what, uint64_t va)
+static void check_context(struct check *v, const uint8_t *c, const char *what,
+			  uint64_t va)
 {
-	struct wdt_dmpcheck_finding *f[4] = { NULL };
+	struct wdt_dmpcheck_finding *f[4] = {NULL};
 
 	uint64_t rip = wdt_le64(c + WDT_CTX_RIP);
 	uint64_t rsp = wdt_le64(c + WDT_CTX_RSP);
@@ -223,29 +218,32 @@ static void check_context(struct check *v, const uint8_t *c,
 	uint32_t fmx = wdt_le32(c + WDT_CTX_FLT_MXCSR);
 
 	if (!wdt_va_canonical(rip, false))
-		f[0] = values(add(v, WDT_DC_CONTEXT_RIP,
-			   "%s: Rip 0x%016" PRIx64 " is not canonical: "
-			   "debuggers cannot disassemble or unwind from it",
-			   what, rip),
-		       0, rip);
+		f[0] =
+		    values(add(v, WDT_DC_CONTEXT_RIP,
+			       "%s: Rip 0x%016" PRIx64 " is not canonical: "
+			       "debuggers cannot disassemble or unwind from it",
+			       what, rip),
+			   0, rip);
 	if (!wdt_va_canonical(rsp, false))
 		f[1] = values(add(v, WDT_DC_CONTEXT_RSP,
-			   "%s: Rsp 0x%016" PRIx64 " is not canonical: "
-			   "debuggers cannot walk the stack",
-			   what, rsp),
-		       0, rsp);
+				  "%s: Rsp 0x%016" PRIx64 " is not canonical: "
+				  "debuggers cannot walk the stack",
+				  what, rsp),
+			      0, rsp);
 	if (cs != CS_KERNEL && cs != CS_USER64)
-		f[2] = values(add(v, WDT_DC_CONTEXT_CS,
-			   "%s: SegCs is 0x%" PRIx16 ", not 0x10 or 0x33 "
-			   "(64-bit code): WinDbg will show a 32-bit context",
-			   what, cs),
-		       CS_KERNEL, cs);
+		f[2] = values(
+		    add(v, WDT_DC_CONTEXT_CS,
+			"%s: SegCs is 0x%" PRIx16 ", not 0x10 or 0x33 "
+			"(64-bit code): WinDbg will show a 32-bit context",
+			what, cs),
+		    CS_KERNEL, cs);
 	if (mx != fmx)
 		f[3] = values(add(v, WDT_DC_CONTEXT_MXCSR,
-			   "%s: MxCsr 0x%" PRIx32 " differs from FltSave.MxCsr "
-			   "0x%" PRIx32 ": kdmp-parser rejects the dump",
-			   what, mx, fmx),
-		       fmx, mx);
+				  "%s: MxCsr 0x%" PRIx32
+				  " differs from FltSave.MxCsr "
+				  "0x%" PRIx32 ": kdmp-parser rejects the dump",
+				  what, mx, fmx),
+			      fmx, mx);
 	for (unsigned i = 0; va && i < 4; i++)
 		at_addr(f[i], va);
 }
@@ -270,7 +268,8 @@ static uint64_t check_runs(struct check *v)
 	uint64_t sum = 0;
 	struct wdt_err e;
 
-	if (wdt_dmp_unset32(h->nruns_raw) || h->nruns_raw > WDT_DMP64_MAX_RUNS) {
+	if (wdt_dmp_unset32(h->nruns_raw) ||
+	    h->nruns_raw > WDT_DMP64_MAX_RUNS) {
 		values(add(v, WDT_DC_RUNS_COUNT,
 			   "NumberOfRuns is %s%" PRIu32 " (the header holds at "
 			   "most 42): debuggers cannot map physical memory",
@@ -302,8 +301,8 @@ static uint64_t check_runs(struct check *v)
 			break;
 		}
 	for (unsigned i = 1; i < h->nruns; i++) /* insertion sort: <= 42 */
-		for (unsigned j = i; j > 0 && s[j].base_page < s[j - 1].base_page;
-		     j--) {
+		for (unsigned j = i;
+		     j > 0 && s[j].base_page < s[j - 1].base_page; j--) {
 			struct wdt_dmp_run t = s[j];
 			s[j] = s[j - 1];
 			s[j - 1] = t;
@@ -320,8 +319,9 @@ static uint64_t check_runs(struct check *v)
 		}
 	if (sum != h->npages)
 		values(add(v, WDT_DC_RUNS_PAGE_COUNT,
-			   "NumberOfPages is %" PRIu64 " but the runs hold %"
-			   PRIu64 " pages: debuggers size the dump wrongly",
+			   "NumberOfPages is %" PRIu64
+			   " but the runs hold %" PRIu64
+			   " pages: debuggers size the dump wrongly",
 			   h->npages, sum),
 		       sum, h->npages);
 	return sum;
@@ -335,7 +335,8 @@ static uint64_t check_bitmap(struct check *v, struct wdt_source *src)
 	uint64_t pop = 0;
 	struct wdt_err e;
 
-	if (wdt_source_read(src, buf, sizeof(buf), WDT_DMP64_HDR_SIZE, &e) < 0 ||
+	if (wdt_source_read(src, buf, sizeof(buf), WDT_DMP64_HDR_SIZE, &e) <
+		0 ||
 	    wdt_dmp_parse_bitmap(buf, sizeof(buf), &b, &e) < 0 ||
 	    wdt_dmp_check_bitmap(&b, v->file_size, &e) < 0 ||
 	    wdt_dmp_bitmap_walk(src, &b, NULL, NULL, &pop, &e) < 0) {
@@ -345,7 +346,8 @@ static uint64_t check_bitmap(struct check *v, struct wdt_source *src)
 	}
 	if (pop != b.present)
 		values(add(v, WDT_DC_BITMAP_POPCOUNT,
-			   "TotalPresentPages is %" PRIu64 " but the bitmap has "
+			   "TotalPresentPages is %" PRIu64
+			   " but the bitmap has "
 			   "%" PRIu64 " bits set: debuggers disagree on how "
 			   "many pages follow",
 			   b.present, pop),
@@ -365,7 +367,8 @@ static void check_size(struct check *v, uint64_t want)
 			   h->required_space, want),
 		       want, (uint64_t)h->required_space);
 	if (v->file_size < want) {
-		uint64_t missing = (want - v->file_size + WDT_PAGE_SIZE - 1) / WDT_PAGE_SIZE;
+		uint64_t missing =
+		    (want - v->file_size + WDT_PAGE_SIZE - 1) / WDT_PAGE_SIZE;
 		values(add(v, WDT_DC_TRUNCATED,
 			   "the file is %" PRIu64 " bytes, %" PRIu64 " short "
 			   "of the %" PRIu64 " the layout needs: %" PRIu64
@@ -390,8 +393,7 @@ static int rd(struct check *v, uint64_t va, void *buf, size_t len,
 	return wdt_read_virt(&v->vas, va, buf, len, e);
 }
 
-static int rd64(struct check *v, uint64_t va, uint64_t *val,
-		struct wdt_err *e)
+static int rd64(struct check *v, uint64_t va, uint64_t *val, struct wdt_err *e)
 {
 	uint8_t b[8];
 
@@ -429,22 +431,27 @@ static bool check_kdbg(struct check *v)
 
 	if (rd(v, v->h.kdbg, v->kdbg, sizeof(v->kdbg), &e) < 0) {
 		at_addr(add(v, WDT_DC_KDBG_UNREADABLE,
-		    "KdDebuggerDataBlock 0x%016" PRIx64 " cannot be read (%s): "
-		    "WinDbg reports \"KdDebuggerDataBlock is not present or "
-		    "unreadable\"",
-		    v->h.kdbg, e.msg),
+			    "KdDebuggerDataBlock 0x%016" PRIx64
+			    " cannot be read (%s): "
+			    "WinDbg reports \"KdDebuggerDataBlock is not "
+			    "present or "
+			    "unreadable\"",
+			    v->h.kdbg, e.msg),
 			v->h.kdbg);
 		return false;
 	}
 	tag = wdt_le32(v->kdbg + WDT_KDBG_OWNER_TAG);
 	if (tag != WDT_KDBG_TAG) {
 		at_addr(values(add(v, WDT_DC_KDBG_ENCODED,
-			   "KdDebuggerDataBlock 0x%016" PRIx64 " has OwnerTag "
-			   "0x%08" PRIx32 ", not a cleartext 'KDBG' (encoded, as "
-			   "Windows 8+ keeps it): WinDbg reports "
-			   "\"KdDebuggerDataBlock is not present or unreadable\"",
-			   v->h.kdbg, tag),
-		       WDT_KDBG_TAG, tag),
+				   "KdDebuggerDataBlock 0x%016" PRIx64
+				   " has OwnerTag "
+				   "0x%08" PRIx32
+				   ", not a cleartext 'KDBG' (encoded, as "
+				   "Windows 8+ keeps it): WinDbg reports "
+				   "\"KdDebuggerDataBlock is not present or "
+				   "unreadable\"",
+				   v->h.kdbg, tag),
+			       WDT_KDBG_TAG, tag),
 			v->h.kdbg);
 		return false;
 	}
@@ -463,16 +470,19 @@ static void check_kernbase(struct check *v)
 	struct wdt_err e;
 	uint32_t lfanew;
 
-	if (rd64(v, kdbg64(v, WDT_KDBG_MM_SYSTEM_RANGE_START), &start, &e) < 0 ||
+	if (rd64(v, kdbg64(v, WDT_KDBG_MM_SYSTEM_RANGE_START), &start, &e) <
+		0 ||
 	    !kernel_ptr(start))
 		start = KERNEL_SPACE;
 	if (kb < start) {
 		at_addr(values(add(v, WDT_DC_KERNBASE_RANGE,
-			   "KDBG KernBase 0x%016" PRIx64 " is below the system "
-			   "range start 0x%016" PRIx64 ": debuggers cannot load "
-			   "kernel symbols",
-			   kb, start),
-		       start, kb),
+				   "KDBG KernBase 0x%016" PRIx64
+				   " is below the system "
+				   "range start 0x%016" PRIx64
+				   ": debuggers cannot load "
+				   "kernel symbols",
+				   kb, start),
+			       start, kb),
 			kb);
 		return;
 	}
@@ -480,9 +490,10 @@ static void check_kernbase(struct check *v)
 	    (lfanew = wdt_le32(mz + 0x3C)) > WDT_PAGE_SIZE - 4 ||
 	    rd(v, kb + lfanew, pe, 4, &e) < 0 || memcmp(pe, "PE\0\0", 4) != 0)
 		at_addr(add(v, WDT_DC_KERNBASE_NO_IMAGE,
-		    "no MZ/PE image at KDBG KernBase 0x%016" PRIx64 ": "
-		    "debuggers cannot identify the kernel or load its symbols",
-		    kb),
+			    "no MZ/PE image at KDBG KernBase 0x%016" PRIx64 ": "
+			    "debuggers cannot identify the kernel or load its "
+			    "symbols",
+			    kb),
 			kb);
 }
 
@@ -503,7 +514,8 @@ static void check_pointers(struct check *v)
 		       mods, h->ps_loaded_module_list);
 	if (h->ps_active_process_head != procs)
 		values(add(v, WDT_DC_PS_ACTIVE_PROCESS_HEAD,
-			   "header PsActiveProcessHead 0x%016" PRIx64 " differs "
+			   "header PsActiveProcessHead 0x%016" PRIx64
+			   " differs "
 			   "from KDBG's 0x%016" PRIx64 ": debuggers list the "
 			   "wrong processes",
 			   h->ps_active_process_head, procs),
@@ -512,21 +524,23 @@ static void check_pointers(struct check *v)
 	if (have && h->pfn_database == pfn)
 		return;
 	if (h->pfn_database == pfnvar)
-		values(add_as(v, WDT_DC_PFN_DATABASE, WDT_DMPCHECK_WARNING,
+		values(
+		    add_as(v, WDT_DC_PFN_DATABASE, WDT_DMPCHECK_WARNING,
 			   "header PfnDataBase 0x%016" PRIx64 " is the address "
 			   "of nt!MmPfnDatabase, not its value%s0x%016" PRIx64
 			   " (QEMU writes it so): tools that trust the header "
 			   "look for PFN entries in the wrong place",
 			   h->pfn_database, have ? " " : " (unreadable) ",
 			   have ? pfn : 0),
-		       pfn, h->pfn_database);
+		    pfn, h->pfn_database);
 	else
 		values(add_as(v, WDT_DC_PFN_DATABASE, WDT_DMPCHECK_ERROR,
-			   "header PfnDataBase 0x%016" PRIx64 " is neither "
-			   "nt!MmPfnDatabase's value 0x%016" PRIx64 " nor its "
-			   "address 0x%016" PRIx64 ": tools that trust the "
-			   "header misread the PFN database",
-			   h->pfn_database, pfn, pfnvar),
+			      "header PfnDataBase 0x%016" PRIx64 " is neither "
+			      "nt!MmPfnDatabase's value 0x%016" PRIx64
+			      " nor its "
+			      "address 0x%016" PRIx64 ": tools that trust the "
+			      "header misread the PFN database",
+			      h->pfn_database, pfn, pfnvar),
 		       pfn, h->pfn_database);
 }
 
@@ -553,9 +567,10 @@ static void check_list(struct check *v, const char *name, uint64_t head)
 	}
 	if (why)
 		at_addr(add(v, WDT_DC_LIST_HEAD,
-		    "%s list head 0x%016" PRIx64 " is broken (%s): debuggers "
-		    "cannot walk it",
-		    name, head, why),
+			    "%s list head 0x%016" PRIx64
+			    " is broken (%s): debuggers "
+			    "cannot walk it",
+			    name, head, why),
 			head);
 }
 
@@ -573,11 +588,13 @@ static void check_cpus(struct check *v)
 			break;
 	if (n != v->h.nprocs)
 		at_addr(values(add(v, WDT_DC_PROCESSOR_COUNT,
-			   "NumberProcessors is %" PRIu32 " but KiProcessorBlock "
-			   "0x%016" PRIx64 " lists %u processors: debuggers show "
-			   "the wrong processors",
-			   v->h.nprocs, block, n),
-		       n, v->h.nprocs),
+				   "NumberProcessors is %" PRIu32
+				   " but KiProcessorBlock "
+				   "0x%016" PRIx64
+				   " lists %u processors: debuggers show "
+				   "the wrong processors",
+				   v->h.nprocs, block, n),
+			       n, v->h.nprocs),
 			block);
 	/* OffsetPrcbContext exists from Windows 7 (Header.Size >= 0x340). */
 	if (ksize < KDBG_READ || !ctxoff)
@@ -590,11 +607,12 @@ static void check_cpus(struct check *v)
 		if (rd64(v, prcb[i] + ctxoff, &cva, &e) < 0 ||
 		    rd(v, cva, c, sizeof(c), &e) < 0) {
 			at_addr(add(v, WDT_DC_CONTEXT_UNREADABLE,
-			    "CPU %u: the CONTEXT of KPRCB 0x%016" PRIx64
-			    " (+0x%" PRIx16 ") cannot be read (%s): debuggers "
-			    "show no registers for it",
-			    i, prcb[i], ctxoff, e.msg),
-			prcb[i]);
+				    "CPU %u: the CONTEXT of KPRCB 0x%016" PRIx64
+				    " (+0x%" PRIx16
+				    ") cannot be read (%s): debuggers "
+				    "show no registers for it",
+				    i, prcb[i], ctxoff, e.msg),
+				prcb[i]);
 			continue;
 		}
 		snprintf(what, sizeof(what), "CPU %u context at 0x%016" PRIx64,
@@ -610,10 +628,12 @@ static void check_cpus(struct check *v)
  */
 static void check_crash(struct check *v)
 {
-	struct wdt_kernel_opts ko = { .dtb = v->vas.dtb, .have_dtb = true,
-				      .base = kdbg64(v, WDT_KDBG_KERN_BASE),
-				      .have_base = true, .quick = true };
-	struct wdt_kdbg d = { .va = v->h.kdbg, .plain = v->kdbg };
+	struct wdt_kernel_opts ko = {.dtb = v->vas.dtb,
+				     .have_dtb = true,
+				     .base = kdbg64(v, WDT_KDBG_KERN_BASE),
+				     .have_base = true,
+				     .quick = true};
+	struct wdt_kdbg d = {.va = v->h.kdbg, .plain = v->kdbg};
 	struct wdt_kernel k;
 	struct wdt_bugcheck bc;
 	struct wdt_err e;
@@ -649,14 +669,16 @@ static void check_crash(struct check *v)
 		    bc.code, bc.note[0] ? bc.note : "no saved context found");
 	} else if (memcmp(v->h.context, bc.context, WDT_CTX_SIZE) != 0) {
 		at_addr(values(add(v, WDT_DC_CRASH_CONTEXT,
-			   "the header ContextRecord (Rip 0x%" PRIx64
-			   ") is not CPU %d's saved bugcheck CONTEXT at 0x%016"
-			   PRIx64 " (Rip 0x%" PRIx64 "): WinDbg's .ecxr, k and "
-			   "!analyze start from the wrong registers",
-			   wdt_le64(v->h.context + WDT_CTX_RIP), bc.cpu,
-			   bc.context_va, wdt_le64(bc.context + WDT_CTX_RIP)),
-		       wdt_le64(bc.context + WDT_CTX_RIP),
-		       wdt_le64(v->h.context + WDT_CTX_RIP)),
+				   "the header ContextRecord (Rip 0x%" PRIx64
+				   ") is not CPU %d's saved bugcheck CONTEXT "
+				   "at 0x%016" PRIx64 " (Rip 0x%" PRIx64
+				   "): WinDbg's .ecxr, k and "
+				   "!analyze start from the wrong registers",
+				   wdt_le64(v->h.context + WDT_CTX_RIP), bc.cpu,
+				   bc.context_va,
+				   wdt_le64(bc.context + WDT_CTX_RIP)),
+			       wdt_le64(bc.context + WDT_CTX_RIP),
+			       wdt_le64(v->h.context + WDT_CTX_RIP)),
 			bc.context_va);
 	}
 out:
@@ -786,7 +808,8 @@ int wdt_dmpcheck_run(struct wdt_source *src, const struct wdt_dmpcheck_opts *o,
 		wdt_source_close(src);
 		skip(v, "32-bit dump");
 	} else {
-		check_all(v, src, o); /* src now owned by the image (or closed) */
+		check_all(v, src,
+			  o); /* src now owned by the image (or closed) */
 	}
 	wdt_image_close(v->img);
 	free(v);

@@ -60,8 +60,10 @@
 	  "the file is longer than the layout needs")                          \
 	X(CONTEXT_UNSET, "context-unset", WARNING,                             \
 	  "the header ContextRecord is the 'PAGE' fill or zero")               \
-	X(CONTEXT_RIP, "context-rip", ERROR, "a CONTEXT's Rip is not canonical") \
-	X(CONTEXT_RSP, "context-rsp", ERROR, "a CONTEXT's Rsp is not canonical") \
+	X(CONTEXT_RIP, "context-rip", ERROR,                                   \
+	  "a CONTEXT's Rip is not canonical")                                  \
+	X(CONTEXT_RSP, "context-rsp", ERROR,                                   \
+	  "a CONTEXT's Rsp is not canonical")                                  \
 	X(CONTEXT_CS, "context-cs", ERROR,                                     \
 	  "a CONTEXT's SegCs is not 0x10 or 0x33")                             \
 	X(CONTEXT_MXCSR, "context-mxcsr", ERROR,                               \
@@ -99,7 +101,7 @@ enum wdt_dmpcheck_code {
 #define WDT_DMPCHECK_ENUM(id, name, sev, desc) WDT_DC_##id,
 	WDT_DMPCHECK_CODES(WDT_DMPCHECK_ENUM)
 #undef WDT_DMPCHECK_ENUM
-	WDT_DC_COUNT
+	    WDT_DC_COUNT
 };
 
 enum wdt_dmpcheck_sev {
@@ -125,7 +127,7 @@ struct wdt_dmpcheck_finding {
 	char msg[480];		   /* what a debugger will do because of it */
 	bool have_values;	   /* the single pair of values judged */
 	uint64_t expected, found;
-	bool have_addr;		   /* guest VA the finding is about */
+	bool have_addr; /* guest VA the finding is about */
 	uint64_t addr;
 };
 
@@ -135,8 +137,8 @@ struct wdt_dmpcheck_opts {
 
 struct wdt_dmpcheck {
 	struct wdt_dmpcheck_finding f[WDT_DMPCHECK_MAX];
-	size_t n;	  /* findings in f, in the order found */
-	size_t dropped;	  /* findings beyond WDT_DMPCHECK_MAX */
+	size_t n;	/* findings in f, in the order found */
+	size_t dropped; /* findings beyond WDT_DMPCHECK_MAX */
 	bool memory_skipped;
 	char skipped[WDT_ERR_MSG_MAX]; /* why, when memory_skipped */
 };

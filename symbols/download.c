@@ -70,8 +70,8 @@ static int on_progress(void *ctx, curl_off_t total, curl_off_t now,
 	(void)un;
 	/* Until the headers give the size (or without one) the total is
 	 * what has arrived. */
-	wdt_progress_set_total(x->progress, (uint64_t)(total > now ? total
-								   : now));
+	wdt_progress_set_total(x->progress,
+			       (uint64_t)(total > now ? total : now));
 	wdt_progress_update(x->progress, (uint64_t)now);
 	return 0;
 }
@@ -103,7 +103,7 @@ static bool transient_curl(CURLcode rc)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -128,12 +128,13 @@ static CURL *make_handle(const struct wdt_symopts *o, const char *url,
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_s);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(left_ms > 0 ? left_ms : 0));
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+			 (long)(left_ms > 0 ? left_ms : 0));
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, o->low_speed_bytes);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, o->low_speed_time_s);
-	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
-			 (curl_off_t)(o->max_bytes > INT64_MAX ? INT64_MAX
-							       : o->max_bytes));
+	curl_easy_setopt(
+	    h, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)(o->max_bytes > INT64_MAX ? INT64_MAX : o->max_bytes));
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "wdt/" WDT_VERSION);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
@@ -157,9 +158,8 @@ static int rewind_fd(int fd, struct wdt_err *err)
  * One attempt with left_ms of the time limit left (0: no limit). 1 =
  * retry may help, 0 = done (ok or final), sets *ok.
  */
-static int attempt(const struct wdt_symopts *o, const char *url,
-		   struct xfer *x, int64_t left_ms, bool *ok,
-		   struct wdt_err *err)
+static int attempt(const struct wdt_symopts *o, const char *url, struct xfer *x,
+		   int64_t left_ms, bool *ok, struct wdt_err *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	CURL *h = make_handle(o, url, x, left_ms, errbuf);
@@ -189,15 +189,15 @@ static int attempt(const struct wdt_symopts *o, const char *url,
 			    "%s: larger than the %" PRIu64 "-byte limit", url,
 			    x->cap);
 	} else if (x->write_errno) {
-		wdt_err_errno(err, x->write_errno, "%s: writing download",
-			      url);
+		wdt_err_errno(err, x->write_errno, "%s: writing download", url);
 	} else if (rc == CURLE_OPERATION_TIMEDOUT && left_ms > 0 &&
 		   now_ms() - start >= left_ms - 100) {
-		wdt_err_set(err, WDT_NETWORK,
-			    "%s: timed out: no complete answer within the %ld s "
-			    "download time limit (%s)",
-			    url, o->timeout_s,
-			    errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		wdt_err_set(
+		    err, WDT_NETWORK,
+		    "%s: timed out: no complete answer within the %ld s "
+		    "download time limit (%s)",
+		    url, o->timeout_s,
+		    errbuf[0] ? errbuf : curl_easy_strerror(rc));
 		wdt_err_remedy(err, WDT_REMEDY_SYMBOL_TIMEOUT);
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
 		wdt_err_set(err, WDT_NETWORK, "%s: timed out (%s)", url,
@@ -211,8 +211,10 @@ static int attempt(const struct wdt_symopts *o, const char *url,
 	} else if (code == 200) {
 		*ok = true;
 	} else if (code == 404 || code == 410) {
-		wdt_err_set(err, WDT_NOT_FOUND, "%s: HTTP %ld (not on the "
-			    "server)", url, code);
+		wdt_err_set(err, WDT_NOT_FOUND,
+			    "%s: HTTP %ld (not on the "
+			    "server)",
+			    url, code);
 	} else {
 		wdt_err_set(err, WDT_NETWORK, "%s: HTTP %ld", url, code);
 		again = code >= 500 || code == 429 || code == 408;

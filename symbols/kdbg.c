@@ -9,136 +9,197 @@
 
 #include "core/bytes.h"
 
-#define F(n, o, s) { n, o, s }
+#define F(n, o, s)                                                             \
+	{                                                                      \
+		n, o, s                                                        \
+	}
 const struct wdt_kdbg_field wdt_kdbg_fields[] = {
-	F("Header.List.Flink", 0x000, 8), F("Header.List.Blink", 0x008, 8),
-	F("Header.OwnerTag", 0x010, 4), F("Header.Size", 0x014, 4),
-	F("KernBase", 0x018, 8), F("BreakpointWithStatus", 0x020, 8),
-	F("SavedContext", 0x028, 8), F("ThCallbackStack", 0x030, 2),
-	F("NextCallback", 0x032, 2), F("FramePointer", 0x034, 2),
-	F("PaeEnabled", 0x036, 2), F("KiCallUserMode", 0x038, 8),
-	F("KeUserCallbackDispatcher", 0x040, 8),
-	F("PsLoadedModuleList", 0x048, 8), F("PsActiveProcessHead", 0x050, 8),
-	F("PspCidTable", 0x058, 8), F("ExpSystemResourcesList", 0x060, 8),
-	F("ExpPagedPoolDescriptor", 0x068, 8),
-	F("ExpNumberOfPagedPools", 0x070, 8), F("KeTimeIncrement", 0x078, 8),
-	F("KeBugCheckCallbackListHead", 0x080, 8),
-	F("KiBugcheckData", 0x088, 8), F("IopErrorLogListHead", 0x090, 8),
-	F("ObpRootDirectoryObject", 0x098, 8),
-	F("ObpTypeObjectType", 0x0A0, 8), F("MmSystemCacheStart", 0x0A8, 8),
-	F("MmSystemCacheEnd", 0x0B0, 8), F("MmSystemCacheWs", 0x0B8, 8),
-	F("MmPfnDatabase", 0x0C0, 8), F("MmSystemPtesStart", 0x0C8, 8),
-	F("MmSystemPtesEnd", 0x0D0, 8), F("MmSubsectionBase", 0x0D8, 8),
-	F("MmNumberOfPagingFiles", 0x0E0, 8),
-	F("MmLowestPhysicalPage", 0x0E8, 8),
-	F("MmHighestPhysicalPage", 0x0F0, 8),
-	F("MmNumberOfPhysicalPages", 0x0F8, 8),
-	F("MmMaximumNonPagedPoolInBytes", 0x100, 8),
-	F("MmNonPagedSystemStart", 0x108, 8),
-	F("MmNonPagedPoolStart", 0x110, 8), F("MmNonPagedPoolEnd", 0x118, 8),
-	F("MmPagedPoolStart", 0x120, 8), F("MmPagedPoolEnd", 0x128, 8),
-	F("MmPagedPoolInformation", 0x130, 8), F("MmPageSize", 0x138, 8),
-	F("MmSizeOfPagedPoolInBytes", 0x140, 8),
-	F("MmTotalCommitLimit", 0x148, 8),
-	F("MmTotalCommittedPages", 0x150, 8), F("MmSharedCommit", 0x158, 8),
-	F("MmDriverCommit", 0x160, 8), F("MmProcessCommit", 0x168, 8),
-	F("MmPagedPoolCommit", 0x170, 8), F("MmExtendedCommit", 0x178, 8),
-	F("MmZeroedPageListHead", 0x180, 8),
-	F("MmFreePageListHead", 0x188, 8),
-	F("MmStandbyPageListHead", 0x190, 8),
-	F("MmModifiedPageListHead", 0x198, 8),
-	F("MmModifiedNoWritePageListHead", 0x1A0, 8),
-	F("MmAvailablePages", 0x1A8, 8),
-	F("MmResidentAvailablePages", 0x1B0, 8), F("PoolTrackTable", 0x1B8, 8),
-	F("NonPagedPoolDescriptor", 0x1C0, 8),
-	F("MmHighestUserAddress", 0x1C8, 8),
-	F("MmSystemRangeStart", 0x1D0, 8), F("MmUserProbeAddress", 0x1D8, 8),
-	F("KdPrintCircularBuffer", 0x1E0, 8),
-	F("KdPrintCircularBufferEnd", 0x1E8, 8),
-	F("KdPrintWritePointer", 0x1F0, 8),
-	F("KdPrintRolloverCount", 0x1F8, 8),
-	F("MmLoadedUserImageList", 0x200, 8), F("NtBuildLab", 0x208, 8),
-	F("KiNormalSystemCall", 0x210, 8), F("KiProcessorBlock", 0x218, 8),
-	F("MmUnloadedDrivers", 0x220, 8), F("MmLastUnloadedDriver", 0x228, 8),
-	F("MmTriageActionTaken", 0x230, 8), F("MmSpecialPoolTag", 0x238, 8),
-	F("KernelVerifier", 0x240, 8), F("MmVerifierData", 0x248, 8),
-	F("MmAllocatedNonPagedPool", 0x250, 8),
-	F("MmPeakCommitment", 0x258, 8),
-	F("MmTotalCommitLimitMaximum", 0x260, 8),
-	F("CmNtCSDVersion", 0x268, 8), F("MmPhysicalMemoryBlock", 0x270, 8),
-	F("MmSessionBase", 0x278, 8), F("MmSessionSize", 0x280, 8),
-	F("MmSystemParentTablePage", 0x288, 8),
-	F("MmVirtualTranslationBase", 0x290, 8),
-	F("OffsetKThreadNextProcessor", 0x298, 2),
-	F("OffsetKThreadTeb", 0x29A, 2), F("OffsetKThreadKernelStack", 0x29C, 2),
-	F("OffsetKThreadInitialStack", 0x29E, 2),
-	F("OffsetKThreadApcProcess", 0x2A0, 2),
-	F("OffsetKThreadState", 0x2A2, 2), F("OffsetKThreadBStore", 0x2A4, 2),
-	F("OffsetKThreadBStoreLimit", 0x2A6, 2), F("SizeEProcess", 0x2A8, 2),
-	F("OffsetEprocessPeb", 0x2AA, 2),
-	F("OffsetEprocessParentCID", 0x2AC, 2),
-	F("OffsetEprocessDirectoryTableBase", 0x2AE, 2),
-	F("SizePrcb", 0x2B0, 2), F("OffsetPrcbDpcRoutine", 0x2B2, 2),
-	F("OffsetPrcbCurrentThread", 0x2B4, 2), F("OffsetPrcbMhz", 0x2B6, 2),
-	F("OffsetPrcbCpuType", 0x2B8, 2), F("OffsetPrcbVendorString", 0x2BA, 2),
-	F("OffsetPrcbProcStateContext", 0x2BC, 2),
-	F("OffsetPrcbNumber", 0x2BE, 2), F("SizeEThread", 0x2C0, 2),
-	F("L1tfHighPhysicalBitIndex", 0x2C2, 1),
-	F("L1tfSwizzleBitIndex", 0x2C3, 1), F("Padding0", 0x2C4, 4),
-	F("KdPrintCircularBufferPtr", 0x2C8, 8),
-	F("KdPrintBufferSize", 0x2D0, 8), F("KeLoaderBlock", 0x2D8, 8),
-	F("SizePcr", 0x2E0, 2), F("OffsetPcrSelfPcr", 0x2E2, 2),
-	F("OffsetPcrCurrentPrcb", 0x2E4, 2),
-	F("OffsetPcrContainedPrcb", 0x2E6, 2),
-	F("OffsetPcrInitialBStore", 0x2E8, 2),
-	F("OffsetPcrBStoreLimit", 0x2EA, 2),
-	F("OffsetPcrInitialStack", 0x2EC, 2),
-	F("OffsetPcrStackLimit", 0x2EE, 2), F("OffsetPrcbPcrPage", 0x2F0, 2),
-	F("OffsetPrcbProcStateSpecialReg", 0x2F2, 2), F("GdtR0Code", 0x2F4, 2),
-	F("GdtR0Data", 0x2F6, 2), F("GdtR0Pcr", 0x2F8, 2),
-	F("GdtR3Code", 0x2FA, 2), F("GdtR3Data", 0x2FC, 2),
-	F("GdtR3Teb", 0x2FE, 2), F("GdtLdt", 0x300, 2), F("GdtTss", 0x302, 2),
-	F("Gdt64R3CmCode", 0x304, 2), F("Gdt64R3CmTeb", 0x306, 2),
-	F("IopNumTriageDumpDataBlocks", 0x308, 8),
-	F("IopTriageDumpDataBlocks", 0x310, 8),
-	F("VfCrashDataBlock", 0x318, 8), F("MmBadPagesDetected", 0x320, 8),
-	F("MmZeroedPageSingleBitErrorsDetected", 0x328, 8),
-	F("EtwpDebuggerData", 0x330, 8), F("OffsetPrcbContext", 0x338, 2),
-	F("OffsetPrcbMaxBreakpoints", 0x33A, 2),
-	F("OffsetPrcbMaxWatchpoints", 0x33C, 2),
-	F("OffsetKThreadStackLimit", 0x340, 4),
-	F("OffsetKThreadStackBase", 0x344, 4),
-	F("OffsetKThreadQueueListEntry", 0x348, 4),
-	F("OffsetEThreadIrpList", 0x34C, 4),
-	F("OffsetPrcbIdleThread", 0x350, 2),
-	F("OffsetPrcbNormalDpcState", 0x352, 2),
-	F("OffsetPrcbDpcStack", 0x354, 2), F("OffsetPrcbIsrStack", 0x356, 2),
-	F("SizeKDPC_STACK_FRAME", 0x358, 2),
-	F("OffsetKPriQueueThreadListHead", 0x35A, 2),
-	F("OffsetKThreadWaitReason", 0x35C, 2), F("PteBase", 0x360, 8),
-	F("RetpolineStubFunctionTable", 0x368, 8),
-	F("RetpolineStubFunctionTableSize", 0x370, 4),
-	F("RetpolineStubOffset", 0x374, 4), F("RetpolineStubSize", 0x378, 4),
-	F("OffsetEProcessMmHotPatchContext", 0x37C, 2),
-	F("OffsetKThreadShadowStackLimit", 0x380, 4),
-	F("OffsetKThreadShadowStackBase", 0x384, 4),
-	F("ShadowStackEnabled", 0x388, 8), F("PointerAuthMask", 0x390, 8),
-	F("OffsetPrcbExceptionStack", 0x398, 2),
+    F("Header.List.Flink", 0x000, 8),
+    F("Header.List.Blink", 0x008, 8),
+    F("Header.OwnerTag", 0x010, 4),
+    F("Header.Size", 0x014, 4),
+    F("KernBase", 0x018, 8),
+    F("BreakpointWithStatus", 0x020, 8),
+    F("SavedContext", 0x028, 8),
+    F("ThCallbackStack", 0x030, 2),
+    F("NextCallback", 0x032, 2),
+    F("FramePointer", 0x034, 2),
+    F("PaeEnabled", 0x036, 2),
+    F("KiCallUserMode", 0x038, 8),
+    F("KeUserCallbackDispatcher", 0x040, 8),
+    F("PsLoadedModuleList", 0x048, 8),
+    F("PsActiveProcessHead", 0x050, 8),
+    F("PspCidTable", 0x058, 8),
+    F("ExpSystemResourcesList", 0x060, 8),
+    F("ExpPagedPoolDescriptor", 0x068, 8),
+    F("ExpNumberOfPagedPools", 0x070, 8),
+    F("KeTimeIncrement", 0x078, 8),
+    F("KeBugCheckCallbackListHead", 0x080, 8),
+    F("KiBugcheckData", 0x088, 8),
+    F("IopErrorLogListHead", 0x090, 8),
+    F("ObpRootDirectoryObject", 0x098, 8),
+    F("ObpTypeObjectType", 0x0A0, 8),
+    F("MmSystemCacheStart", 0x0A8, 8),
+    F("MmSystemCacheEnd", 0x0B0, 8),
+    F("MmSystemCacheWs", 0x0B8, 8),
+    F("MmPfnDatabase", 0x0C0, 8),
+    F("MmSystemPtesStart", 0x0C8, 8),
+    F("MmSystemPtesEnd", 0x0D0, 8),
+    F("MmSubsectionBase", 0x0D8, 8),
+    F("MmNumberOfPagingFiles", 0x0E0, 8),
+    F("MmLowestPhysicalPage", 0x0E8, 8),
+    F("MmHighestPhysicalPage", 0x0F0, 8),
+    F("MmNumberOfPhysicalPages", 0x0F8, 8),
+    F("MmMaximumNonPagedPoolInBytes", 0x100, 8),
+    F("MmNonPagedSystemStart", 0x108, 8),
+    F("MmNonPagedPoolStart", 0x110, 8),
+    F("MmNonPagedPoolEnd", 0x118, 8),
+    F("MmPagedPoolStart", 0x120, 8),
+    F("MmPagedPoolEnd", 0x128, 8),
+    F("MmPagedPoolInformation", 0x130, 8),
+    F("MmPageSize", 0x138, 8),
+    F("MmSizeOfPagedPoolInBytes", 0x140, 8),
+    F("MmTotalCommitLimit", 0x148, 8),
+    F("MmTotalCommittedPages", 0x150, 8),
+    F("MmSharedCommit", 0x158, 8),
+    F("MmDriverCommit", 0x160, 8),
+    F("MmProcessCommit", 0x168, 8),
+    F("MmPagedPoolCommit", 0x170, 8),
+    F("MmExtendedCommit", 0x178, 8),
+    F("MmZeroedPageListHead", 0x180, 8),
+    F("MmFreePageListHead", 0x188, 8),
+    F("MmStandbyPageListHead", 0x190, 8),
+    F("MmModifiedPageListHead", 0x198, 8),
+    F("MmModifiedNoWritePageListHead", 0x1A0, 8),
+    F("MmAvailablePages", 0x1A8, 8),
+    F("MmResidentAvailablePages", 0x1B0, 8),
+    F("PoolTrackTable", 0x1B8, 8),
+    F("NonPagedPoolDescriptor", 0x1C0, 8),
+    F("MmHighestUserAddress", 0x1C8, 8),
+    F("MmSystemRangeStart", 0x1D0, 8),
+    F("MmUserProbeAddress", 0x1D8, 8),
+    F("KdPrintCircularBuffer", 0x1E0, 8),
+    F("KdPrintCircularBufferEnd", 0x1E8, 8),
+    F("KdPrintWritePointer", 0x1F0, 8),
+    F("KdPrintRolloverCount", 0x1F8, 8),
+    F("MmLoadedUserImageList", 0x200, 8),
+    F("NtBuildLab", 0x208, 8),
+    F("KiNormalSystemCall", 0x210, 8),
+    F("KiProcessorBlock", 0x218, 8),
+    F("MmUnloadedDrivers", 0x220, 8),
+    F("MmLastUnloadedDriver", 0x228, 8),
+    F("MmTriageActionTaken", 0x230, 8),
+    F("MmSpecialPoolTag", 0x238, 8),
+    F("KernelVerifier", 0x240, 8),
+    F("MmVerifierData", 0x248, 8),
+    F("MmAllocatedNonPagedPool", 0x250, 8),
+    F("MmPeakCommitment", 0x258, 8),
+    F("MmTotalCommitLimitMaximum", 0x260, 8),
+    F("CmNtCSDVersion", 0x268, 8),
+    F("MmPhysicalMemoryBlock", 0x270, 8),
+    F("MmSessionBase", 0x278, 8),
+    F("MmSessionSize", 0x280, 8),
+    F("MmSystemParentTablePage", 0x288, 8),
+    F("MmVirtualTranslationBase", 0x290, 8),
+    F("OffsetKThreadNextProcessor", 0x298, 2),
+    F("OffsetKThreadTeb", 0x29A, 2),
+    F("OffsetKThreadKernelStack", 0x29C, 2),
+    F("OffsetKThreadInitialStack", 0x29E, 2),
+    F("OffsetKThreadApcProcess", 0x2A0, 2),
+    F("OffsetKThreadState", 0x2A2, 2),
+    F("OffsetKThreadBStore", 0x2A4, 2),
+    F("OffsetKThreadBStoreLimit", 0x2A6, 2),
+    F("SizeEProcess", 0x2A8, 2),
+    F("OffsetEprocessPeb", 0x2AA, 2),
+    F("OffsetEprocessParentCID", 0x2AC, 2),
+    F("OffsetEprocessDirectoryTableBase", 0x2AE, 2),
+    F("SizePrcb", 0x2B0, 2),
+    F("OffsetPrcbDpcRoutine", 0x2B2, 2),
+    F("OffsetPrcbCurrentThread", 0x2B4, 2),
+    F("OffsetPrcbMhz", 0x2B6, 2),
+    F("OffsetPrcbCpuType", 0x2B8, 2),
+    F("OffsetPrcbVendorString", 0x2BA, 2),
+    F("OffsetPrcbProcStateContext", 0x2BC, 2),
+    F("OffsetPrcbNumber", 0x2BE, 2),
+    F("SizeEThread", 0x2C0, 2),
+    F("L1tfHighPhysicalBitIndex", 0x2C2, 1),
+    F("L1tfSwizzleBitIndex", 0x2C3, 1),
+    F("Padding0", 0x2C4, 4),
+    F("KdPrintCircularBufferPtr", 0x2C8, 8),
+    F("KdPrintBufferSize", 0x2D0, 8),
+    F("KeLoaderBlock", 0x2D8, 8),
+    F("SizePcr", 0x2E0, 2),
+    F("OffsetPcrSelfPcr", 0x2E2, 2),
+    F("OffsetPcrCurrentPrcb", 0x2E4, 2),
+    F("OffsetPcrContainedPrcb", 0x2E6, 2),
+    F("OffsetPcrInitialBStore", 0x2E8, 2),
+    F("OffsetPcrBStoreLimit", 0x2EA, 2),
+    F("OffsetPcrInitialStack", 0x2EC, 2),
+    F("OffsetPcrStackLimit", 0x2EE, 2),
+    F("OffsetPrcbPcrPage", 0x2F0, 2),
+    F("OffsetPrcbProcStateSpecialReg", 0x2F2, 2),
+    F("GdtR0Code", 0x2F4, 2),
+    F("GdtR0Data", 0x2F6, 2),
+    F("GdtR0Pcr", 0x2F8, 2),
+    F("GdtR3Code", 0x2FA, 2),
+    F("GdtR3Data", 0x2FC, 2),
+    F("GdtR3Teb", 0x2FE, 2),
+    F("GdtLdt", 0x300, 2),
+    F("GdtTss", 0x302, 2),
+    F("Gdt64R3CmCode", 0x304, 2),
+    F("Gdt64R3CmTeb", 0x306, 2),
+    F("IopNumTriageDumpDataBlocks", 0x308, 8),
+    F("IopTriageDumpDataBlocks", 0x310, 8),
+    F("VfCrashDataBlock", 0x318, 8),
+    F("MmBadPagesDetected", 0x320, 8),
+    F("MmZeroedPageSingleBitErrorsDetected", 0x328, 8),
+    F("EtwpDebuggerData", 0x330, 8),
+    F("OffsetPrcbContext", 0x338, 2),
+    F("OffsetPrcbMaxBreakpoints", 0x33A, 2),
+    F("OffsetPrcbMaxWatchpoints", 0x33C, 2),
+    F("OffsetKThreadStackLimit", 0x340, 4),
+    F("OffsetKThreadStackBase", 0x344, 4),
+    F("OffsetKThreadQueueListEntry", 0x348, 4),
+    F("OffsetEThreadIrpList", 0x34C, 4),
+    F("OffsetPrcbIdleThread", 0x350, 2),
+    F("OffsetPrcbNormalDpcState", 0x352, 2),
+    F("OffsetPrcbDpcStack", 0x354, 2),
+    F("OffsetPrcbIsrStack", 0x356, 2),
+    F("SizeKDPC_STACK_FRAME", 0x358, 2),
+    F("OffsetKPriQueueThreadListHead", 0x35A, 2),
+    F("OffsetKThreadWaitReason", 0x35C, 2),
+    F("PteBase", 0x360, 8),
+    F("RetpolineStubFunctionTable", 0x368, 8),
+    F("RetpolineStubFunctionTableSize", 0x370, 4),
+    F("RetpolineStubOffset", 0x374, 4),
+    F("RetpolineStubSize", 0x378, 4),
+    F("OffsetEProcessMmHotPatchContext", 0x37C, 2),
+    F("OffsetKThreadShadowStackLimit", 0x380, 4),
+    F("OffsetKThreadShadowStackBase", 0x384, 4),
+    F("ShadowStackEnabled", 0x388, 8),
+    F("PointerAuthMask", 0x390, 8),
+    F("OffsetPrcbExceptionStack", 0x398, 2),
 };
-const size_t wdt_kdbg_nfields = sizeof(wdt_kdbg_fields) /
-				sizeof(wdt_kdbg_fields[0]);
+const size_t wdt_kdbg_nfields =
+    sizeof(wdt_kdbg_fields) / sizeof(wdt_kdbg_fields[0]);
 
 const struct wdt_kdbg_field wdt_kdver_fields[] = {
-	F("MajorVersion", 0x00, 2), F("MinorVersion", 0x02, 2),
-	F("ProtocolVersion", 0x04, 1), F("KdSecondaryVersion", 0x05, 1),
-	F("Flags", 0x06, 2), F("MachineType", 0x08, 2),
-	F("MaxPacketType", 0x0A, 1), F("MaxStateChange", 0x0B, 1),
-	F("MaxManipulate", 0x0C, 1), F("Simulation", 0x0D, 1),
-	F("KernBase", 0x10, 8), F("PsLoadedModuleList", 0x18, 8),
-	F("DebuggerDataList", 0x20, 8),
+    F("MajorVersion", 0x00, 2),
+    F("MinorVersion", 0x02, 2),
+    F("ProtocolVersion", 0x04, 1),
+    F("KdSecondaryVersion", 0x05, 1),
+    F("Flags", 0x06, 2),
+    F("MachineType", 0x08, 2),
+    F("MaxPacketType", 0x0A, 1),
+    F("MaxStateChange", 0x0B, 1),
+    F("MaxManipulate", 0x0C, 1),
+    F("Simulation", 0x0D, 1),
+    F("KernBase", 0x10, 8),
+    F("PsLoadedModuleList", 0x18, 8),
+    F("DebuggerDataList", 0x20, 8),
 };
-const size_t wdt_kdver_nfields = sizeof(wdt_kdver_fields) /
-				 sizeof(wdt_kdver_fields[0]);
+const size_t wdt_kdver_nfields =
+    sizeof(wdt_kdver_fields) / sizeof(wdt_kdver_fields[0]);
 #undef F
 
 /* ---- the encoding ---- */
@@ -172,9 +233,9 @@ void wdt_kdbg_encode(const uint8_t *in, uint8_t *out, size_t nwords,
 		     uint64_t flag_va)
 {
 	for (size_t i = 0; i < nwords; i++) {
-		uint64_t t = __builtin_bswap64(wdt_le64(in + 8 * i) ^
-					       wait_always) ^
-			     flag_va;
+		uint64_t t =
+		    __builtin_bswap64(wdt_le64(in + 8 * i) ^ wait_always) ^
+		    flag_va;
 		t = ror64(t, (unsigned)(wait_never & 63)) ^ wait_never;
 		wdt_put_le64(out + 8 * i, t);
 	}
@@ -199,7 +260,8 @@ uint64_t wdt_kdbg_get(const struct wdt_kdbg *d, uint32_t off, unsigned size)
 /* ---- consistency ---- */
 
 static void add_check(struct wdt_kdbg *d, const char *name, bool ok,
-		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+		      const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static void add_check(struct wdt_kdbg *d, const char *name, bool ok,
 		      const char *fmt, ...)
@@ -288,13 +350,12 @@ static unsigned check_block(const struct wdt_kernel *k, struct wdt_kdbg *d)
 	{
 		uint64_t prcb = 0, self = 0;
 		b = wdt_kernel_read_u64(k, v, &prcb, &e) == 0 && prcb &&
-		    wdt_kernel_read_u64(k, prcb - WDT_KPCR_PRCB + WDT_KPCR_SELF, &self,
-					&e) == 0 &&
+		    wdt_kernel_read_u64(k, prcb - WDT_KPCR_PRCB + WDT_KPCR_SELF,
+					&self, &e) == 0 &&
 		    self == prcb - WDT_KPCR_PRCB;
 		ok += b;
 		add_check(d, "ki-processor-block", b,
-			  "KiProcessorBlock 0x%" PRIx64 "[0] = 0x%" PRIx64
-			  "%s",
+			  "KiProcessorBlock 0x%" PRIx64 "[0] = 0x%" PRIx64 "%s",
 			  v, prcb,
 			  b ? ", a KPRCB inside its KPCR" : ", not a KPRCB");
 	}
@@ -387,9 +448,9 @@ static int find_with_pdb(struct wdt_kernel *k, struct wdt_pdb *pdb,
 	    (sym_va(pdb, k, "KiWaitNever", &d->wait_never_va, err) < 0 ||
 	     sym_va(pdb, k, "KiWaitAlways", &d->wait_always_va, err) < 0 ||
 	     wdt_kernel_read_u64(k, d->wait_never_va, &d->wait_never, err) <
-		     0 ||
+		 0 ||
 	     wdt_kernel_read_u64(k, d->wait_always_va, &d->wait_always, err) <
-		     0))
+		 0))
 		return wdt_err_prefix(err, "decoding keys");
 	d->method = "pdb";
 	if (decode_at(k, d, err) < 0)
@@ -404,7 +465,7 @@ static int find_with_pdb(struct wdt_kernel *k, struct wdt_pdb *pdb,
 
 /* The kernel's writable, resident sections, read into one buffer. */
 struct kdata {
-	uint8_t *buf; /* size_of_image bytes; non-data parts zero */
+	uint8_t *buf;	  /* size_of_image bytes; non-data parts zero */
 	uint8_t *is_data; /* per page: 1 if read from a data section */
 	uint32_t size;
 };
@@ -433,11 +494,11 @@ static int load_data(struct wdt_kernel *k, struct kdata *kd,
 		uint64_t end = (uint64_t)s[i].rva + s[i].vsize;
 		if (end > kd->size)
 			end = kd->size;
-		for (uint64_t p = s[i].rva & ~(uint64_t)(WDT_PAGE_SIZE - 1); p < end;
-		     p += WDT_PAGE_SIZE) {
+		for (uint64_t p = s[i].rva & ~(uint64_t)(WDT_PAGE_SIZE - 1);
+		     p < end; p += WDT_PAGE_SIZE) {
 			struct wdt_err e;
-			size_t len = end - p < WDT_PAGE_SIZE ? end - p
-							      : WDT_PAGE_SIZE;
+			size_t len =
+			    end - p < WDT_PAGE_SIZE ? end - p : WDT_PAGE_SIZE;
 			if (wdt_kernel_read(k, k->base_va + p, kd->buf + p, len,
 					    &e) == 0)
 				kd->is_data[p / WDT_PAGE_SIZE] = 1;
@@ -485,12 +546,12 @@ static bool random_looking(uint64_t q)
 }
 
 /* Try a full decode with these keys; keep it in *best if it scores more. */
-static void try_keys(struct wdt_kernel *k, const struct kdata *kd,
-		     uint32_t off, uint32_t size, uint64_t n, uint64_t a,
-		     uint64_t e, struct wdt_kdbg *best, unsigned *best_score,
+static void try_keys(struct wdt_kernel *k, const struct kdata *kd, uint32_t off,
+		     uint32_t size, uint64_t n, uint64_t a, uint64_t e,
+		     struct wdt_kdbg *best, unsigned *best_score,
 		     uint32_t n_off, uint32_t a_off)
 {
-	struct wdt_kdbg t = { 0 };
+	struct wdt_kdbg t = {0};
 	unsigned score;
 
 	t.va = k->base_va + off;
@@ -533,11 +594,11 @@ static void try_keys(struct wdt_kernel *k, const struct kdata *kd,
 static int find_without_pdb(struct wdt_kernel *k, struct wdt_kdbg *d,
 			    struct wdt_err *err)
 {
-	struct kdata kd = { 0 };
+	struct kdata kd = {0};
 	struct qv *qs = NULL;
 	uint32_t *flags = NULL;
 	size_t nq = 0, nflags = 0;
-	struct wdt_kdbg best = { 0 };
+	struct wdt_kdbg best = {0};
 	unsigned best_score = 0, hits = 0;
 	uint64_t work = 0;
 	unsigned tries = 0;
@@ -552,8 +613,8 @@ static int find_without_pdb(struct wdt_kernel *k, struct wdt_kdbg *d,
 		    wdt_le32(kd.buf + o + WDT_KDBG_OWNER_TAG) != WDT_KDBG_TAG ||
 		    wdt_le64(kd.buf + o + WDT_KDBG_KERN_BASE) != k->base_va)
 			continue;
-		struct wdt_kdbg t = { .va = k->base_va + o, .method =
-							       "cleartext-scan" };
+		struct wdt_kdbg t = {.va = k->base_va + o,
+				     .method = "cleartext-scan"};
 		if (decode_at(k, &t, err) < 0) {
 			wdt_kdbg_free(&t);
 			continue;
@@ -581,7 +642,7 @@ static int find_without_pdb(struct wdt_kernel *k, struct wdt_kdbg *d,
 			continue;
 		uint64_t q = wdt_le64(kd.buf + o);
 		if (random_looking(q))
-			qs[nq++] = (struct qv){ q, o };
+			qs[nq++] = (struct qv){q, o};
 		for (unsigned b = 0; b < 8; b++)
 			if (kd.buf[o + b] == 1 && nflags < flags_cap)
 				flags[nflags++] = o + b;
@@ -593,8 +654,8 @@ static int find_without_pdb(struct wdt_kernel *k, struct wdt_kdbg *d,
 	 * rotation r = KiWaitNever & 63, whatever the other keys are; plain2
 	 * is Size:'KDBG', plain3 is KernBase.
 	 */
-	for (uint32_t o = 0; o + WDT_KDBG_HEADER_SIZE + 8 <= kd.size &&
-			     best_score < 7;
+	for (uint32_t o = 0;
+	     o + WDT_KDBG_HEADER_SIZE + 8 <= kd.size && best_score < 7;
 	     o += 8) {
 		if (!data_at(&kd, o))
 			continue;
@@ -605,8 +666,8 @@ static int find_without_pdb(struct wdt_kernel *k, struct wdt_kdbg *d,
 		if (!dd)
 			continue;
 		for (unsigned r = 0; r < 64; r++) {
-			uint64_t p2 = __builtin_bswap64(rol64(dd, r)) ^
-				      k->base_va;
+			uint64_t p2 =
+			    __builtin_bswap64(rol64(dd, r)) ^ k->base_va;
 			uint32_t size = (uint32_t)(p2 >> 32);
 			if ((uint32_t)p2 != WDT_KDBG_TAG ||
 			    size < WDT_KDBG_MIN_SIZE ||
@@ -621,13 +682,14 @@ static int find_without_pdb(struct wdt_kernel *k, struct wdt_kdbg *d,
 				    (qs[i].off >= o && qs[i].off < o + size))
 					continue;
 				uint64_t x3 = rol64(w3 ^ n, r);
-				for (size_t j = 0; j < nflags && work < KP_MAX_WORK;
+				for (size_t j = 0;
+				     j < nflags && work < KP_MAX_WORK;
 				     j++, work++) {
 					uint64_t e = k->base_va + flags[j];
 					uint64_t a = __builtin_bswap64(x3 ^ e) ^
 						     k->base_va;
 					const struct qv *hit =
-						find_qv(qs, nq, a);
+					    find_qv(qs, nq, a);
 					if (!hit || (hit->off >= o &&
 						     hit->off < o + size))
 						continue;
@@ -649,8 +711,8 @@ static int find_without_pdb(struct wdt_kernel *k, struct wdt_kdbg *d,
 				"decode passed %u of 7 checks%s",
 				hits, nq, nflags, best_score,
 				work >= KP_MAX_WORK
-					? " (stopped at the search's work cap)"
-					: "");
+				    ? " (stopped at the search's work cap)"
+				    : "");
 		wdt_err_set(err, WDT_NOT_FOUND,
 			    "no KdDebuggerDataBlock found in the kernel's data "
 			    "sections (cleartext scan and known-plaintext "
@@ -687,7 +749,7 @@ static bool version_ok(const struct wdt_kernel *k, const struct wdt_kdbg *d,
 	       wdt_le16(v + WDT_KDVER_MACHINE) == WDT_PE_MACHINE_AMD64 &&
 	       wdt_le64(v + WDT_KDVER_KERN_BASE) == k->base_va &&
 	       wdt_le64(v + WDT_KDVER_PS_LOADED_MODULE_LIST) ==
-		       wdt_kdbg_get(d, WDT_KDBG_PS_LOADED_MODULE_LIST, 8);
+		   wdt_kdbg_get(d, WDT_KDBG_PS_LOADED_MODULE_LIST, 8);
 }
 
 static void find_version(struct wdt_kernel *k, struct wdt_pdb *pdb,
@@ -699,7 +761,7 @@ static void find_version(struct wdt_kernel *k, struct wdt_pdb *pdb,
 	if (pdb) {
 		if (sym_va(pdb, k, "KdVersionBlock", &va, &e) == 0 &&
 		    wdt_kernel_read(k, va, d->version, WDT_KDVER_SIZE, &e) ==
-			    0 &&
+			0 &&
 		    version_ok(k, d, d->version)) {
 			d->have_version = true;
 			d->version_va = va;
@@ -754,7 +816,8 @@ static void find_version(struct wdt_kernel *k, struct wdt_pdb *pdb,
 
 /* ---- entry ---- */
 
-static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xprintf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 /* A malloc'd formatted string, NULL when memory is short. */
 static char *xprintf(const char *fmt, ...)
@@ -793,18 +856,16 @@ int wdt_kdbg_find(struct wdt_kernel *k, const struct wdt_symopts *sym,
 		return wdt_err_set(err, WDT_INTERNAL, "kernel not located");
 	if (!sym) {
 		set_note(d, strdup(WDT_KDBG_NOTE_NO_PDB));
-	} else if (wdt_kernel_open_pdb(k, sym, &pdb, &path, &d->pdb_miss,
-				       &e) < 0) {
+	} else if (wdt_kernel_open_pdb(k, sym, &pdb, &path, &d->pdb_miss, &e) <
+		   0) {
 		if (sym->pdb_file) {
 			*err = e;
 			return -1;
 		}
 		if (d->pdb_miss.why)
-			set_note(d, wdt_symstore_miss_note(k->cv.pdb_name,
-							   k->cv.guid,
-							   k->cv.age,
-							   &d->pdb_miss, NULL,
-							   sym->remedies));
+			set_note(d, wdt_symstore_miss_note(
+					k->cv.pdb_name, k->cv.guid, k->cv.age,
+					&d->pdb_miss, NULL, sym->remedies));
 		else
 			set_note(d, strdup(e.msg));
 		wdt_attempt_add(&k->log, "pdb", "symbol-path", false, "%s",
@@ -884,11 +945,11 @@ int wdt_kdbg_prcbs(const struct wdt_kernel *k, const struct wdt_kdbg *d,
 	return 0;
 }
 
-int wdt_kdbg_prcb_context(const struct wdt_kernel *k,
-			  const struct wdt_kdbg *d, uint64_t prcb,
-			  uint64_t *va, struct wdt_err *err)
+int wdt_kdbg_prcb_context(const struct wdt_kernel *k, const struct wdt_kdbg *d,
+			  uint64_t prcb, uint64_t *va, struct wdt_err *err)
 {
-	uint32_t off = (uint32_t)wdt_kdbg_get(d, WDT_KDBG_OFFSET_PRCB_CONTEXT, 2);
+	uint32_t off =
+	    (uint32_t)wdt_kdbg_get(d, WDT_KDBG_OFFSET_PRCB_CONTEXT, 2);
 
 	if (off)
 		return wdt_kernel_read_u64(k, prcb + off, va, err);

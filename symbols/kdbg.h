@@ -61,7 +61,7 @@
 struct wdt_kdbg_field {
 	const char *name; /* windows-kernel.md §1 name */
 	uint16_t off;
-	uint8_t size;	  /* 2, 4 or 8 */
+	uint8_t size; /* 2, 4 or 8 */
 };
 
 /* Every named field of KDDEBUGGER_DATA64, in offset order. */
@@ -81,14 +81,14 @@ struct wdt_kdbg_check {
 #define WDT_KDBG_NOTE_NO_PDB "not looked for (PDB lookups turned off)"
 
 struct wdt_kdbg {
-	uint64_t va;	      /* nt!KdDebuggerDataBlock */
-	uint32_t size;	      /* Header.Size */
-	uint8_t *plain;	      /* size decoded bytes (malloc'd) */
-	bool encoded;	      /* as found in memory */
-	const char *method;   /* "pdb", "cleartext-scan", "known-plaintext" */
+	uint64_t va;	    /* nt!KdDebuggerDataBlock */
+	uint32_t size;	    /* Header.Size */
+	uint8_t *plain;	    /* size decoded bytes (malloc'd) */
+	bool encoded;	    /* as found in memory */
+	const char *method; /* "pdb", "cleartext-scan", "known-plaintext" */
 
 	bool pdb_used;
-	char *pdb_path;	      /* malloc'd, when used */
+	char *pdb_path; /* malloc'd, when used */
 	/* Why no PDB was used and what to do, one line (malloc'd); NULL
 	 * when one was used. */
 	char *pdb_note;
@@ -113,8 +113,8 @@ struct wdt_kdbg {
  * Locate and decode the block. sym: where to look for the kernel's PDB;
  * NULL: do not look (no-PDB methods only). A PDB named explicitly
  * (sym->pdb_file) that cannot be used is an error; one merely not found is
- * noted in d->pdb_note and d->pdb_miss and the no-PDB methods are used. Attempts go to
- * k->log. d must be freed with wdt_kdbg_free() in every case.
+ * noted in d->pdb_note and d->pdb_miss and the no-PDB methods are used.
+ * Attempts go to k->log. d must be freed with wdt_kdbg_free() in every case.
  */
 int wdt_kdbg_find(struct wdt_kernel *k, const struct wdt_symopts *sym,
 		  struct wdt_kdbg *d, struct wdt_err *err);
@@ -132,9 +132,8 @@ int wdt_kdbg_prcbs(const struct wdt_kernel *k, const struct wdt_kdbg *d,
  * VA of a KPRCB's saved CONTEXT: the buffer its Context pointer names
  * (KDBG.OffsetPrcbContext), else the embedded ProcessorState.ContextFrame.
  */
-int wdt_kdbg_prcb_context(const struct wdt_kernel *k,
-			  const struct wdt_kdbg *d, uint64_t prcb,
-			  uint64_t *va, struct wdt_err *err);
+int wdt_kdbg_prcb_context(const struct wdt_kernel *k, const struct wdt_kdbg *d,
+			  uint64_t prcb, uint64_t *va, struct wdt_err *err);
 
 /* Field value (little-endian) or 0 when beyond Header.Size. */
 uint64_t wdt_kdbg_get(const struct wdt_kdbg *d, uint32_t off, unsigned size);

@@ -71,12 +71,13 @@ void wdt_attempts_summary(const struct wdt_attempts *a, const char *step,
 
 /* ---- helpers ---- */
 
-static const char *const kernel_pdbs[] = { "ntkrnlmp.pdb", "ntoskrnl.pdb",
-					   "ntkrnlpa.pdb", "ntkrpamp.pdb" };
+static const char *const kernel_pdbs[] = {"ntkrnlmp.pdb", "ntoskrnl.pdb",
+					  "ntkrnlpa.pdb", "ntkrpamp.pdb"};
 
 static bool kernel_pdb_name(const char *name)
 {
-	for (size_t i = 0; i < sizeof(kernel_pdbs) / sizeof(kernel_pdbs[0]); i++)
+	for (size_t i = 0; i < sizeof(kernel_pdbs) / sizeof(kernel_pdbs[0]);
+	     i++)
 		if (strcasecmp(name, kernel_pdbs[i]) == 0)
 			return true;
 	return false;
@@ -92,7 +93,7 @@ static uint64_t image_top(const struct wdt_image *img)
 static int read_virt(struct wdt_image *img, uint64_t dtb, uint64_t va,
 		     void *buf, size_t len, struct wdt_err *err)
 {
-	struct wdt_vas vas = { .img = img, .dtb = dtb, .la57 = false };
+	struct wdt_vas vas = {.img = img, .dtb = dtb, .la57 = false};
 
 	return wdt_read_virt(&vas, va, buf, len, err);
 }
@@ -141,15 +142,16 @@ bool wdt_kernel_dtb_ok(struct wdt_image *img, uint64_t dtb, char *why,
 	if (read_virt(img, dtb, WDT_KUSER_VA + WDT_KUSD_NT_MAJOR, v, 8, &e) <
 	    0) {
 		snprintf(why, len,
-			 "0x%" PRIx64 " does not map KUSER_SHARED_DATA: %s", dtb,
-			 e.msg);
+			 "0x%" PRIx64 " does not map KUSER_SHARED_DATA: %s",
+			 dtb, e.msg);
 		return false;
 	}
 	/* NtMajorVersion 5..10 (Windows 2000 to 11), minor small. */
 	uint32_t major = wdt_le32(v), minor = wdt_le32(v + 4);
 	if (major < 5 || major > 10 || minor > 10) {
 		snprintf(why, len,
-			 "0x%" PRIx64 " maps KUSER_SHARED_DATA, but its version "
+			 "0x%" PRIx64
+			 " maps KUSER_SHARED_DATA, but its version "
 			 "%u.%u is not Windows'",
 			 dtb, major, minor);
 		return false;
@@ -177,7 +179,7 @@ static int find_self_map(struct wdt_image *img, uint64_t dtb)
 
 static bool accept_dtb(struct wdt_kernel *k, uint64_t dtb, const char *method,
 		       int cpu, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 
 static bool accept_dtb(struct wdt_kernel *k, uint64_t dtb, const char *method,
 		       int cpu, const char *fmt, ...)
@@ -242,7 +244,7 @@ static bool dtb_from_cpus(struct wdt_kernel *k)
 			continue;
 		/* A kernel-mode CPU: its CR3 reaches its own KPCR. */
 		if (read_virt(img, cr3_base(c->cr[3]), gs + 0x18, self, 8, &e) <
-			    0 ||
+			0 ||
 		    wdt_le64(self) != gs) {
 			wdt_attempt_add(&k->log, "dtb", "kernel-cpu-cr3", false,
 					"CPU %zu (GS base 0x%" PRIx64
@@ -262,8 +264,8 @@ static bool dtb_from_cpus(struct wdt_kernel *k)
 }
 
 /* KPCR-relative offsets of KPRCB.KernelDirectoryTableBase seen in builds. */
-static const uint32_t kdtb_offsets[] = { 0x7000, 0x9000, 0xA000, 0xB000,
-					 0x8000, 0xC000 };
+static const uint32_t kdtb_offsets[] = {0x7000, 0x9000, 0xA000,
+					0xB000, 0x8000, 0xC000};
 
 static bool dtb_candidate_kpcr(struct wdt_kernel *k, uint64_t cand,
 			       uint64_t kpcr)
@@ -302,8 +304,8 @@ static bool dtb_from_kprcb(struct wdt_kernel *k, int64_t pdb_off)
 		tried = true;
 		size_t nofs = sizeof(kdtb_offsets) / sizeof(kdtb_offsets[0]);
 		for (size_t j = pdb_off >= 0 ? 0 : 1; j <= nofs; j++) {
-			uint64_t off = j == 0 ? (uint64_t)pdb_off
-					      : kdtb_offsets[j - 1];
+			uint64_t off =
+			    j == 0 ? (uint64_t)pdb_off : kdtb_offsets[j - 1];
 			uint8_t v[8];
 			struct wdt_err e;
 			if (read_virt(img, cr3_base(c->cr[3]), kpcr + off, v, 8,
@@ -332,8 +334,9 @@ static bool dtb_from_kprcb(struct wdt_kernel *k, int64_t pdb_off)
 				i, kpcr);
 	}
 	if (!tried)
-		wdt_attempt_add(&k->log, "dtb", "kprcb-kernel-directory", false,
-				"no CPU has a kernel GS base or KERNEL_GS_BASE");
+		wdt_attempt_add(
+		    &k->log, "dtb", "kprcb-kernel-directory", false,
+		    "no CPU has a kernel GS base or KERNEL_GS_BASE");
 	return false;
 }
 
@@ -400,7 +403,8 @@ static bool dtb_from_pml4_scan(struct wdt_kernel *k)
 		uint64_t end = (img->runs[r].pa + img->runs[r].len) & ~0xFFFull;
 		for (uint64_t pa = start;
 		     pa < end && cands < PML4_MAX_CANDIDATES; pa += CHUNK) {
-			size_t n = end - pa < CHUNK ? (size_t)(end - pa) : CHUNK;
+			size_t n =
+			    end - pa < CHUNK ? (size_t)(end - pa) : CHUNK;
 			struct wdt_err e;
 			if (wdt_image_read_phys(img, pa, buf, n, &e) < 0)
 				continue;
@@ -417,7 +421,8 @@ static bool dtb_from_pml4_scan(struct wdt_kernel *k)
 					/* entry 0 must be sane too */
 					uint64_t q0 = wdt_le64(p);
 					if ((q0 & WDT_PTE_P) &&
-					    (q0 & WDT_PTE_ADDR_MASK) >= k->max_pa)
+					    (q0 & WDT_PTE_ADDR_MASK) >=
+						k->max_pa)
 						break;
 					cands++;
 					if (accept_dtb(k, self, "pml4-scan", -1,
@@ -459,12 +464,12 @@ static int64_t pdb_kdtb_offset(struct wdt_kernel *k, const char *pdb_file)
 	pdb = wdt_pdb_open_file(pdb_file, &e);
 	if (!pdb)
 		return -1;
-	if (wdt_pdb_member(pdb, "_KPRCB", "KernelDirectoryTableBase", &m,
-			   &e) == 0)
+	if (wdt_pdb_member(pdb, "_KPRCB", "KernelDirectoryTableBase", &m, &e) ==
+	    0)
 		off = (int64_t)(m.offset + WDT_KPCR_PRCB);
 	else
-		wdt_attempt_add(&k->log, "dtb", "pdb-kprcb-offset", false,
-				"%s", e.msg);
+		wdt_attempt_add(&k->log, "dtb", "pdb-kprcb-offset", false, "%s",
+				e.msg);
 	wdt_pdb_close(pdb);
 	return off;
 }
@@ -486,9 +491,9 @@ static int find_dtb(struct wdt_kernel *k, const struct wdt_kernel_opts *o,
 		return 0;
 	}
 	const struct wdt_image_hints *h = &k->img->hints;
-	if (h->have_dtb && accept_dtb(k, h->dtb, h->method, -1,
-				 "%s's DirectoryTableBase 0x%" PRIx64, h->what,
-				 h->dtb))
+	if (h->have_dtb &&
+	    accept_dtb(k, h->dtb, h->method, -1,
+		       "%s's DirectoryTableBase 0x%" PRIx64, h->what, h->dtb))
 		return 0;
 	if (dtb_from_cpus(k) ||
 	    dtb_from_kprcb(k, pdb_kdtb_offset(k, o ? o->pdb_file : NULL)) ||
@@ -567,10 +572,10 @@ static bool try_kernel_pe(struct wdt_kernel *k, uint64_t va,
 	c->k = k;
 	c->base = va;
 	c->head = head;
-	io = (struct wdt_pe_io){ .read = pe_read_virt,
-				 .ctx = c,
-				 .layout = WDT_PE_LAYOUT_IMAGE,
-				 .name = "kernel image" };
+	io = (struct wdt_pe_io){.read = pe_read_virt,
+				.ctx = c,
+				.layout = WDT_PE_LAYOUT_IMAGE,
+				.name = "kernel image"};
 	pe = wdt_pe_open(&io, &e);
 	if (!pe) {
 		snprintf(why, len, "%.160s", e.msg);
@@ -604,8 +609,7 @@ static bool try_kernel_pe(struct wdt_kernel *k, uint64_t va,
 	if (cv) {
 		k->have_cv = true;
 		k->cv = *cv;
-		k->cv.pdb_name = k->cv.pdb_path +
-				 (cv->pdb_name - cv->pdb_path);
+		k->cv.pdb_name = k->cv.pdb_path + (cv->pdb_name - cv->pdb_path);
 		wdt_symstore_key(cv->guid, cv->age, k->pdb_key);
 	}
 	snprintf(k->exe_key, sizeof(k->exe_key), "%08X%X", h->timestamp,
@@ -670,10 +674,11 @@ static bool base_from_idt(struct wdt_kernel *k)
 			continue;
 		if (nwalked == IDT_MAX_HANDLERS ||
 		    mz_total >= WDT_KERNEL_SCAN_MAX_MZ) {
-			wdt_attempt_add(&k->log, "kernel", "idt", false,
-					"CPU %zu: not walked, %u distinct "
-					"handlers and %u MZ pages tried already",
-					i, nwalked, mz_total);
+			wdt_attempt_add(
+			    &k->log, "kernel", "idt", false,
+			    "CPU %zu: not walked, %u distinct "
+			    "handlers and %u MZ pages tried already",
+			    i, nwalked, mz_total);
 			break;
 		}
 		walked[nwalked++] = h;
@@ -748,13 +753,12 @@ static bool frames_init(struct frames *f, const struct wdt_image *img)
 		return false;
 	for (size_t r = 0; r < img->nruns; r++) {
 		uint64_t lo = img->runs[r].pa / WDT_PAGE_SIZE;
-		uint64_t hi = (img->runs[r].pa + img->runs[r].len - 1) /
-			      WDT_PAGE_SIZE;
+		uint64_t hi =
+		    (img->runs[r].pa + img->runs[r].len - 1) / WDT_PAGE_SIZE;
 		f->first[r] = n;
 		n += hi - lo + 1;
 	}
-	f->bits = n / 8 + 1 <= SIZE_MAX ? calloc(1, (size_t)(n / 8 + 1))
-					: NULL;
+	f->bits = n / 8 + 1 <= SIZE_MAX ? calloc(1, (size_t)(n / 8 + 1)) : NULL;
 	if (!f->bits) {
 		frames_free(f);
 		return false;
@@ -844,7 +848,7 @@ static void scan_range(struct scan *s)
 	unsigned slot = (unsigned)((top >> 39) & 511);
 
 	if (wdt_image_read_phys(k->img, k->vas.dtb + 8 * slot, pml4e, 8, &e) <
-		    0 ||
+		0 ||
 	    !(wdt_le64(pml4e) & WDT_PTE_P))
 		return;
 	uint64_t pdpt = wdt_le64(pml4e) & WDT_PTE_ADDR_MASK;
@@ -855,7 +859,8 @@ static void scan_range(struct scan *s)
 		if (wdt_image_read_phys(k->img, pdpt + 8 * i, b, 8, &e) < 0)
 			continue;
 		uint64_t pdpte = wdt_le64(b);
-		uint64_t va1 = (top & ~((1ull << 39) - 1)) | ((uint64_t)i << 30);
+		uint64_t va1 =
+		    (top & ~((1ull << 39) - 1)) | ((uint64_t)i << 30);
 		if (!(pdpte & WDT_PTE_P))
 			continue;
 		if (pdpte & WDT_PTE_PS) {
@@ -903,7 +908,7 @@ static void scan_range(struct scan *s)
 
 static bool base_from_scan(struct wdt_kernel *k)
 {
-	struct scan s = { .k = k };
+	struct scan s = {.k = k};
 
 	if (!frames_init(&s.leaf, k->img) || !frames_init(&s.table, k->img) ||
 	    !frames_init(&s.big, k->img)) {
@@ -944,8 +949,8 @@ static bool base_from_scan(struct wdt_kernel *k)
 			"%u mapped pages in 0x%llx-0x%llx, %u with MZ, none a "
 			"kernel PE%s%s",
 			s.pages, WDT_KERNEL_RANGE_START,
-			WDT_KERNEL_RANGE_END - 1, s.mz, s.why[0] ? "; last: " : "",
-			s.why);
+			WDT_KERNEL_RANGE_END - 1, s.mz,
+			s.why[0] ? "; last: " : "", s.why);
 	return false;
 }
 
@@ -958,7 +963,8 @@ static int find_base(struct wdt_kernel *k, const struct wdt_kernel_opts *o,
 		char why[200];
 		if (!try_kernel_pe(k, o->base, NULL, why, sizeof(why)))
 			return wdt_err_set(err, WDT_NOT_FOUND,
-					   "the given kernel base 0x%" PRIx64 ": %s",
+					   "the given kernel base 0x%" PRIx64
+					   ": %s",
 					   o->base, why);
 		k->base_method = "given";
 		k->base_cpu = -1;
@@ -972,7 +978,8 @@ static int find_base(struct wdt_kernel *k, const struct wdt_kernel_opts *o,
 	if (!k->scan_capped)
 		return wdt_err_set(err, WDT_NOT_FOUND,
 				   "no Windows kernel image found (directory "
-				   "table base 0x%" PRIx64 " from %s); tried %s",
+				   "table base 0x%" PRIx64
+				   " from %s); tried %s",
 				   k->vas.dtb, k->dtb_method, tried);
 	wdt_err_set(err, WDT_NOT_FOUND,
 		    "no Windows kernel image found (directory table base "
@@ -1040,8 +1047,8 @@ int wdt_kernel_open_pdb(const struct wdt_kernel *k,
 		*path = NULL;
 		return -1;
 	}
-	if (wdt_pdb_check_match(*pdb, k->cv.guid, k->cv.age, opts->force,
-				err) < 0) {
+	if (wdt_pdb_check_match(*pdb, k->cv.guid, k->cv.age, opts->force, err) <
+	    0) {
 		wdt_err_prefix(err, "%s", *path);
 		wdt_pdb_close(*pdb);
 		*pdb = NULL;

@@ -41,9 +41,9 @@
 #define WDT_KUSD_NT_PRODUCT_TYPE 0x264u
 #define WDT_KUSD_NT_MAJOR 0x26Cu
 #define WDT_KUSD_NT_MINOR 0x270u
-#define WDT_KUSD_BOOT_ID 0x2C4u		/* Windows 10+ */
+#define WDT_KUSD_BOOT_ID 0x2C4u /* Windows 10+ */
 #define WDT_KUSD_SUITE_MASK 0x2D0u
-#define WDT_KUSD_READ 0x2D8u		/* bytes covering the fields above */
+#define WDT_KUSD_READ 0x2D8u /* bytes covering the fields above */
 
 /* A KSYSTEM_TIME's value: High1Time:LowPart. */
 static inline uint64_t wdt_kusd_time(const uint8_t *p)
@@ -56,8 +56,8 @@ struct wdt_attempt {
 	char step[16];	 /* "dtb", "kernel", "kdbg", "version", "pdb" */
 	char method[40]; /* e.g. "cpu-cr3", "low-stub" */
 	bool ok;
-	char *detail;	 /* malloc'd, never NULL (static "" when memory ran
-			  * short); freed by wdt_attempts_free() */
+	char *detail; /* malloc'd, never NULL (static "" when memory ran
+		       * short); freed by wdt_attempts_free() */
 };
 
 struct wdt_attempts {
@@ -67,7 +67,7 @@ struct wdt_attempts {
 
 void wdt_attempt_add(struct wdt_attempts *a, const char *step,
 		     const char *method, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 
 void wdt_attempts_free(struct wdt_attempts *a);
 
@@ -76,9 +76,9 @@ void wdt_attempts_summary(const struct wdt_attempts *a, const char *step,
 			  char *buf, size_t len);
 
 struct wdt_kernel_opts {
-	uint64_t dtb;	/* forced directory table base; 0: search */
+	uint64_t dtb; /* forced directory table base; 0: search */
 	bool have_dtb;
-	uint64_t base;	/* forced kernel base VA; 0: search */
+	uint64_t base; /* forced kernel base VA; 0: search */
 	bool have_base;
 	const char *pdb_file; /* --pdb: KPRCB offsets come from it */
 	bool quick;	      /* skip the whole-memory PML4 scan */
@@ -87,15 +87,15 @@ struct wdt_kernel_opts {
 struct wdt_kernel {
 	struct wdt_image *img;
 	struct wdt_vas vas;
-	const char *dtb_method;	 /* static string */
-	int dtb_cpu;		 /* CPU it came from, or -1 */
-	int self_map_index;	 /* PML4 slot pointing at itself, or -1 */
-	uint64_t max_pa;	 /* end of the highest run */
+	const char *dtb_method; /* static string */
+	int dtb_cpu;		/* CPU it came from, or -1 */
+	int self_map_index;	/* PML4 slot pointing at itself, or -1 */
+	uint64_t max_pa;	/* end of the highest run */
 
 	uint64_t base_va, base_pa;
 	const char *base_method; /* static string */
 	int base_cpu;
-	struct wdt_pe *pe;	 /* read through guest virtual memory */
+	struct wdt_pe *pe; /* read through guest virtual memory */
 	void *pe_ctx;
 	uint32_t size_of_image, timestamp;
 	bool have_cv;
@@ -125,8 +125,8 @@ bool wdt_kernel_contains(const struct wdt_kernel *k, uint64_t va);
 /* Read guest virtual memory through the kernel's directory. */
 int wdt_kernel_read(const struct wdt_kernel *k, uint64_t va, void *buf,
 		    size_t len, struct wdt_err *err);
-int wdt_kernel_read_u64(const struct wdt_kernel *k, uint64_t va,
-			uint64_t *v, struct wdt_err *err);
+int wdt_kernel_read_u64(const struct wdt_kernel *k, uint64_t va, uint64_t *v,
+			struct wdt_err *err);
 
 /*
  * Find and open the kernel's PDB following opts (symstore.h). The PDB

@@ -70,7 +70,8 @@ int wdt_msf_parse_super(const uint8_t *buf, size_t len, uint64_t file_size,
 		return wdt_err_set(err, WDT_UNSUPPORTED,
 				   "old PDB 2.00 format (small MSF) is not "
 				   "supported");
-	if (len < WDT_MSF_SUPERBLOCK_SIZE || file_size < WDT_MSF_SUPERBLOCK_SIZE)
+	if (len < WDT_MSF_SUPERBLOCK_SIZE ||
+	    file_size < WDT_MSF_SUPERBLOCK_SIZE)
 		return wdt_err_set(err, WDT_TRUNCATED,
 				   "file of %" PRIu64
 				   " bytes is too short for an MSF superblock",
@@ -88,14 +89,14 @@ int wdt_msf_parse_super(const uint8_t *buf, size_t len, uint64_t file_size,
 	out->fpm_block = wdt_le32(buf + SB_FPM_BLOCK);
 	out->nblocks = wdt_le32(buf + SB_NBLOCKS);
 	out->dir_bytes = wdt_le32(buf + SB_DIR_BYTES);
-	out->file_blocks = (uint32_t)(file_size / bs <= UINT32_MAX
-					      ? file_size / bs
-					      : UINT32_MAX);
+	out->file_blocks =
+	    (uint32_t)(file_size / bs <= UINT32_MAX ? file_size / bs
+						    : UINT32_MAX);
 	if (out->nblocks == 0 || out->nblocks > out->file_blocks + 1u)
 		return wdt_err_set(err, WDT_TRUNCATED,
-				   "MSF claims %" PRIu32
-				   " blocks of %" PRIu32
-				   " bytes but the file holds %" PRIu64 " bytes",
+				   "MSF claims %" PRIu32 " blocks of %" PRIu32
+				   " bytes but the file holds %" PRIu64
+				   " bytes",
 				   out->nblocks, bs, file_size);
 	if (out->dir_bytes < 4 || out->dir_bytes > MAX_DIR_BYTES ||
 	    out->dir_bytes > file_size)
@@ -107,22 +108,22 @@ int wdt_msf_parse_super(const uint8_t *buf, size_t len, uint64_t file_size,
 	ndir = (out->dir_bytes + bs - 1) / bs;
 	maps = ((uint64_t)ndir * 4 + bs - 1) / bs;
 	if (SB_DIR_MAP + maps * 4 > bs || SB_DIR_MAP + maps * 4 > len)
-		return wdt_err_set(err, WDT_CORRUPT,
-				   "MSF directory of %" PRIu32
-				   " bytes needs %" PRIu64
-				   " block-map blocks, more than the superblock "
-				   "lists",
-				   out->dir_bytes, maps);
+		return wdt_err_set(
+		    err, WDT_CORRUPT,
+		    "MSF directory of %" PRIu32 " bytes needs %" PRIu64
+		    " block-map blocks, more than the superblock "
+		    "lists",
+		    out->dir_bytes, maps);
 	out->dir_map_blocks = (uint32_t)maps;
 	for (uint32_t i = 0; i < maps; i++) {
 		uint32_t b = wdt_le32(buf + SB_DIR_MAP + 4 * i);
 
 		if (b == 0 || b >= out->nblocks)
-			return wdt_err_set(err, WDT_CORRUPT,
-					   "MSF directory block map at block "
-					   "%" PRIu32 " lies outside the %" PRIu32
-					   " blocks",
-					   b, out->nblocks);
+			return wdt_err_set(
+			    err, WDT_CORRUPT,
+			    "MSF directory block map at block "
+			    "%" PRIu32 " lies outside the %" PRIu32 " blocks",
+			    b, out->nblocks);
 	}
 	return 0;
 }
@@ -212,14 +213,13 @@ static int parse_directory(struct wdt_pdb *pdb, struct wdt_err *err)
 		pdb->sblocks[i] = pdb->dir + pos;
 		for (uint32_t j = 0; j < nb; j++)
 			if (pdb->dir[pos + j] >= pdb->sb.nblocks)
-				return wdt_err_set(err, WDT_CORRUPT,
-						   "stream %" PRIu32
-						   " block %" PRIu32
-						   " points past the end of "
-						   "the file (block %" PRIu32
-						   " of %" PRIu32 ")",
-						   i, j, pdb->dir[pos + j],
-						   pdb->sb.nblocks);
+				return wdt_err_set(
+				    err, WDT_CORRUPT,
+				    "stream %" PRIu32 " block %" PRIu32
+				    " points past the end of "
+				    "the file (block %" PRIu32 " of %" PRIu32
+				    ")",
+				    i, j, pdb->dir[pos + j], pdb->sb.nblocks);
 		pos += nb;
 	}
 	return 0;
@@ -248,7 +248,8 @@ int wdt_pdb_stream_read(const struct wdt_pdb *pdb, uint32_t idx, uint32_t off,
 				   idx, pdb->nstreams);
 	if (!wdt_in_bounds(pdb->ssize[idx], off, len))
 		return wdt_err_set(err, WDT_TRUNCATED,
-				   "stream %" PRIu32 ": %zu bytes at offset %" PRIu32
+				   "stream %" PRIu32
+				   ": %zu bytes at offset %" PRIu32
 				   " lie beyond its %" PRIu32 " bytes",
 				   idx, len, off, pdb->ssize[idx]);
 	while (len) {
@@ -257,8 +258,8 @@ int wdt_pdb_stream_read(const struct wdt_pdb *pdb, uint32_t idx, uint32_t off,
 
 		if (chunk > len)
 			chunk = len;
-		if (read_block(pdb, pdb->sblocks[idx][blk], in, p, chunk,
-			       err) < 0)
+		if (read_block(pdb, pdb->sblocks[idx][blk], in, p, chunk, err) <
+		    0)
 			return wdt_err_prefix(err, "stream %" PRIu32, idx);
 		p += chunk;
 		off += (uint32_t)chunk;
@@ -306,8 +307,7 @@ static int read_info(struct wdt_pdb *pdb, struct wdt_err *err)
 	return 0;
 }
 
-static int read_sections(struct wdt_pdb *pdb, uint32_t idx,
-			 struct wdt_err *err)
+static int read_sections(struct wdt_pdb *pdb, uint32_t idx, struct wdt_err *err)
 {
 	uint8_t *buf;
 	uint32_t len;
@@ -353,7 +353,8 @@ static int read_dbi(struct wdt_pdb *pdb, struct wdt_err *err)
 	pdb->ident.dbi_age = wdt_le32(h + DBI_AGE);
 	pdb->ident.age = pdb->ident.dbi_age;
 	pdb->symrec_stream = wdt_le16(h + DBI_SYMREC);
-	/* Substreams: ModInfo..TypeServerMap, then EC, then OptionalDbgHeader. */
+	/* Substreams: ModInfo..TypeServerMap, then EC, then OptionalDbgHeader.
+	 */
 	for (int i = 0; i < 5; i++) {
 		int32_t s = (int32_t)wdt_le32(h + DBI_MODINFO_SIZE + 4 * i);
 
@@ -371,8 +372,7 @@ static int read_dbi(struct wdt_pdb *pdb, struct wdt_err *err)
 	if (optdbg < 0 || off + (uint32_t)optdbg > size)
 		return wdt_err_set(err, WDT_CORRUPT,
 				   "DBI substreams (%" PRIu64
-				   " bytes) exceed the %" PRIu32
-				   "-byte stream",
+				   " bytes) exceed the %" PRIu32 "-byte stream",
 				   off + (uint32_t)(optdbg < 0 ? 0 : optdbg),
 				   size);
 	if (optdbg >= 2 * (DBI_OPTDBG_SECTIONS + 1)) {
@@ -383,8 +383,8 @@ static int read_dbi(struct wdt_pdb *pdb, struct wdt_err *err)
 					sizeof(d), err) < 0)
 			return wdt_err_prefix(err, "DBI debug header");
 		pdb->has_omap =
-			wdt_le16(d + 2 * DBI_OPTDBG_OMAP_FROM) != NO_STREAM &&
-			wdt_le16(d + 2 * DBI_OPTDBG_OMAP_FROM) != 0;
+		    wdt_le16(d + 2 * DBI_OPTDBG_OMAP_FROM) != NO_STREAM &&
+		    wdt_le16(d + 2 * DBI_OPTDBG_OMAP_FROM) != 0;
 		sec = wdt_le16(d + 2 * DBI_OPTDBG_SECTIONS);
 		if (sec != NO_STREAM && read_sections(pdb, sec, err) < 0)
 			return -1;
@@ -496,8 +496,7 @@ static int cmp_pub(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static int scan_publics(struct wdt_pdb *pdb, uint32_t len,
-			struct wdt_err *err)
+static int scan_publics(struct wdt_pdb *pdb, uint32_t len, struct wdt_err *err)
 {
 	uint32_t off = 0;
 	size_t cap = 0;
@@ -526,8 +525,8 @@ static int scan_publics(struct wdt_pdb *pdb, uint32_t len,
 						   pdb->name, off);
 			if (pdb->npubs == cap) {
 				size_t nc = cap ? cap * 2 : 256;
-				void *nv = realloc(pdb->pubs,
-						   nc * sizeof(*pdb->pubs));
+				void *nv =
+				    realloc(pdb->pubs, nc * sizeof(*pdb->pubs));
 
 				if (!nv)
 					return wdt_err_nomem(err);
@@ -539,10 +538,11 @@ static int scan_publics(struct wdt_pdb *pdb, uint32_t len,
 			p->flags = wdt_le32(r + PUB_FLAGS);
 			p->offset = wdt_le32(r + PUB_OFFSET);
 			p->segment = wdt_le16(r + PUB_SEGMENT);
-			p->has_rva = p->segment >= 1 && p->segment <= pdb->nsecs;
-			p->rva = p->has_rva ? pdb->secs[p->segment - 1].rva +
-						      p->offset
-					    : 0;
+			p->has_rva =
+			    p->segment >= 1 && p->segment <= pdb->nsecs;
+			p->rva = p->has_rva
+				     ? pdb->secs[p->segment - 1].rva + p->offset
+				     : 0;
 		}
 		off = (uint32_t)end;
 	}
@@ -559,8 +559,8 @@ static int load_publics(struct wdt_pdb *pdb, struct wdt_err *err)
 		return wdt_err_set(err, WDT_NOT_FOUND,
 				   "%s has no symbol record stream (no DBI)",
 				   pdb->name);
-	if (pdb_stream_load(pdb, pdb->symrec_stream, &pdb->symrec, &len,
-			    err) < 0)
+	if (pdb_stream_load(pdb, pdb->symrec_stream, &pdb->symrec, &len, err) <
+	    0)
 		return wdt_err_prefix(err, "%s: symbol records", pdb->name);
 	if (scan_publics(pdb, len, err) < 0) {
 		/* Forget the partial state: a later call fails the same way. */
@@ -602,12 +602,12 @@ int wdt_pdb_symbol_rva(struct wdt_pdb *pdb, const char *name, uint32_t *rva,
 
 		if (c == 0) {
 			if (!p->has_rva)
-				return wdt_err_set(err, WDT_CORRUPT,
-						   "%s: symbol %s is in segment "
-						   "%u but the PDB has %zu "
-						   "section headers",
-						   pdb->name, name, p->segment,
-						   pdb->nsecs);
+				return wdt_err_set(
+				    err, WDT_CORRUPT,
+				    "%s: symbol %s is in segment "
+				    "%u but the PDB has %zu "
+				    "section headers",
+				    pdb->name, name, p->segment, pdb->nsecs);
 			*rva = p->rva;
 			return 1;
 		}

@@ -53,7 +53,7 @@ struct wdt_pdb_ident {
 	uint32_t info_age;
 	uint32_t dbi_age;
 	bool has_dbi;
-	uint32_t age;	   /* the one to match an image with (pdb.md §7) */
+	uint32_t age; /* the one to match an image with (pdb.md §7) */
 	uint32_t signature;
 };
 
@@ -96,7 +96,7 @@ struct wdt_pdb_public {
 	uint32_t flags;	  /* PubSymFlags: bit0 code, bit1 function */
 	uint16_t segment;
 	uint32_t offset;
-	bool has_rva;	  /* segment names a section */
+	bool has_rva; /* segment names a section */
 	uint32_t rva;
 };
 
@@ -114,9 +114,9 @@ int wdt_pdb_symbol_rva(struct wdt_pdb *pdb, const char *name, uint32_t *rva,
 /* ---- types ---- */
 
 struct wdt_pdb_member {
-	uint64_t offset;  /* bytes from the start of the outer struct */
-	uint32_t type;	  /* type index of the member */
-	uint64_t size;	  /* bytes, 0 if unknown */
+	uint64_t offset; /* bytes from the start of the outer struct */
+	uint32_t type;	 /* type index of the member */
+	uint64_t size;	 /* bytes, 0 if unknown */
 	bool bitfield;
 	uint8_t bit_pos;
 	uint8_t bit_len;

@@ -39,7 +39,7 @@ struct wdt_pdb {
 	uint8_t *tpi;
 	uint32_t tpi_len;
 	uint32_t ti_begin, ti_end;
-	uint32_t *ti_off; /* record offset in tpi per (ti - ti_begin) */
+	uint32_t *ti_off;	  /* record offset in tpi per (ti - ti_begin) */
 	struct pdb_tname *tnames; /* defined UDTs by name and unique name */
 	size_t ntnames;
 	bool tpi_loaded;

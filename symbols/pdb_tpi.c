@@ -355,8 +355,7 @@ static int load_tpi(struct wdt_pdb *pdb, struct wdt_err *err)
 	if (hdr < TPI_MIN_HEADER || !wdt_in_bounds(pdb->tpi_len, hdr, bytes)) {
 		wdt_err_set(err, WDT_CORRUPT,
 			    "TPI header size %" PRIu32 " and %" PRIu32
-			    " record bytes exceed the %" PRIu32
-			    "-byte stream",
+			    " record bytes exceed the %" PRIu32 "-byte stream",
 			    hdr, bytes, pdb->tpi_len);
 		goto fail;
 	}
@@ -455,18 +454,41 @@ static uint64_t simple_size(uint32_t ti)
 	if (mode == 6)
 		return 8;
 	switch (kind) {
-	case 0x10: case 0x20: case 0x30: case 0x68: case 0x69: case 0x70:
+	case 0x10:
+	case 0x20:
+	case 0x30:
+	case 0x68:
+	case 0x69:
+	case 0x70:
 	case 0x7c:
 		return 1;
-	case 0x11: case 0x21: case 0x31: case 0x71: case 0x72: case 0x73:
+	case 0x11:
+	case 0x21:
+	case 0x31:
+	case 0x71:
+	case 0x72:
+	case 0x73:
 	case 0x7a:
 		return 2;
-	case 0x12: case 0x22: case 0x32: case 0x40: case 0x74: case 0x75:
+	case 0x12:
+	case 0x22:
+	case 0x32:
+	case 0x40:
+	case 0x74:
+	case 0x75:
 	case 0x7b:
 		return 4;
-	case 0x13: case 0x23: case 0x33: case 0x41: case 0x76: case 0x77:
+	case 0x13:
+	case 0x23:
+	case 0x33:
+	case 0x41:
+	case 0x76:
+	case 0x77:
 		return 8;
-	case 0x14: case 0x24: case 0x78: case 0x79:
+	case 0x14:
+	case 0x24:
+	case 0x78:
+	case 0x79:
 		return 16;
 	default:
 		return 0;
@@ -488,7 +510,8 @@ static uint64_t type_size(const struct wdt_pdb *pdb, uint32_t ti, int depth)
 	switch (kind) {
 	case LF_MODIFIER:
 	case LF_BITFIELD:
-		return take32(&c, &ref) < 0 ? 0 : type_size(pdb, ref, depth + 1);
+		return take32(&c, &ref) < 0 ? 0
+					    : type_size(pdb, ref, depth + 1);
 	case LF_POINTER:
 		if (take32(&c, &ref) < 0 || take32(&c, &attrs) < 0)
 			return 0;
@@ -518,8 +541,7 @@ struct member_find {
 	uint32_t steps; /* bounds the whole search (cycles, fan-out) */
 };
 
-static bool anonymous(const struct wdt_pdb *pdb, const char *mname,
-		      uint32_t ti)
+static bool anonymous(const struct wdt_pdb *pdb, const char *mname, uint32_t ti)
 {
 	struct udt u;
 
@@ -559,11 +581,13 @@ static int walk_fields(const struct wdt_pdb *pdb, uint32_t fields,
 				return -1;
 			switch (leaf) {
 			case LF_MEMBER:
-				if (take16(&c, &attr) < 0 || take32(&c, &ti) < 0 ||
+				if (take16(&c, &attr) < 0 ||
+				    take32(&c, &ti) < 0 ||
 				    take_num(&c, &off) < 0 ||
 				    take_str(&c, &mname) < 0)
 					return -1;
-				if (!anon_pass && strlen(mname) == f->name_len &&
+				if (!anon_pass &&
+				    strlen(mname) == f->name_len &&
 				    memcmp(mname, f->name, f->name_len) == 0) {
 					f->offset = base + off;
 					f->type = ti;
@@ -586,33 +610,39 @@ static int walk_fields(const struct wdt_pdb *pdb, uint32_t fields,
 			case LF_STMEMBER:
 			case LF_NESTTYPE:
 			case LF_VFUNCTAB:
-				if (take16(&c, &attr) < 0 || take32(&c, &ti) < 0)
+				if (take16(&c, &attr) < 0 ||
+				    take32(&c, &ti) < 0)
 					return -1;
 				if (leaf != LF_VFUNCTAB &&
 				    take_str(&c, &mname) < 0)
 					return -1;
 				break;
 			case LF_BCLASS:
-				if (take16(&c, &attr) < 0 || take32(&c, &ti) < 0 ||
-				    take_num(&c, &v) < 0)
+				if (take16(&c, &attr) < 0 ||
+				    take32(&c, &ti) < 0 || take_num(&c, &v) < 0)
 					return -1;
 				break;
 			case LF_VBCLASS:
 			case LF_IVBCLASS:
-				if (take16(&c, &attr) < 0 || take32(&c, &ti) < 0 ||
-				    take32(&c, &u32) < 0 || take_num(&c, &v) < 0 ||
+				if (take16(&c, &attr) < 0 ||
+				    take32(&c, &ti) < 0 ||
+				    take32(&c, &u32) < 0 ||
+				    take_num(&c, &v) < 0 ||
 				    take_num(&c, &v) < 0)
 					return -1;
 				break;
 			case LF_METHOD:
-				if (take16(&c, &u16) < 0 || take32(&c, &ti) < 0 ||
+				if (take16(&c, &u16) < 0 ||
+				    take32(&c, &ti) < 0 ||
 				    take_str(&c, &mname) < 0)
 					return -1;
 				break;
 			case LF_ONEMETHOD:
-				if (take16(&c, &attr) < 0 || take32(&c, &ti) < 0)
+				if (take16(&c, &attr) < 0 ||
+				    take32(&c, &ti) < 0)
 					return -1;
-				/* mprop 4/6: introducing virtual, has vtable offset */
+				/* mprop 4/6: introducing virtual, has vtable
+				 * offset */
 				if ((((attr >> 2) & 7) == 4 ||
 				     ((attr >> 2) & 7) == 6) &&
 				    take32(&c, &u32) < 0)
@@ -621,16 +651,19 @@ static int walk_fields(const struct wdt_pdb *pdb, uint32_t fields,
 					return -1;
 				break;
 			case LF_ENUMERATE:
-				if (take16(&c, &attr) < 0 || take_num(&c, &v) < 0 ||
+				if (take16(&c, &attr) < 0 ||
+				    take_num(&c, &v) < 0 ||
 				    take_str(&c, &mname) < 0)
 					return -1;
 				break;
 			case LF_INDEX:
-				if (take16(&c, &u16) < 0 || take32(&c, &next) < 0)
+				if (take16(&c, &u16) < 0 ||
+				    take32(&c, &next) < 0)
 					return -1;
 				break;
 			default:
-				return -1; /* lengths are implicit: cannot skip */
+				return -1; /* lengths are implicit: cannot skip
+					    */
 			}
 			skip_pad(&c);
 		}
@@ -731,8 +764,9 @@ int wdt_pdb_member(struct wdt_pdb *pdb, const char *type, const char *path,
 		uint32_t base_ti;
 		const uint8_t *b;
 
-		if (record(pdb, f.type, &kind, &c) == 0 && kind == LF_BITFIELD &&
-		    take32(&c, &base_ti) == 0 && take(&c, 2, &b) == 0) {
+		if (record(pdb, f.type, &kind, &c) == 0 &&
+		    kind == LF_BITFIELD && take32(&c, &base_ti) == 0 &&
+		    take(&c, 2, &b) == 0) {
 			out->bitfield = true;
 			out->bit_len = b[0];
 			out->bit_pos = b[1];

@@ -118,10 +118,11 @@ int wdt_pe_parse_headers(const uint8_t *buf, size_t len,
 	oh = nt + NT_OPT;
 	out->opt_magic = wdt_le16(oh + OH_MAGIC);
 	if (out->opt_magic != WDT_PE_OPT_MAGIC_PE32PLUS)
-		return wdt_err_set(err, WDT_UNSUPPORTED,
-				   "PE: optional header magic 0x%x is not PE32+ "
-				   "(0x20b)",
-				   out->opt_magic);
+		return wdt_err_set(
+		    err, WDT_UNSUPPORTED,
+		    "PE: optional header magic 0x%x is not PE32+ "
+		    "(0x20b)",
+		    out->opt_magic);
 	if (out->opt_size < OH_MIN_SIZE)
 		return wdt_err_set(err, WDT_CORRUPT,
 				   "PE: optional header size %u is below %u",
@@ -159,13 +160,15 @@ int wdt_pe_parse_section(const uint8_t *buf, size_t len,
 			 struct wdt_pe_section *out, struct wdt_err *err)
 {
 	if (len < WDT_PE_SECTION_SIZE)
-		return wdt_err_set(err, WDT_TRUNCATED,
-				   "PE: section header needs %u bytes, have %zu",
-				   WDT_PE_SECTION_SIZE, len);
+		return wdt_err_set(
+		    err, WDT_TRUNCATED,
+		    "PE: section header needs %u bytes, have %zu",
+		    WDT_PE_SECTION_SIZE, len);
 	memcpy(out->name, buf + SH_NAME, 8);
 	out->name[8] = '\0';
 	for (int i = 0; i < 8; i++)
-		if (out->name[i] && (out->name[i] < 0x20 || out->name[i] > 0x7e))
+		if (out->name[i] &&
+		    (out->name[i] < 0x20 || out->name[i] > 0x7e))
 			out->name[i] = '?';
 	out->vsize = wdt_le32(buf + SH_VSIZE);
 	out->rva = wdt_le32(buf + SH_RVA);
@@ -257,7 +260,8 @@ int wdt_pe_parse_export_dir(const uint8_t *buf, size_t len,
 
 void wdt_pe_guid_hex(const uint8_t g[16], char out[33])
 {
-	snprintf(out, 33, "%08" PRIX32 "%04X%04X%02X%02X%02X%02X%02X%02X%02X%02X",
+	snprintf(out, 33,
+		 "%08" PRIX32 "%04X%04X%02X%02X%02X%02X%02X%02X%02X%02X",
 		 wdt_le32(g), wdt_le16(g + 4), wdt_le16(g + 6), g[8], g[9],
 		 g[10], g[11], g[12], g[13], g[14], g[15]);
 }
@@ -309,7 +313,8 @@ int wdt_pe_read_rva(const struct wdt_pe *pe, uint32_t rva, void *buf,
 					   rva, len, pe->hdr.size_of_image);
 		return pe->io.read(pe->io.ctx, rva, buf, len, err);
 	}
-	if (len > UINT32_MAX || !wdt_pe_rva_to_off(pe, rva, (uint32_t)len, &off))
+	if (len > UINT32_MAX ||
+	    !wdt_pe_rva_to_off(pe, rva, (uint32_t)len, &off))
 		return wdt_err_set(err, WDT_NO_DATA,
 				   "RVA 0x%" PRIx32 "+%zu is not in any "
 				   "section's file data",
@@ -336,7 +341,7 @@ int wdt_pe_function_range(const struct wdt_pe *pe, uint32_t rva,
 
 		if (wdt_pe_read_rva(pe,
 				    dir->rva + (uint32_t)mid *
-						       WDT_PE_RUNTIME_FUNCTION_SIZE,
+						   WDT_PE_RUNTIME_FUNCTION_SIZE,
 				    e, sizeof(e), err) < 0)
 			return wdt_err_prefix(err, "%s: exception directory",
 					      pe->name);
@@ -379,16 +384,16 @@ static int read_str(const struct wdt_pe *pe, uint32_t rva, char **out,
 				break;
 			chunk = (size_t)(pe->hdr.size_of_image - at);
 		}
-		if (wdt_pe_read_rva(pe, (uint32_t)at, buf + have, chunk, err) < 0) {
+		if (wdt_pe_read_rva(pe, (uint32_t)at, buf + have, chunk, err) <
+		    0) {
 			/* file layout: retry byte-wise near section ends */
 			if (pe->io.layout == WDT_PE_LAYOUT_FILE && chunk > 1 &&
 			    wdt_pe_read_rva(pe, (uint32_t)at, buf + have, 1,
 					    err) == 0) {
 				chunk = 1;
 			} else {
-				return wdt_err_prefix(err,
-						      "string at RVA 0x%" PRIx32,
-						      rva);
+				return wdt_err_prefix(
+				    err, "string at RVA 0x%" PRIx32, rva);
 			}
 		}
 		for (size_t i = 0; i < chunk; i++)
@@ -416,7 +421,8 @@ static int read_sections(struct wdt_pe *pe, struct wdt_err *err)
 		return wdt_err_nomem(err);
 	}
 	/* The section table lies in the headers: file offset == RVA. */
-	if (pe->io.read(pe->io.ctx, pe->hdr.sections_off, buf, bytes, err) < 0) {
+	if (pe->io.read(pe->io.ctx, pe->hdr.sections_off, buf, bytes, err) <
+	    0) {
 		free(buf);
 		return wdt_err_prefix(err, "section table at 0x%" PRIx32,
 				      pe->hdr.sections_off);
@@ -470,14 +476,13 @@ static int load_codeview(struct wdt_pe *pe, struct wdt_err *err)
 			rc = wdt_pe_parse_rsds(rec, de.size, &pe->cv, err);
 		free(rec);
 		if (rc < 0)
-			return wdt_err_prefix(err, "CodeView record at RVA 0x%" PRIx32,
-					      de.rva);
+			return wdt_err_prefix(
+			    err, "CodeView record at RVA 0x%" PRIx32, de.rva);
 		return 0;
 	}
-	return wdt_err_set(err, WDT_NOT_FOUND,
-			   "no CodeView entry among %" PRIu32
-			   " debug directory entries",
-			   n);
+	return wdt_err_set(
+	    err, WDT_NOT_FOUND,
+	    "no CodeView entry among %" PRIu32 " debug directory entries", n);
 }
 
 static int cmp_export(const void *a, const void *b)
@@ -577,7 +582,7 @@ struct wdt_pe *wdt_pe_open(const struct wdt_pe_io *io, struct wdt_err *err)
 	pe->io.name = pe->name;
 	/* The first page holds every header; a small file may be shorter. */
 	if (io->read(io->ctx, 0, head, len, err) < 0) {
-		static const size_t smaller[] = { 1024, 512, 0x40 };
+		static const size_t smaller[] = {1024, 512, 0x40};
 		struct wdt_err e2;
 		size_t i;
 
@@ -614,10 +619,10 @@ static int src_read(void *ctx, uint64_t off, void *buf, size_t len,
 struct wdt_pe *wdt_pe_open_source(struct wdt_source *src, struct wdt_err *err)
 {
 	struct wdt_pe_io io = {
-		.read = src_read,
-		.ctx = src,
-		.layout = WDT_PE_LAYOUT_FILE,
-		.name = src->name,
+	    .read = src_read,
+	    .ctx = src,
+	    .layout = WDT_PE_LAYOUT_FILE,
+	    .name = src->name,
 	};
 
 	return wdt_pe_open(&io, err);
@@ -639,8 +644,7 @@ const struct wdt_pe_headers *wdt_pe_headers(const struct wdt_pe *pe)
 	return &pe->hdr;
 }
 
-const struct wdt_pe_section *wdt_pe_sections(const struct wdt_pe *pe,
-					     size_t *n)
+const struct wdt_pe_section *wdt_pe_sections(const struct wdt_pe *pe, size_t *n)
 {
 	*n = pe->nsec;
 	return pe->sec;
@@ -649,8 +653,8 @@ const struct wdt_pe_section *wdt_pe_sections(const struct wdt_pe *pe,
 static int unavailable(const struct wdt_pe *pe, const struct wdt_err *why,
 		       const char *what, struct wdt_err *err)
 {
-	return wdt_err_set(err, why->status, "%s: %s unavailable: %s",
-			   pe->name, what, why->msg);
+	return wdt_err_set(err, why->status, "%s: %s unavailable: %s", pe->name,
+			   what, why->msg);
 }
 
 int wdt_pe_codeview(const struct wdt_pe *pe, const struct wdt_pe_codeview **cv,
@@ -675,8 +679,8 @@ int wdt_pe_exports(const struct wdt_pe *pe, const struct wdt_pe_export **v,
 	return 0;
 }
 
-int wdt_pe_export_rva(const struct wdt_pe *pe, const char *name,
-		      uint32_t *rva, struct wdt_err *err)
+int wdt_pe_export_rva(const struct wdt_pe *pe, const char *name, uint32_t *rva,
+		      struct wdt_err *err)
 {
 	size_t lo = 0, hi;
 

@@ -53,20 +53,20 @@ struct wdt_pe_dir {
 };
 
 struct wdt_pe_headers {
-	uint32_t nt_off;	  /* e_lfanew */
+	uint32_t nt_off; /* e_lfanew */
 	uint16_t machine;
 	uint16_t nsections;
 	uint32_t timestamp;
-	uint16_t opt_size;	  /* SizeOfOptionalHeader */
+	uint16_t opt_size; /* SizeOfOptionalHeader */
 	uint16_t characteristics;
 	uint16_t opt_magic;
-	uint64_t image_base;	  /* preferred */
+	uint64_t image_base; /* preferred */
 	uint32_t size_of_image;
 	uint32_t size_of_headers;
 	uint32_t entry_rva;
-	uint32_t ndirs;		  /* min(NumberOfRvaAndSizes, 16) */
+	uint32_t ndirs; /* min(NumberOfRvaAndSizes, 16) */
 	struct wdt_pe_dir dirs[WDT_PE_MAX_DIRS];
-	uint32_t sections_off;	  /* offset of the section table */
+	uint32_t sections_off; /* offset of the section table */
 };
 
 struct wdt_pe_section {
@@ -81,8 +81,8 @@ struct wdt_pe_section {
 struct wdt_pe_debug_entry {
 	uint32_t type;
 	uint32_t size;
-	uint32_t rva;	   /* AddressOfRawData */
-	uint32_t raw_off;  /* PointerToRawData */
+	uint32_t rva;	  /* AddressOfRawData */
+	uint32_t raw_off; /* PointerToRawData */
 };
 
 struct wdt_pe_codeview {
@@ -105,8 +105,8 @@ struct wdt_pe_export_dir {
 struct wdt_pe_export {
 	char *name;
 	uint32_t rva;
-	uint32_t ordinal;    /* biased by the ordinal base */
-	bool forwarder;	     /* rva points at a "DLL.func" string */
+	uint32_t ordinal; /* biased by the ordinal base */
+	bool forwarder;	  /* rva points at a "DLL.func" string */
 };
 
 /* ---- pure parsers ---- */
@@ -192,8 +192,8 @@ int wdt_pe_exports(const struct wdt_pe *pe, const struct wdt_pe_export **v,
 		   size_t *n, const char **dll_name, struct wdt_err *err);
 
 /* Look an export up by name: 1 found (*rva set), 0 absent, -1 unavailable. */
-int wdt_pe_export_rva(const struct wdt_pe *pe, const char *name,
-		      uint32_t *rva, struct wdt_err *err);
+int wdt_pe_export_rva(const struct wdt_pe *pe, const char *name, uint32_t *rva,
+		      struct wdt_err *err);
 
 /*
  * Map an RVA to a file offset through the section table (file layout):

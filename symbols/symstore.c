@@ -29,7 +29,8 @@
 
 #define PTR_MAX 4096 /* file.ptr is one short line */
 
-static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xprintf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 static char *xprintf(const char *fmt, ...)
 {
@@ -242,11 +243,12 @@ static bool is_windows_path(const char *s)
 static int windows_path(const char *entry, const char *part,
 			struct wdt_err *err)
 {
-	return wdt_err_set(err, WDT_USAGE,
-			   "symbol path entry \"%s\": \"%s\" is a Windows "
-			   "path (drive letter or \\\\server\\share), which wdt "
-			   "cannot use; give a directory on this machine",
-			   entry, part);
+	return wdt_err_set(
+	    err, WDT_USAGE,
+	    "symbol path entry \"%s\": \"%s\" is a Windows "
+	    "path (drive letter or \\\\server\\share), which wdt "
+	    "cannot use; give a directory on this machine",
+	    entry, part);
 }
 
 /*
@@ -357,7 +359,7 @@ int wdt_sympath_parse(const char *path, const char *default_cache,
 	if (!copy)
 		return wdt_err_nomem(err);
 	for (cur = copy; cur; cur = next) {
-		struct wdt_sympath_entry e = { 0 };
+		struct wdt_sympath_entry e = {0};
 		struct wdt_sympath_entry *nv;
 		const char *c;
 		char *s, *orig;
@@ -390,8 +392,9 @@ int wdt_sympath_parse(const char *path, const char *default_cache,
 			goto nomem;
 		r = parse_entry(orig, s, c, &e, err);
 		free(orig);
-		if (r == 1 && !(e.cache = strdup(
-				  e.kind == WDT_SYMPATH_SRV ? e.stores[0] : c)))
+		if (r == 1 &&
+		    !(e.cache =
+			  strdup(e.kind == WDT_SYMPATH_SRV ? e.stores[0] : c)))
 			r = -1;
 		if (r <= 0) {
 			entry_free(&e);
@@ -427,16 +430,16 @@ struct want {
 	const uint8_t *guid;
 	uint32_t age;
 	char key[WDT_SYMSTORE_KEY_MAX];
-	char *notes;	 /* why candidates were refused (heap, may be NULL) */
+	char *notes; /* why candidates were refused (heap, may be NULL) */
 	size_t notes_len;
-	char *first_url;   /* where_to(): for the final message */
+	char *first_url; /* where_to(): for the final message */
 	char *first_cache;
-	bool has_server;   /* the URL is a server of the path */
+	bool has_server;	/* the URL is a server of the path */
 	enum wdt_remedy remedy; /* of the last refusal (a forcible mismatch) */
 };
 
 static void note(struct want *w, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Append "; text" to the notes; a note lost to short memory is dropped. */
 static void note(struct want *w, const char *fmt, ...)
@@ -618,8 +621,8 @@ static int expand_into(struct want *w, const char *cab, const char *dir,
 		note(w, "cannot expand %s: %s", cab, e.msg);
 		return 0;
 	}
-	if (wdt_cab_expand(cab, w->name, wdt_outfile_fd(of),
-			   w->opts->max_bytes, &e) < 0) {
+	if (wdt_cab_expand(cab, w->name, wdt_outfile_fd(of), w->opts->max_bytes,
+			   &e) < 0) {
 		wdt_outfile_abort(of);
 		if (e.status == WDT_NOMEM)
 			return wdt_err_nomem(err);
@@ -767,7 +770,7 @@ static int try_server_cab(struct want *w, const char *url, const char *dir,
 			  const char *final, enum wdt_status *st,
 			  struct wdt_err *err)
 {
-	uint8_t magic[4] = { 0 };
+	uint8_t magic[4] = {0};
 	struct wdt_outfile *of;
 	char *target = xprintf("%s/%s.pd_", dir, w->name);
 	int rc;
@@ -896,12 +899,13 @@ static int not_found(struct want *w, const char *origin, struct wdt_err *err)
 
 	wdt_pe_guid_str(w->guid, g);
 	if (w->has_server) {
-		wdt_err_set(err, WDT_NOT_FOUND,
-			    "%s %s age %" PRIu32
-			    " not found (symbol path from %s): %s; fetch %s and "
-			    "save it as %s",
-			    w->name, g, w->age, origin, notes_or(w, "no candidate"),
-			    w->first_url, w->first_cache);
+		wdt_err_set(
+		    err, WDT_NOT_FOUND,
+		    "%s %s age %" PRIu32
+		    " not found (symbol path from %s): %s; fetch %s and "
+		    "save it as %s",
+		    w->name, g, w->age, origin, notes_or(w, "no candidate"),
+		    w->first_url, w->first_cache);
 		return wdt_err_remedy(err, WDT_REMEDY_PDB_FILE);
 	}
 	wdt_err_set(err, WDT_NOT_FOUND,
@@ -928,13 +932,13 @@ static int where_to(const struct wdt_sympath *sp, const char *cache,
 	for (size_t i = 0; i < sp->n && !srv; i++)
 		if (sp->v[i].kind == WDT_SYMPATH_SRV && sp->v[i].url)
 			srv = &sp->v[i];
-	store = srv && srv->nstores	 ? srv->stores[0]
+	store = srv && srv->nstores	    ? srv->stores[0]
 		: sp->n && sp->v[0].nstores ? sp->v[0].stores[0]
 					    : cache;
 	if (url_in_path)
 		*url_in_path = srv != NULL;
-	*url = xprintf("%s/%s/%s/%s", srv ? srv->url : WDT_SYMSTORE_MSDL,
-		       name, key, name);
+	*url = xprintf("%s/%s/%s/%s", srv ? srv->url : WDT_SYMSTORE_MSDL, name,
+		       key, name);
 	*save = xprintf("%s/%s/%s/%s", store, name, key, name);
 	if (!*url || !*save) {
 		free(*url);
@@ -981,9 +985,8 @@ int wdt_symstore_lookup(const struct wdt_symopts *opts, const char *pdbname,
 			struct wdt_symstore_miss *miss, struct wdt_err *err)
 {
 	struct wdt_symopts o = *opts;
-	struct want w = { .opts = &o, .name = pdbname, .guid = guid,
-			  .age = age };
-	struct wdt_sympath sp = { 0 };
+	struct want w = {.opts = &o, .name = pdbname, .guid = guid, .age = age};
+	struct wdt_sympath sp = {0};
 	const char *origin;
 	char *path = NULL, *cache = NULL;
 	int rc = -1;
@@ -1056,8 +1059,8 @@ void wdt_symstore_miss_free(struct wdt_symstore_miss *m)
 const char *wdt_symopts_remedy(const struct wdt_symopts *o, enum wdt_remedy r)
 {
 	const char *s = o && o->remedies && (unsigned)r < WDT_REMEDY_COUNT
-				? o->remedies[r]
-				: NULL;
+			    ? o->remedies[r]
+			    : NULL;
 
 	return s ? s : "";
 }
@@ -1066,7 +1069,7 @@ char *wdt_symstore_miss_note(const char *pdbname, const uint8_t guid[16],
 			     uint32_t age, const struct wdt_symstore_miss *m,
 			     const char *then, const char *const *remedies)
 {
-	struct wdt_symopts o = { .remedies = remedies };
+	struct wdt_symopts o = {.remedies = remedies};
 	const char *pass = wdt_symopts_remedy(&o, WDT_REMEDY_PDB_FILE);
 	char g[39];
 
@@ -1074,12 +1077,14 @@ char *wdt_symstore_miss_note(const char *pdbname, const uint8_t guid[16],
 	if (!then)
 		then = "";
 	if (m->url && m->save_as)
-		return xprintf("no PDB for %s %s age %" PRIu32 " (%s)%s; to use "
+		return xprintf("no PDB for %s %s age %" PRIu32
+			       " (%s)%s; to use "
 			       "it, download %s and save it as %s%s",
 			       pdbname, g, age, m->why ? m->why : "not found",
 			       then, m->url, m->save_as, pass);
 	if (m->url)
-		return xprintf("no PDB for %s %s age %" PRIu32 " (%s)%s; to use "
+		return xprintf("no PDB for %s %s age %" PRIu32
+			       " (%s)%s; to use "
 			       "it, download %s%s",
 			       pdbname, g, age, m->why ? m->why : "not found",
 			       then, m->url, pass);
@@ -1102,7 +1107,7 @@ int wdt_symstore_plan(const struct wdt_symopts *opts, const char *pdbname,
 		      const uint8_t guid[16], uint32_t age,
 		      struct wdt_symstore_plan *plan, struct wdt_err *err)
 {
-	struct wdt_sympath sp = { 0 };
+	struct wdt_sympath sp = {0};
 	char key[WDT_SYMSTORE_KEY_MAX], *cache = NULL;
 	int rc = -1;
 
@@ -1110,8 +1115,8 @@ int wdt_symstore_plan(const struct wdt_symopts *opts, const char *pdbname,
 	if (wdt_symstore_check_name(pdbname, err) < 0)
 		return wdt_err_prefix(err, "refusing to look up symbols");
 	wdt_symstore_key(guid, age, key);
-	if (wdt_symstore_effective_path(opts, &plan->symbol_path,
-					&plan->origin, err) < 0)
+	if (wdt_symstore_effective_path(opts, &plan->symbol_path, &plan->origin,
+					err) < 0)
 		return -1;
 	cache = wdt_symstore_default_cache(err);
 	if (!cache)
@@ -1120,8 +1125,8 @@ int wdt_symstore_plan(const struct wdt_symopts *opts, const char *pdbname,
 		wdt_err_prefix(err, "%s", plan->origin);
 		goto out;
 	}
-	if (where_to(&sp, cache, pdbname, key, &plan->url,
-		     &plan->url_in_path, &plan->save_path, err) < 0)
+	if (where_to(&sp, cache, pdbname, key, &plan->url, &plan->url_in_path,
+		     &plan->save_path, err) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -1170,7 +1175,7 @@ int wdt_symstore_add(const struct wdt_symopts *opts, const char *src,
 		     const char *pdbname, uint8_t guid[16], uint32_t *age,
 		     char **dest, bool *added, struct wdt_err *err)
 {
-	struct want w = { .opts = opts, .name = pdbname };
+	struct want w = {.opts = opts, .name = pdbname};
 	struct wdt_symstore_plan plan;
 	struct wdt_pdb_ident id;
 	struct wdt_outfile *of = NULL;

@@ -44,15 +44,15 @@ struct wdt_symopts {
 	 * still apply).
 	 */
 	long timeout_s;
-	long low_speed_time_s;	 /* abort when slower than low_speed_bytes/s */
+	long low_speed_time_s; /* abort when slower than low_speed_bytes/s */
 	long low_speed_bytes;
 	/* CLOCK_MONOTONIC ms when downloads must stop (set per lookup from
 	 * timeout_s); 0: wdt_download() starts the clock itself. */
 	int64_t deadline_ms;
-	int retries;		 /* extra attempts on transient errors; at
-				  * most one more after a timeout */
-	long retry_delay_ms;	 /* first back-off, doubled each retry */
-	uint64_t max_bytes;	 /* size cap of one download */
+	int retries;	     /* extra attempts on transient errors; at
+			      * most one more after a timeout */
+	long retry_delay_ms; /* first back-off, doubled each retry */
+	uint64_t max_bytes;  /* size cap of one download */
 	/*
 	 * The words for each remedy (enum wdt_remedy) in the caller's terms,
 	 * e.g. ", or pass --pdb FILE", used where a remedy ends a note rather
@@ -98,11 +98,11 @@ enum wdt_sympath_kind {
 
 struct wdt_sympath_entry {
 	enum wdt_sympath_kind kind;
-	char **stores;	 /* DIR: one entry; SRV: local stores, left first */
+	char **stores; /* DIR: one entry; SRV: local stores, left first */
 	size_t nstores;
-	char *url;	 /* SRV: server URL without trailing '/', or NULL */
-	char *cache;	 /* where downloads and expanded .pd_ files go: SRV
-			  * stores[0]; DIR the cache*DIR or default cache */
+	char *url;   /* SRV: server URL without trailing '/', or NULL */
+	char *cache; /* where downloads and expanded .pd_ files go: SRV
+		      * stores[0]; DIR the cache*DIR or default cache */
 };
 
 struct wdt_sympath {

@@ -58,8 +58,8 @@ int wdt_modules_read(const struct wdt_kernel *k, uint64_t head,
 		}
 		if (wdt_kernel_read(k, link, ldr, sizeof(ldr), &e) < 0) {
 			snprintf(m->note, sizeof(m->note),
-				 "module list entry 0x%" PRIx64 ": %.150s", link,
-				 e.msg);
+				 "module list entry 0x%" PRIx64 ": %.150s",
+				 link, e.msg);
 			break;
 		}
 		if (m->n == cap) {
@@ -103,8 +103,10 @@ const struct wdt_module *wdt_modules_find(const struct wdt_modules *m,
 
 static int cmp_rva(const void *a, const void *b)
 {
-	const struct wdt_pdb_public *x = *(const struct wdt_pdb_public *const *)a;
-	const struct wdt_pdb_public *y = *(const struct wdt_pdb_public *const *)b;
+	const struct wdt_pdb_public *x =
+	    *(const struct wdt_pdb_public *const *)a;
+	const struct wdt_pdb_public *y =
+	    *(const struct wdt_pdb_public *const *)b;
 
 	if (x->rva != y->rva)
 		return x->rva < y->rva ? -1 : 1;
@@ -156,8 +158,8 @@ static const struct wdt_pdb_public *symtab_at(const struct wdt_symtab *t,
 }
 
 /* WinDbg's module name: "nt" for the kernel, else the name sans suffix. */
-static void short_name(const struct wdt_modules *m, const struct wdt_module *mod,
-		       char *out, size_t cap)
+static void short_name(const struct wdt_modules *m,
+		       const struct wdt_module *mod, char *out, size_t cap)
 {
 	const char *dot;
 
@@ -218,14 +220,14 @@ static const struct {
 	uint32_t first_build; /* this row holds from here to the next row */
 	uint32_t pid, name;
 } eprocess_table[] = {
-	{ 7600, 0x180, 0x2E0 },	 /* Windows 7 / 2008 R2 */
-	{ 9200, 0x2E0, 0x438 },	 /* Windows 8, 8.1 / 2012 (R2) */
-	{ 10240, 0x2E8, 0x448 }, /* Windows 10 1507 */
-	{ 10586, 0x2E8, 0x450 }, /* 1511, 1607 */
-	{ 15063, 0x2E0, 0x450 }, /* 1703 .. 1809 */
-	{ 18362, 0x2E8, 0x450 }, /* 1903, 1909 */
-	{ 19041, 0x440, 0x5A8 }, /* 2004 .. 22H2, Windows 11 21H2 .. 23H2 */
-	{ 26100, 0x1D0, 0x338 }, /* Windows 11 24H2 / Server 2025 */
+    {7600, 0x180, 0x2E0},  /* Windows 7 / 2008 R2 */
+    {9200, 0x2E0, 0x438},  /* Windows 8, 8.1 / 2012 (R2) */
+    {10240, 0x2E8, 0x448}, /* Windows 10 1507 */
+    {10586, 0x2E8, 0x450}, /* 1511, 1607 */
+    {15063, 0x2E0, 0x450}, /* 1703 .. 1809 */
+    {18362, 0x2E8, 0x450}, /* 1903, 1909 */
+    {19041, 0x440, 0x5A8}, /* 2004 .. 22H2, Windows 11 21H2 .. 23H2 */
+    {26100, 0x1D0, 0x338}, /* Windows 11 24H2 / Server 2025 */
 };
 
 int wdt_ntoffsets_table(uint32_t build, uint32_t *pid, uint32_t *name)
@@ -266,8 +268,8 @@ static bool system_ok(const struct wdt_kernel *k, uint64_t sys, uint32_t name,
 	if (!name || wdt_kernel_read(k, sys + name, b, sizeof(b), &e) < 0 ||
 	    memcmp(b, "System", 7) != 0)
 		return false;
-	return !pid || (wdt_kernel_read_u64(k, sys + pid, &v, &e) == 0 &&
-			v == 4);
+	return !pid ||
+	       (wdt_kernel_read_u64(k, sys + pid, &v, &e) == 0 && v == 4);
 }
 
 static uint64_t system_process(const struct wdt_kernel *k)
@@ -295,9 +297,9 @@ void wdt_ntoffsets_find(const struct wdt_kernel *k, const struct wdt_kdbg *d,
 	o->thread_source = "pdb";
 	if (!o->prcb_current_thread || !o->kthread_process) {
 		o->prcb_current_thread = (uint32_t)wdt_kdbg_get(
-			d, WDT_KDBG_OFFSET_PRCB_CURRENT_THREAD, 2);
+		    d, WDT_KDBG_OFFSET_PRCB_CURRENT_THREAD, 2);
 		o->kthread_process = (uint32_t)wdt_kdbg_get(
-			d, WDT_KDBG_OFFSET_KTHREAD_APC_PROCESS, 2);
+		    d, WDT_KDBG_OFFSET_KTHREAD_APC_PROCESS, 2);
 		o->thread_source = "kdbg";
 	}
 	name = pdb_member(pdb, "_EPROCESS", "ImageFileName");
@@ -405,7 +407,8 @@ static void read_process(const struct wdt_kernel *k,
 	struct wdt_err e;
 
 	if (!off->prcb_current_thread || !off->kthread_process ||
-	    wdt_kernel_read_u64(k, bc->prcbs[bc->cpu] + off->prcb_current_thread,
+	    wdt_kernel_read_u64(k,
+				bc->prcbs[bc->cpu] + off->prcb_current_thread,
 				&t->thread, &e) < 0 ||
 	    !t->thread ||
 	    wdt_kernel_read_u64(k, t->thread + off->kthread_process,
@@ -419,8 +422,8 @@ static void read_process(const struct wdt_kernel *k,
 		size_t i;
 		for (i = 0; i < sizeof(name) && name[i]; i++)
 			t->process_name[i] = name[i] >= 0x20 && name[i] < 0x7F
-						     ? (char)name[i]
-						     : '?';
+						 ? (char)name[i]
+						 : '?';
 		t->process_name[i] = 0;
 	}
 	if (off->eprocess_pid &&
@@ -434,7 +437,7 @@ void wdt_triage_run(const struct wdt_kernel *k, const struct wdt_bugcheck *bc,
 		    size_t nsyms, const struct wdt_ntoffsets *off,
 		    struct wdt_triage *t)
 {
-	static const char *const pnames[4] = { "P1", "P2", "P3", "P4" };
+	static const char *const pnames[4] = {"P1", "P2", "P3", "P4"};
 	uint64_t rsp, ret, va;
 	int p;
 	struct wdt_err e;

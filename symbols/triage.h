@@ -43,14 +43,14 @@
 struct wdt_module {
 	uint64_t base;
 	uint32_t size;
-	uint64_t ldr;			 /* its LDR_DATA_TABLE_ENTRY */
+	uint64_t ldr;			/* its LDR_DATA_TABLE_ENTRY */
 	char name[WDT_MODULE_NAME_MAX]; /* BaseDllName; non-ASCII as '?' */
 };
 
 struct wdt_modules {
 	struct wdt_module *v; /* in list order (the kernel first) */
 	size_t n;
-	char note[200];	      /* why the list stopped early, if it did */
+	char note[200]; /* why the list stopped early, if it did */
 };
 
 /*
@@ -68,7 +68,7 @@ const struct wdt_module *wdt_modules_find(const struct wdt_modules *m,
 /* Public symbols of one module, sorted by RVA. */
 struct wdt_symtab {
 	const struct wdt_module *mod;
-	struct wdt_pdb *pdb;	   /* owned */
+	struct wdt_pdb *pdb; /* owned */
 	const struct wdt_pdb_public **by_rva;
 	size_t n;
 };
@@ -85,7 +85,7 @@ struct wdt_where {
 	uint64_t offset;	      /* from mod->base */
 	const char *symbol;	      /* NULL: no PDB or before every public */
 	uint64_t sym_offset;
-	char text[256];		      /* "nt!KiPageFault+0x12", "foo+0x1a0" */
+	char text[256]; /* "nt!KiPageFault+0x12", "foo+0x1a0" */
 };
 
 void wdt_where(const struct wdt_modules *m, const struct wdt_symtab *syms,
@@ -93,10 +93,10 @@ void wdt_where(const struct wdt_modules *m, const struct wdt_symtab *syms,
 
 struct wdt_ntoffsets {
 	uint32_t prcb_current_thread;
-	uint32_t kthread_process;  /* KTHREAD.ApcState.Process */
-	uint32_t eprocess_name;	   /* 0: unknown */
-	uint32_t eprocess_pid;	   /* 0: unknown */
-	const char *thread_source; /* "pdb", "kdbg" */
+	uint32_t kthread_process;   /* KTHREAD.ApcState.Process */
+	uint32_t eprocess_name;	    /* 0: unknown */
+	uint32_t eprocess_pid;	    /* 0: unknown */
+	const char *thread_source;  /* "pdb", "kdbg" */
 	const char *process_source; /* "pdb", "build-table", "system-scan" */
 };
 
@@ -115,7 +115,7 @@ struct wdt_triage {
 	const struct wdt_bugcheck *bc;
 	struct wdt_where rip, rsp_ret, blamed;
 	bool have_rip;
-	const char *blame_how;	/* "P1".."P4", "stack", "caller", "rip", NULL */
+	const char *blame_how; /* "P1".."P4", "stack", "caller", "rip", NULL */
 	uint64_t thread, process;
 	bool have_process;
 	char process_name[WDT_IMAGE_FILE_NAME_LEN + 1];
@@ -138,7 +138,7 @@ void wdt_triage_run(const struct wdt_kernel *k, const struct wdt_bugcheck *bc,
 bool wdt_triage_after_call(const uint8_t before[7]);
 
 /* "0xD1_wdtfault.sys!Fn" or "0xD1_wdtfault.sys+0x1a0" into buf. */
-void wdt_triage_bucket(uint32_t code, const struct wdt_where *blamed,
-		       char *buf, size_t len, const char **basis);
+void wdt_triage_bucket(uint32_t code, const struct wdt_where *blamed, char *buf,
+		       size_t len, const char **basis);
 
 #endif

@@ -93,7 +93,7 @@ static void *bulk_worker(void *arg)
 static int bulk_read(struct wdt_image *img, uint64_t pa, size_t n, void *buf,
 		     unsigned t, struct wdt_err *err)
 {
-	struct bulk b = { .img = img, .pa = pa, .n = n, .buf = buf };
+	struct bulk b = {.img = img, .pa = pa, .n = n, .buf = buf};
 	pthread_t th[64];
 	unsigned started = 0;
 
@@ -126,8 +126,8 @@ static int all_pages(struct wdt_image *img, const char *path, unsigned t,
 	double t0 = now();
 	for (size_t i = 0; i < img->nruns; i++) {
 		uint64_t pa = img->runs[i].pa & ~(uint64_t)(PG - 1);
-		uint64_t n = (img->runs[i].pa + img->runs[i].len - pa + PG - 1) /
-			     PG;
+		uint64_t n =
+		    (img->runs[i].pa + img->runs[i].len - pa + PG - 1) / PG;
 		while (n > 0) {
 			size_t k = n < chunk ? (size_t)n : chunk;
 			if (bulk_read(img, pa, k, buf, t, &err) < 0) {
@@ -199,8 +199,8 @@ int main(int argc, char **argv)
 			}
 			while (len > 0) {
 				size_t n = len < bufsz ? (size_t)len : bufsz;
-				if (wdt_image_read_phys(img, pa, buf, n,
-							&err) < 0) {
+				if (wdt_image_read_phys(img, pa, buf, n, &err) <
+				    0) {
 					rc = fail(path, &err);
 					break;
 				}
@@ -230,7 +230,7 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "pages") == 0) {
 		unsigned t = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 0) : 0;
 		size_t chunk =
-			argc > 4 ? (size_t)strtoull(argv[4], NULL, 0) : 16384;
+		    argc > 4 ? (size_t)strtoull(argv[4], NULL, 0) : 16384;
 		rc = all_pages(img, path, t, chunk);
 	} else {
 		fprintf(stderr, "kdumptest: unknown command %s\n", cmd);

@@ -108,8 +108,8 @@ struct codec {
 };
 
 static const struct codec codecs[] = {
-	{ "zlib", F_ZLIB }, { "lzo", F_LZO }, { "snappy", F_SNAPPY },
-	{ "zstd", F_ZSTD }, { "none", 0 },
+    {"zlib", F_ZLIB}, {"lzo", F_LZO}, {"snappy", F_SNAPPY},
+    {"zstd", F_ZSTD}, {"none", 0},
 };
 
 struct opts {
@@ -131,7 +131,7 @@ static void on_signal(int sig)
 }
 
 static void die(int code, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
+    __attribute__((format(printf, 2, 3), noreturn));
 
 static void die(int code, const char *fmt, ...)
 {
@@ -154,9 +154,18 @@ static void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
-static uint16_t ld16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t ld32(const uint8_t *p) { return ld16(p) | (uint32_t)ld16(p + 2) << 16; }
-static uint64_t ld64(const uint8_t *p) { return ld32(p) | (uint64_t)ld32(p + 4) << 32; }
+static uint16_t ld16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+static uint32_t ld32(const uint8_t *p)
+{
+	return ld16(p) | (uint32_t)ld16(p + 2) << 16;
+}
+static uint64_t ld64(const uint8_t *p)
+{
+	return ld32(p) | (uint64_t)ld32(p + 4) << 32;
+}
 
 static void st32(uint8_t *p, uint32_t v)
 {
@@ -182,8 +191,10 @@ static void in_read(struct input *in, void *buf, size_t len, uint64_t off,
 {
 	uint8_t *p = buf;
 	if (off > in->size || len > in->size - off)
-		die(EX_INPUT, "%s: %s at 0x%" PRIx64 "+0x%zx: beyond end of file"
-		    " (size 0x%" PRIx64 ")", in->path, what, off, len, in->size);
+		die(EX_INPUT,
+		    "%s: %s at 0x%" PRIx64 "+0x%zx: beyond end of file"
+		    " (size 0x%" PRIx64 ")",
+		    in->path, what, off, len, in->size);
 	while (len) {
 		ssize_t n = pread(in->fd, p, len, (off_t)off);
 		if (n < 0 && errno == EINTR)
@@ -192,8 +203,8 @@ static void in_read(struct input *in, void *buf, size_t len, uint64_t off,
 			die(EX_ENV, "%s: reading %s: %s", in->path, what,
 			    strerror(errno));
 		if (n == 0)
-			die(EX_INPUT, "%s: %s: unexpected end of file", in->path,
-			    what);
+			die(EX_INPUT, "%s: %s: unexpected end of file",
+			    in->path, what);
 		p += n, len -= (size_t)n, off += (uint64_t)n;
 	}
 }
@@ -210,10 +221,10 @@ struct elf_layout {
 	size_t p_offset, p_paddr, p_filesz, sh_info;
 };
 
-static const struct elf_layout elf64 = { 64, 0x20, 0x28, 0x36, 0x38, 56,
-					 0x08, 0x18, 0x20, 0x2C };
-static const struct elf_layout elf32 = { 52, 0x1C, 0x20, 0x2A, 0x2C, 32,
-					 0x04, 0x0C, 0x10, 0x1C };
+static const struct elf_layout elf64 = {64, 0x20, 0x28, 0x36, 0x38,
+					56, 0x08, 0x18, 0x20, 0x2C};
+static const struct elf_layout elf32 = {52, 0x1C, 0x20, 0x2A, 0x2C,
+					32, 0x04, 0x0C, 0x10, 0x1C};
 
 static uint64_t ldw(const uint8_t *p, int is64)
 {
@@ -238,7 +249,8 @@ static void open_input(struct input *in)
 	if (eh[4] != 1 && eh[4] != 2)
 		die(EX_INPUT, "%s: bad ELF class %u", in->path, eh[4]);
 	if (eh[5] != 1)
-		die(EX_INPUT, "%s: only little-endian ELF is supported", in->path);
+		die(EX_INPUT, "%s: only little-endian ELF is supported",
+		    in->path);
 	in->is64 = eh[4] == 2;
 	const struct elf_layout *L = in->is64 ? &elf64 : &elf32;
 	if (in->is64 && in->size < 64)
@@ -259,17 +271,23 @@ static void open_input(struct input *in)
 		uint8_t sh[4];
 		uint64_t shoff = ldw(eh + L->shoff, in->is64);
 		if (!shoff)
-			die(EX_INPUT, "%s: e_phnum is PN_XNUM but there is no"
-			    " section header", in->path);
+			die(EX_INPUT,
+			    "%s: e_phnum is PN_XNUM but there is no"
+			    " section header",
+			    in->path);
 		in_read(in, sh, 4, shoff + L->sh_info, "section header 0");
 		phnum = ld32(sh);
 	}
-	if (phnum > (in->size - (phoff < in->size ? phoff : in->size)) / L->phent)
-		die(EX_INPUT, "%s: %" PRIu64 " program headers at 0x%" PRIx64
-		    " do not fit in the file", in->path, phnum, phoff);
+	if (phnum >
+	    (in->size - (phoff < in->size ? phoff : in->size)) / L->phent)
+		die(EX_INPUT,
+		    "%s: %" PRIu64 " program headers at 0x%" PRIx64
+		    " do not fit in the file",
+		    in->path, phnum, phoff);
 	in->loads = xcalloc(phnum, sizeof(*in->loads));
 	for (uint64_t i = 0; i < phnum; i++) {
-		in_read(in, ph, L->phent, phoff + i * L->phent, "program header");
+		in_read(in, ph, L->phent, phoff + i * L->phent,
+			"program header");
 		uint32_t type = ld32(ph);
 		uint64_t off = ldw(ph + L->p_offset, in->is64);
 		uint64_t paddr = ldw(ph + L->p_paddr, in->is64);
@@ -277,25 +295,30 @@ static void open_input(struct input *in)
 		if (type != 1 && type != 4)
 			continue;
 		if (off > in->size || filesz > in->size - off)
-			die(EX_INPUT, "%s: segment %" PRIu64 " (offset 0x%" PRIx64
+			die(EX_INPUT,
+			    "%s: segment %" PRIu64 " (offset 0x%" PRIx64
 			    ", size 0x%" PRIx64 ") runs past end of file",
 			    in->path, i, off, filesz);
 		if (type == 4) {
 			if (filesz > (64u << 20) - in->note_size)
 				die(EX_INPUT, "%s: notes too large", in->path);
-			in->notes = realloc(in->notes, in->note_size + filesz + 1);
+			in->notes =
+			    realloc(in->notes, in->note_size + filesz + 1);
 			if (!in->notes)
 				die(EX_ENV, "out of memory");
-			in_read(in, in->notes + in->note_size, filesz, off, "notes");
+			in_read(in, in->notes + in->note_size, filesz, off,
+				"notes");
 			in->note_size += filesz;
 			continue;
 		}
 		if (!filesz)
 			continue;
 		if (paddr > UINT64_MAX - filesz)
-			die(EX_INPUT, "%s: segment %" PRIu64 " wraps the address"
-			    " space", in->path, i);
-		in->loads[in->nloads++] = (struct load){ paddr, off, filesz };
+			die(EX_INPUT,
+			    "%s: segment %" PRIu64 " wraps the address"
+			    " space",
+			    in->path, i);
+		in->loads[in->nloads++] = (struct load){paddr, off, filesz};
 	}
 	qsort(in->loads, in->nloads, sizeof(*in->loads), cmp_load);
 }
@@ -317,10 +340,11 @@ static void read_page(struct input *in, uint64_t pfn, uint8_t *page)
 		if (l->paddr >= hi)
 			break;
 		uint64_t a = l->paddr > lo ? l->paddr : lo;
-		uint64_t b = l->paddr + l->filesz < hi ? l->paddr + l->filesz : hi;
+		uint64_t b =
+		    l->paddr + l->filesz < hi ? l->paddr + l->filesz : hi;
 		if (a < b)
-			in_read(in, page + (a - lo), b - a, l->off + (a - l->paddr),
-				"memory");
+			in_read(in, page + (a - lo), b - a,
+				l->off + (a - l->paddr), "memory");
 	}
 }
 
@@ -409,8 +433,8 @@ static void out_flush(struct out *o)
 /* Writes len bytes destined for offset off of the kdump file. */
 static void out_put(struct out *o, uint64_t off, const void *data, size_t len)
 {
-	if (o->buf_len && (off != o->buf_off + o->buf_len ||
-			   o->buf_len + len > o->buf_cap))
+	if (o->buf_len &&
+	    (off != o->buf_off + o->buf_len || o->buf_len + len > o->buf_cap))
 		out_flush(o);
 	if (len > o->buf_cap) {
 		out_direct(o, off, data, len);
@@ -467,7 +491,7 @@ static void out_open(struct out *o, const struct opts *op)
 	o->buf_cap = op->flat ? op->rec_max : (1u << 20);
 	o->buf = xcalloc(1, o->buf_cap);
 	if (o->flat) {
-		uint8_t h[FLAT_HDR_SIZE] = { 0 };
+		uint8_t h[FLAT_HDR_SIZE] = {0};
 		memcpy(h, "makedumpfile", 12);
 		stbe64(h + 16, 1); /* TYPE_FLAT_HEADER */
 		stbe64(h + 24, 1); /* VERSION_FLAT_HEADER */
@@ -543,8 +567,8 @@ static size_t comp_page(struct compressor *c, const uint8_t *page)
 		break;
 	}
 	case F_ZSTD: {
-		size_t r = ZSTD_compressCCtx(c->zctx, c->dst, c->cap, page, PAGE,
-					     1);
+		size_t r =
+		    ZSTD_compressCCtx(c->zctx, c->dst, c->cap, page, PAGE, 1);
 		if (!ZSTD_isError(r))
 			n = r;
 		break;
@@ -606,16 +630,20 @@ static void convert(struct input *in, const struct opts *op)
 	}
 	max_mapnr = end / PAGE + (end % PAGE != 0);
 	if (max_mapnr > (1ull << 33)) /* 32 TiB: a 1 GiB bitmap */
-		die(EX_INPUT, "%s: highest address 0x%" PRIx64 " is too large"
-		    " for a page bitmap", in->path, end);
+		die(EX_INPUT,
+		    "%s: highest address 0x%" PRIx64 " is too large"
+		    " for a page bitmap",
+		    in->path, end);
 	if (op->header_version < 6 && max_mapnr > UINT32_MAX)
-		die(EX_USAGE_, "%s: header version %d cannot describe %" PRIu64
-		    " PFNs", in->path, op->header_version, max_mapnr);
+		die(EX_USAGE_,
+		    "%s: header version %d cannot describe %" PRIu64 " PFNs",
+		    in->path, op->header_version, max_mapnr);
 	bm_len = (max_mapnr + 7) / 8;
 	bm_blocks = (bm_len + PAGE - 1) / PAGE;
 	if (!bm_blocks)
 		bm_blocks = 1;
-	uint8_t *bm1 = xcalloc(bm_blocks, PAGE), *bm2 = xcalloc(bm_blocks, PAGE);
+	uint8_t *bm1 = xcalloc(bm_blocks, PAGE),
+		*bm2 = xcalloc(bm_blocks, PAGE);
 	uint8_t *page = xcalloc(1, PAGE);
 
 	/* 1st bitmap: every PFN inside a PT_LOAD (kdump.md §4, QEMU). */
@@ -633,7 +661,8 @@ static void convert(struct input *in, const struct opts *op)
 			if (bit(bm1, p)) {
 				read_page(in, p, page);
 				if (is_zero(page))
-					bm2[p >> 3] &= (uint8_t)~(1u << (p & 7));
+					bm2[p >> 3] &=
+					    (uint8_t) ~(1u << (p & 7));
 			}
 		in->cursor = 0;
 	}
@@ -646,10 +675,10 @@ static void convert(struct input *in, const struct opts *op)
 	uint64_t desc_off = bm_off + 2 * bm_blocks * PAGE;
 	uint64_t data_off = desc_off + ndesc * DESC_SIZE;
 	uint64_t vmci_off, vmci_size;
-	uint32_t cpus = scan_notes(in->notes, in->note_size, &vmci_off,
-				   &vmci_size);
+	uint32_t cpus =
+	    scan_notes(in->notes, in->note_size, &vmci_off, &vmci_size);
 
-	struct out o = { 0 };
+	struct out o = {0};
 	out_open(&o, op);
 	if (o.scramble)
 		out_decoys(&o, desc_off, ndesc);
@@ -676,7 +705,7 @@ static void convert(struct input *in, const struct opts *op)
 	out_put(&o, bm_off, bm1, bm_blocks * PAGE);
 	out_put(&o, bm_off + bm_blocks * PAGE, bm2, bm_blocks * PAGE);
 
-	struct compressor c = { 0 };
+	struct compressor c = {0};
 	comp_init(&c, op->codec->flag);
 	uint64_t pos = data_off, zero_at = 0;
 	if (!op->exclude_zero) {
@@ -718,7 +747,8 @@ static void convert(struct input *in, const struct opts *op)
 	memset(page, 0, PAGE);
 	memcpy(page + DH_SIGNATURE, "KDUMP   ", 8);
 	st32(page + DH_VERSION, (uint32_t)hv);
-	memcpy(page + DH_MACHINE, "x86_64", 6); /* what qemu-system-x86_64 writes */
+	memcpy(page + DH_MACHINE, "x86_64",
+	       6); /* what qemu-system-x86_64 writes */
 	st32(page + DH_STATUS, c.flag);
 	st32(page + DH_BLOCK_SIZE, PAGE);
 	st32(page + DH_SUB_HDR_SIZE, (uint32_t)sub_blocks);
@@ -737,31 +767,31 @@ static void convert(struct input *in, const struct opts *op)
 }
 
 static const char usage[] =
-	"usage: mkkdump [--codec zlib|lzo|snappy|zstd|none] [--flat]\n"
-	"               [--split-records N] [--scramble] [--exclude-zero]\n"
-	"               [--header-version 1..6] [--force] INPUT.elf OUTPUT\n"
-	"Converts a QEMU dump-guest-memory ELF core to a kdump-compressed file.\n"
-	"  --codec C            page compression (default zlib)\n"
-	"  --flat               makedumpfile flattened layout (records)\n"
-	"  --split-records N    flattened records of at most N bytes (16384)\n"
-	"  --scramble           flattened: records out of order, and decoy\n"
-	"                       records that later ones overwrite\n"
-	"  --exclude-zero       leave zero pages out of the 2nd bitmap\n"
-	"  --header-version V   disk_dump_header version (default 6)\n"
-	"  --force              overwrite OUTPUT if it exists\n";
+    "usage: mkkdump [--codec zlib|lzo|snappy|zstd|none] [--flat]\n"
+    "               [--split-records N] [--scramble] [--exclude-zero]\n"
+    "               [--header-version 1..6] [--force] INPUT.elf OUTPUT\n"
+    "Converts a QEMU dump-guest-memory ELF core to a kdump-compressed file.\n"
+    "  --codec C            page compression (default zlib)\n"
+    "  --flat               makedumpfile flattened layout (records)\n"
+    "  --split-records N    flattened records of at most N bytes (16384)\n"
+    "  --scramble           flattened: records out of order, and decoy\n"
+    "                       records that later ones overwrite\n"
+    "  --exclude-zero       leave zero pages out of the 2nd bitmap\n"
+    "  --header-version V   disk_dump_header version (default 6)\n"
+    "  --force              overwrite OUTPUT if it exists\n";
 
 static void parse_args(int argc, char **argv, struct opts *op)
 {
 	static const struct option lo[] = {
-		{ "codec", required_argument, 0, 'c' },
-		{ "flat", no_argument, 0, 'f' },
-		{ "split-records", required_argument, 0, 's' },
-		{ "scramble", no_argument, 0, 'x' },
-		{ "exclude-zero", no_argument, 0, 'z' },
-		{ "header-version", required_argument, 0, 'v' },
-		{ "force", no_argument, 0, 'F' },
-		{ "help", no_argument, 0, 'h' },
-		{ 0, 0, 0, 0 },
+	    {"codec", required_argument, 0, 'c'},
+	    {"flat", no_argument, 0, 'f'},
+	    {"split-records", required_argument, 0, 's'},
+	    {"scramble", no_argument, 0, 'x'},
+	    {"exclude-zero", no_argument, 0, 'z'},
+	    {"header-version", required_argument, 0, 'v'},
+	    {"force", no_argument, 0, 'F'},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0},
 	};
 	int ch;
 	char *e;
@@ -772,29 +802,42 @@ static void parse_args(int argc, char **argv, struct opts *op)
 		switch (ch) {
 		case 'c':
 			op->codec = NULL;
-			for (size_t i = 0; i < sizeof(codecs) / sizeof(*codecs); i++)
+			for (size_t i = 0; i < sizeof(codecs) / sizeof(*codecs);
+			     i++)
 				if (!strcmp(optarg, codecs[i].name))
 					op->codec = &codecs[i];
 			if (!op->codec)
 				die(EX_USAGE_, "unknown codec '%s'", optarg);
 			break;
-		case 'f': op->flat = 1; break;
-		case 'x': op->scramble = 1; break;
-		case 'z': op->exclude_zero = 1; break;
-		case 'F': op->force = 1; break;
+		case 'f':
+			op->flat = 1;
+			break;
+		case 'x':
+			op->scramble = 1;
+			break;
+		case 'z':
+			op->exclude_zero = 1;
+			break;
+		case 'F':
+			op->force = 1;
+			break;
 		case 's': {
 			unsigned long long v = strtoull(optarg, &e, 0);
 			if (*e || !*optarg || v < 1 || v > (64u << 20))
-				die(EX_USAGE_, "--split-records: want 1..64Mi, got"
-				    " '%s'", optarg);
+				die(EX_USAGE_,
+				    "--split-records: want 1..64Mi, got"
+				    " '%s'",
+				    optarg);
 			op->rec_max = (size_t)v;
 			break;
 		}
 		case 'v': {
 			long v = strtol(optarg, &e, 10);
 			if (*e || !*optarg || v < 1 || v > 6)
-				die(EX_USAGE_, "--header-version: want 1..6, got"
-				    " '%s'", optarg);
+				die(EX_USAGE_,
+				    "--header-version: want 1..6, got"
+				    " '%s'",
+				    optarg);
 			op->header_version = (int)v;
 			break;
 		}
@@ -816,8 +859,8 @@ static void parse_args(int argc, char **argv, struct opts *op)
 
 int main(int argc, char **argv)
 {
-	struct opts op = { 0 };
-	struct input in = { 0 };
+	struct opts op = {0};
+	struct input in = {0};
 	struct stat si, so;
 	parse_args(argc, argv, &op);
 	in.path = op.in;

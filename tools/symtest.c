@@ -47,8 +47,8 @@ static int rsds(const char *file, struct wdt_pe_codeview *out,
 
 int main(int argc, char **argv)
 {
-	struct wdt_err err = { 0 };
-	struct wdt_pe_codeview cv = { 0 };
+	struct wdt_err err = {0};
+	struct wdt_pe_codeview cv = {0};
 	struct wdt_pdb *pdb;
 	int rc = 0;
 

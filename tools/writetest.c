@@ -11,8 +11,9 @@
  * The DMP header is a 'PAGE'-filled DUMP_HEADER64 with only the magic and
  * machine set (the writer adds runs, type and size). --slow sleeps MS
  * milliseconds in every read of the input, so that a test can kill the
- * writer half-way. --no-sync skips the fsync at commit. Prints "type N runs N pages N zero N size N" on success;
- * errors are one line on stderr with the status's exit code.
+ * writer half-way. --no-sync skips the fsync at commit. Prints "type N runs N
+ * pages N zero N size N" on success; errors are one line on stderr with the
+ * status's exit code.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -38,7 +39,7 @@ static int slow_pread(struct wdt_source *src, void *buf, size_t len,
 		      uint64_t off, size_t *got, struct wdt_err *err)
 {
 	struct slow *s = src->priv;
-	struct timespec ts = { slow_ms / 1000, slow_ms % 1000 * 1000000L };
+	struct timespec ts = {slow_ms / 1000, slow_ms % 1000 * 1000000L};
 
 	nanosleep(&ts, NULL);
 	return wdt_source_pread(s->inner, buf, len, off, got, err);
@@ -52,7 +53,7 @@ static void slow_close(struct wdt_source *src)
 	free(s);
 }
 
-static const struct wdt_source_ops slow_ops = { slow_pread, slow_close };
+static const struct wdt_source_ops slow_ops = {slow_pread, slow_close};
 
 static int fail(const char *what, const struct wdt_err *e)
 {
@@ -72,7 +73,7 @@ static int usage(void)
 int main(int argc, char **argv)
 {
 	static uint8_t hdr[WDT_DMP64_HDR_SIZE];
-	struct wdt_dmp_write_opts o = { WDT_DMP_AUTO, true, 0, NULL };
+	struct wdt_dmp_write_opts o = {WDT_DMP_AUTO, true, 0, NULL};
 	struct wdt_dmp_write_result r;
 	struct wdt_outfile *of;
 	struct wdt_image *img;
@@ -120,7 +121,7 @@ int main(int argc, char **argv)
 			return fail(in, &err);
 		img->src = w;
 	}
-	const char *const inputs[] = { in };
+	const char *const inputs[] = {in};
 	if (wdt_outfile_open(&of, out, inputs, 1, force, &err) < 0) {
 		wdt_image_close(img);
 		return fail(out, &err);
@@ -146,7 +147,8 @@ int main(int argc, char **argv)
 	}
 	wdt_image_close(img);
 	if (rc < 0)
-		return fail(out, &err); /* as cmd/ does: the output is the subject */
+		return fail(out,
+			    &err); /* as cmd/ does: the output is the subject */
 	printf("type %" PRIu32 " runs %" PRIu32 " pages %" PRIu64
 	       " zero %" PRIu64 " size %" PRIu64 "\n",
 	       r.dump_type, r.nruns, r.pages, r.zero_pages, r.file_size);

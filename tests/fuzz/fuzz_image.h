@@ -37,7 +37,8 @@ static struct wdt_image *fuzz_open_image(const uint8_t *data, size_t size,
 		return NULL;
 	for (size_t i = 0; i < img->nruns && i < 64; i++) {
 		const struct wdt_run *r = &img->runs[i];
-		size_t n = r->len < sizeof(page) ? (size_t)r->len : sizeof(page);
+		size_t n =
+		    r->len < sizeof(page) ? (size_t)r->len : sizeof(page);
 		wdt_image_read_phys(img, r->pa, page, n, &err);
 		wdt_image_read_phys(img, r->pa + r->len - n, page, n, &err);
 	}

@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct wdt_err err;
 	struct wdt_image *img =
-		size > FUZZ_MAX_LEN ? NULL : fuzz_open_image(data, size, "kdump");
+	    size > FUZZ_MAX_LEN ? NULL : fuzz_open_image(data, size, "kdump");
 
 	if (!img)
 		return 0;

@@ -15,7 +15,7 @@
 /* Everything a crashed guest's image goes through after KDBG. */
 static void crash_state(struct wdt_kernel *k, struct wdt_kdbg *d)
 {
-	struct wdt_crash_opts o = { .comment = "fuzz" };
+	struct wdt_crash_opts o = {.comment = "fuzz"};
 	struct wdt_bugcheck b;
 	struct wdt_crash c;
 	struct wdt_modules m;
@@ -26,10 +26,9 @@ static void crash_state(struct wdt_kernel *k, struct wdt_kdbg *d)
 	if (wdt_bugcheck_find(k, d, NULL, &b, &err) == 0) {
 		wdt_crash_build(k, d, &b, &o, &c, &err);
 		wdt_crash_free(&c);
-		if (wdt_modules_read(k,
-				     wdt_kdbg_get(d, WDT_KDBG_PS_LOADED_MODULE_LIST,
-						  8),
-				     &m, &err) == 0) {
+		if (wdt_modules_read(
+			k, wdt_kdbg_get(d, WDT_KDBG_PS_LOADED_MODULE_LIST, 8),
+			&m, &err) == 0) {
 			wdt_ntoffsets_find(k, d, NULL, 19041, &off);
 			wdt_triage_run(k, &b, &m, NULL, 0, &off, &t);
 		}
@@ -41,7 +40,7 @@ static void crash_state(struct wdt_kernel *k, struct wdt_kdbg *d)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct wdt_image *img =
-		size > FUZZ_MAX_LEN ? NULL : fuzz_open_image(data, size, "raw");
+	    size > FUZZ_MAX_LEN ? NULL : fuzz_open_image(data, size, "raw");
 	struct wdt_kernel k;
 	struct wdt_kdbg d;
 	struct wdt_err err;

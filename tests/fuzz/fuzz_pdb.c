@@ -14,10 +14,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const types[] = { "_S", "_T", "_A", "_B", "_FWD",
-					     "_OUTER", "_NODE" };
-	static const char *const paths[] = { "m", "a", "fwd.q", "inner.b",
-					     "hi", "later.q", "x.y.z" };
+	static const char *const types[] = {"_S",   "_T",     "_A",   "_B",
+					    "_FWD", "_OUTER", "_NODE"};
+	static const char *const paths[] = {"m",  "a",	     "fwd.q", "inner.b",
+					    "hi", "later.q", "x.y.z"};
 	static const uint8_t g[16];
 	struct wdt_err err;
 	struct wdt_source *src = wdt_source_open_mem(data, size, "fuzz", &err);

@@ -59,8 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wdt_pe_headers h;
 	struct wdt_pe_codeview cv;
 	struct wdt_pe_export_dir ed;
-	struct mem m = { data, size };
-	struct wdt_pe_io io = { image_read, &m, WDT_PE_LAYOUT_IMAGE, "fuzz" };
+	struct mem m = {data, size};
+	struct wdt_pe_io io = {image_read, &m, WDT_PE_LAYOUT_IMAGE, "fuzz"};
 	struct wdt_source *src;
 
 	wdt_pe_parse_headers(data, size, &h, &err);

@@ -37,10 +37,18 @@ static void mutate_and_run(const uint8_t *data, size_t size, int rounds)
 		for (int k = 0; k < edits && n; k++) {
 			size_t at = (size_t)(next() % n);
 			switch (next() % 4) {
-			case 0: m[at] ^= (uint8_t)(1u << (next() % 8)); break;
-			case 1: m[at] = (uint8_t)next(); break;
-			case 2: n = at; break; /* truncate */
-			default: m[at] = (uint8_t)(next() & 1 ? 0xff : 0); break;
+			case 0:
+				m[at] ^= (uint8_t)(1u << (next() % 8));
+				break;
+			case 1:
+				m[at] = (uint8_t)next();
+				break;
+			case 2:
+				n = at;
+				break; /* truncate */
+			default:
+				m[at] = (uint8_t)(next() & 1 ? 0xff : 0);
+				break;
 			}
 		}
 		LLVMFuzzerTestOneInput(m, n);

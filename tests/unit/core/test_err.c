@@ -45,9 +45,10 @@ static void path_and_url_fit(void **state)
 		    path);
 	wdt_err_prefix(&e, "KdDebuggerDataBlock");
 	wdt_err_prefix(&e, "%s", path);
-	snprintf(want, sizeof(want),
-		 "%s: KdDebuggerDataBlock: save https://example.com/a/b/c as %s",
-		 path, path);
+	snprintf(
+	    want, sizeof(want),
+	    "%s: KdDebuggerDataBlock: save https://example.com/a/b/c as %s",
+	    path, path);
 	assert_string_equal(e.msg, want);
 	assert_int_equal(e.status, WDT_NOT_FOUND);
 }
@@ -108,12 +109,12 @@ static void errno_maps_status(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(set_and_prefix),
-		cmocka_unit_test(prefix_truncates_safely),
-		cmocka_unit_test(path_and_url_fit),
-		cmocka_unit_test(remedy_kept_by_prefix_reset_by_set),
-		cmocka_unit_test(exit_codes_follow_the_table),
-		cmocka_unit_test(errno_maps_status),
+	    cmocka_unit_test(set_and_prefix),
+	    cmocka_unit_test(prefix_truncates_safely),
+	    cmocka_unit_test(path_and_url_fit),
+	    cmocka_unit_test(remedy_kept_by_prefix_reset_by_set),
+	    cmocka_unit_test(exit_codes_follow_the_table),
+	    cmocka_unit_test(errno_maps_status),
 	};
 	return cmocka_run_group_tests_name("core/err", tests, NULL, NULL);
 }

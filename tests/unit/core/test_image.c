@@ -25,7 +25,8 @@ static void runs_sorted_and_found(void **state)
 	struct wdt_image *img = mkimg();
 
 	(void)state;
-	assert_int_equal(wdt_image_add_run(img, 0x100000, 0x1000, 0x1000, &e), 0);
+	assert_int_equal(wdt_image_add_run(img, 0x100000, 0x1000, 0x1000, &e),
+			 0);
 	assert_int_equal(wdt_image_add_run(img, 0x0, 0x1000, 0x0, &e), 0);
 	assert_int_equal(wdt_image_add_run(img, 0x1000, 0x1000, 0x2000, &e), 0);
 	assert_int_equal(wdt_image_finish_runs(img, &e), 0);
@@ -56,7 +57,8 @@ static void read_crosses_runs_and_reports_holes(void **state)
 	assert_memory_equal(b + 0x10, file, 0x10);
 	/* A read running into the hole fails as a whole, naming the hole. */
 	assert_int_equal(wdt_image_read_phys(img, 0x1ff0, b, 0x20, &e), -1);
-	assert_err(&e, WDT_NO_DATA, "physical address 0x2000 is not in the image");
+	assert_err(&e, WDT_NO_DATA,
+		   "physical address 0x2000 is not in the image");
 	assert_int_equal(wdt_image_read_phys(img, 0x5000, b, 4, &e), 0);
 	assert_memory_equal(b, file + 0x1000, 4);
 	wdt_image_close(img);
@@ -94,12 +96,15 @@ static void many_runs_binary_search(void **state)
 
 	(void)state;
 	for (uint64_t i = 0; i < 5000; i++)
-		assert_int_equal(wdt_image_add_run(img, (4999 - i) * 0x2000,
-						   0x1000, 0, &e), 0);
+		assert_int_equal(
+		    wdt_image_add_run(img, (4999 - i) * 0x2000, 0x1000, 0, &e),
+		    0);
 	assert_int_equal(wdt_image_finish_runs(img, &e), 0);
 	for (uint64_t i = 0; i < 5000; i += 37) {
-		assert_int_equal(wdt_image_find_run(img, i * 0x2000 + 5), (long)i);
-		assert_int_equal(wdt_image_find_run(img, i * 0x2000 + 0x1000), -1);
+		assert_int_equal(wdt_image_find_run(img, i * 0x2000 + 5),
+				 (long)i);
+		assert_int_equal(wdt_image_find_run(img, i * 0x2000 + 0x1000),
+				 -1);
 	}
 	wdt_image_close(img);
 }
@@ -124,11 +129,13 @@ static void default_reader(void **state)
 	assert_int_equal(wdt_image_finish_runs(img, &e), 0);
 	wdt_test_reader_contract(img, 3);
 	/* page 1 holds only the zeroed run: flagged; 2 is a gap */
-	assert_int_equal(wdt_test_reader_read(img, 0x1000, 3, buf, zero, &e), 0);
+	assert_int_equal(wdt_test_reader_read(img, 0x1000, 3, buf, zero, &e),
+			 0);
 	assert_int_equal(zero[0], 1);
 	assert_int_equal(zero[1], 1);
 	assert_int_equal(zero[2], 1);
-	assert_int_equal(wdt_test_reader_read(img, 0x5000, 1, buf, zero, &e), 0);
+	assert_int_equal(wdt_test_reader_read(img, 0x5000, 1, buf, zero, &e),
+			 0);
 	assert_int_equal(zero[0], 0);
 	assert_memory_equal(buf, file + 0x2000, 0x100);
 	assert_int_equal(buf[0x100], 0);
@@ -151,11 +158,11 @@ static void default_reader(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(runs_sorted_and_found),
-		cmocka_unit_test(read_crosses_runs_and_reports_holes),
-		cmocka_unit_test(overlap_and_wrap_rejected),
-		cmocka_unit_test(many_runs_binary_search),
-		cmocka_unit_test(default_reader),
+	    cmocka_unit_test(runs_sorted_and_found),
+	    cmocka_unit_test(read_crosses_runs_and_reports_holes),
+	    cmocka_unit_test(overlap_and_wrap_rejected),
+	    cmocka_unit_test(many_runs_binary_search),
+	    cmocka_unit_test(default_reader),
 	};
 	return cmocka_run_group_tests_name("core/image", tests, NULL, NULL);
 }

@@ -86,8 +86,9 @@ static void text_aligns_and_tabulates(void **state)
 	assert_non_null(strstr(s, "OK:          yes\n"));
 	assert_non_null(strstr(s, "Size:        4294967296 (4.0 GiB)\n"));
 	/* Arrays of flat objects become tables with a header row. */
-	assert_non_null(strstr(s, "Runs (2):\n  Start        Pages\n"
-				  "  0x0          12345\n  0x100000000  24690\n"));
+	assert_non_null(strstr(s,
+			       "Runs (2):\n  Start        Pages\n"
+			       "  0x0          12345\n  0x100000000  24690\n"));
 	assert_non_null(strstr(s, "Empty: none\n"));
 	assert_non_null(strstr(s, "Nested:\n  Negative: -5\n"));
 	free(s);
@@ -137,7 +138,8 @@ static void escape_c1(void **state)
 {
 	(void)state;
 	/* U+009B (CSI) and U+0085 (NEL) as UTF-8; U+00A0 is no control. */
-	text_is("a\xc2\x9b" "2Jb\xc2\x85\xc2\x80\xc2\x9f\xc2\xa0",
+	text_is("a\xc2\x9b"
+		"2Jb\xc2\x85\xc2\x80\xc2\x9f\xc2\xa0",
 		"a\\u009b2Jb\\u0085\\u0080\\u009f\xc2\xa0");
 	json_is("\xc2\x9b\xc2\xa0", "\"\\u009b\xc2\xa0\"");
 }
@@ -220,14 +222,14 @@ static void write_errors_reported(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(json_parses_and_escapes),
-		cmocka_unit_test(text_aligns_and_tabulates),
-		cmocka_unit_test(escape_c0_and_del),
-		cmocka_unit_test(escape_c1),
-		cmocka_unit_test(valid_utf8_kept),
-		cmocka_unit_test(invalid_utf8_replaced),
-		cmocka_unit_test(emitter_escapes_text_values),
-		cmocka_unit_test(write_errors_reported),
+	    cmocka_unit_test(json_parses_and_escapes),
+	    cmocka_unit_test(text_aligns_and_tabulates),
+	    cmocka_unit_test(escape_c0_and_del),
+	    cmocka_unit_test(escape_c1),
+	    cmocka_unit_test(valid_utf8_kept),
+	    cmocka_unit_test(invalid_utf8_replaced),
+	    cmocka_unit_test(emitter_escapes_text_values),
+	    cmocka_unit_test(write_errors_reported),
 	};
 	return cmocka_run_group_tests_name("core/out", tests, NULL, NULL);
 }

@@ -247,7 +247,8 @@ static void refuses_input_as_output(void **state)
 	assert_int_equal(wdt_outfile_open(&of, p, inputs, 2, true, &e), -1);
 	assert_err(&e, WDT_USAGE, "output would overwrite the input");
 	/* another spelling of the path */
-	snprintf(rel, sizeof(rel), "%s/./../%s/in.elf", dir, strrchr(dir, '/') + 1);
+	snprintf(rel, sizeof(rel), "%s/./../%s/in.elf", dir,
+		 strrchr(dir, '/') + 1);
 	assert_int_equal(wdt_outfile_open(&of, rel, inputs, 2, true, &e), -1);
 	assert_err(&e, WDT_USAGE, "output would overwrite the input");
 	assert_string_equal(get("in.elf"), "guest");
@@ -270,7 +271,8 @@ static void refuses_directories_and_devices(void **state)
 	strcat(p, "/");
 	assert_int_equal(wdt_outfile_open(&of, p, NULL, 0, true, &e), -1);
 	assert_err(&e, WDT_USAGE, "is a directory");
-	assert_int_equal(wdt_outfile_open(&of, "/dev/null", NULL, 0, true, &e), -1);
+	assert_int_equal(wdt_outfile_open(&of, "/dev/null", NULL, 0, true, &e),
+			 -1);
 	assert_err(&e, WDT_USAGE, "exists and is not a regular file");
 	assert_int_equal(wdt_outfile_open(&of, "", NULL, 0, true, &e), -1);
 	assert_int_equal(e.status, WDT_USAGE);
@@ -318,7 +320,8 @@ static void unwritable_directory(void **state)
 		path(p, "ro");
 		assert_int_equal(mkdir(p, 0555), 0);
 		path(p, "ro/out.dmp");
-		assert_int_equal(wdt_outfile_open(&of, p, NULL, 0, false, &e), -1);
+		assert_int_equal(wdt_outfile_open(&of, p, NULL, 0, false, &e),
+				 -1);
 		assert_err(&e, WDT_OUTPUT, "Permission denied");
 	}
 }
@@ -456,10 +459,9 @@ static void every_terminating_signal_removes_temp(void **state)
 	/* Not SIGSEGV, SIGILL, SIGFPE, SIGBUS, SIGSYS: cmocka handles them
 	 * in the test process (its handler, which our outfile chains to,
 	 * would report and go on running the tests in the child). */
-	int sigs[] = { SIGHUP,	 SIGINT,  SIGQUIT, SIGTRAP, SIGABRT,
-		       SIGUSR1,	 SIGUSR2, SIGPIPE, SIGALRM, SIGTERM,
-		       SIGXCPU,	 SIGVTALRM, SIGPROF, SIGPOLL, SIGPWR,
-		       0, 0 };
+	int sigs[] = {SIGHUP,  SIGINT,	SIGQUIT, SIGTRAP, SIGABRT, SIGUSR1,
+		      SIGUSR2, SIGPIPE, SIGALRM, SIGTERM, SIGXCPU, SIGVTALRM,
+		      SIGPROF, SIGPOLL, SIGPWR,	 0,	  0};
 	size_t n = sizeof(sigs) / sizeof(sigs[0]);
 	char p[512];
 
@@ -468,7 +470,7 @@ static void every_terminating_signal_removes_temp(void **state)
 	sigs[n - 1] = SIGRTMAX;
 	path(p, "sig.dmp");
 	for (size_t i = 0; i < n; i++) {
-		struct rlimit nocore = { 0, 0 };
+		struct rlimit nocore = {0, 0};
 		int status;
 		pid_t pid;
 
@@ -537,8 +539,8 @@ static void stale_temps_of_dead_processes_removed(void **state)
 	snprintf(live, sizeof(live), ".x.dmp.wdt-%ld-%s-BBBBBB", (long)alive,
 		 host);
 	put(live, "writing");
-	snprintf(self, sizeof(self), ".y.raw.wdt-%ld-%s-CCCCCC",
-		 (long)getpid(), host);
+	snprintf(self, sizeof(self), ".y.raw.wdt-%ld-%s-CCCCCC", (long)getpid(),
+		 host);
 	put(self, "our PID, not live: a PID reused");
 	/* another host's (its PIDs mean nothing here) */
 	snprintf(name, sizeof(name), ".x.dmp.wdt-%ld-%s-DDDDDD", (long)gone,
@@ -744,8 +746,8 @@ static void stdout_refusals(void **state)
 		_exit(wdt_outfile_open(&of, "-", &in, 1, true, &e) == -1 &&
 			      e.status == WDT_USAGE &&
 			      strstr(e.msg, "is the input")
-		      ? 0
-		      : 1);
+			  ? 0
+			  : 1);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	close(fd);
@@ -757,8 +759,8 @@ static void stdout_refusals(void **state)
 		close(STDOUT_FILENO);
 		_exit(wdt_outfile_open(&of, "-", NULL, 0, false, &e) == -1 &&
 			      e.status == WDT_OUTPUT
-		      ? 0
-		      : 1);
+			  ? 0
+			  : 1);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -767,20 +769,20 @@ static void stdout_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(commit_renames_temp),
-		cmocka_unit_test(abort_leaves_nothing),
-		cmocka_unit_test(refuses_existing_without_force),
-		cmocka_unit_test(refuses_input_as_output),
-		cmocka_unit_test(refuses_directories_and_devices),
-		cmocka_unit_test(unwritable_directory),
-		cmocka_unit_test(holes_extend_at_commit),
-		cmocka_unit_test(file_size_limit_is_efbig),
-		cmocka_unit_test(signals_and_exit_remove_temp),
-		cmocka_unit_test(every_terminating_signal_removes_temp),
-		cmocka_unit_test(stale_temps_of_dead_processes_removed),
-		cmocka_unit_test(stdout_into_a_file),
-		cmocka_unit_test(stdout_into_a_pipe),
-		cmocka_unit_test(stdout_refusals),
+	    cmocka_unit_test(commit_renames_temp),
+	    cmocka_unit_test(abort_leaves_nothing),
+	    cmocka_unit_test(refuses_existing_without_force),
+	    cmocka_unit_test(refuses_input_as_output),
+	    cmocka_unit_test(refuses_directories_and_devices),
+	    cmocka_unit_test(unwritable_directory),
+	    cmocka_unit_test(holes_extend_at_commit),
+	    cmocka_unit_test(file_size_limit_is_efbig),
+	    cmocka_unit_test(signals_and_exit_remove_temp),
+	    cmocka_unit_test(every_terminating_signal_removes_temp),
+	    cmocka_unit_test(stale_temps_of_dead_processes_removed),
+	    cmocka_unit_test(stdout_into_a_file),
+	    cmocka_unit_test(stdout_into_a_pipe),
+	    cmocka_unit_test(stdout_refusals),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -74,7 +74,7 @@ static const uint64_t K = 0xfffff80000000000ull;
 
 static void four_k_page_masks_software_bits(void **state)
 {
-	struct wdt_vas v = { img, 0x1000 | 0x18 /* PWT|PCD */, false };
+	struct wdt_vas v = {img, 0x1000 | 0x18 /* PWT|PCD */, false};
 	struct wdt_err e;
 	uint64_t pa, ps;
 
@@ -86,22 +86,24 @@ static void four_k_page_masks_software_bits(void **state)
 
 static void large_pages(void **state)
 {
-	struct wdt_vas v = { img, 0x1000, false };
+	struct wdt_vas v = {img, 0x1000, false};
 	struct wdt_err e;
 	uint64_t pa, ps;
 
 	(void)state;
-	assert_int_equal(wdt_vtop(&v, K + (2u << 20) + 0x1234, &pa, &ps, &e), 0);
+	assert_int_equal(wdt_vtop(&v, K + (2u << 20) + 0x1234, &pa, &ps, &e),
+			 0);
 	assert_int_equal(pa, 0x401234);
 	assert_int_equal(ps, 2u << 20);
-	assert_int_equal(wdt_vtop(&v, K + (1ull << 30) + 0x12345678, &pa, &ps, &e), 0);
+	assert_int_equal(
+	    wdt_vtop(&v, K + (1ull << 30) + 0x12345678, &pa, &ps, &e), 0);
 	assert_int_equal(pa, 0x40000000 + 0x12345678);
 	assert_int_equal(ps, 1u << 30);
 }
 
 static void not_present_and_holes(void **state)
 {
-	struct wdt_vas v = { img, 0x1000, false };
+	struct wdt_vas v = {img, 0x1000, false};
 	struct wdt_err e;
 	uint64_t pa;
 	uint8_t b[4];
@@ -109,7 +111,8 @@ static void not_present_and_holes(void **state)
 	(void)state;
 	assert_int_equal(wdt_vtop(&v, K + 0x1000, &pa, NULL, &e), -1);
 	assert_err(&e, WDT_NO_DATA, "PT entry");
-	assert_int_equal(wdt_vtop(&v, 0xfffff70000000000ull, &pa, NULL, &e), -1);
+	assert_int_equal(wdt_vtop(&v, 0xfffff70000000000ull, &pa, NULL, &e),
+			 -1);
 	assert_err(&e, WDT_NO_DATA, "PML4 entry");
 	/* PD table outside the image. */
 	assert_int_equal(wdt_vtop(&v, K + (2ull << 30), &pa, NULL, &e), -1);
@@ -121,7 +124,7 @@ static void not_present_and_holes(void **state)
 
 static void non_canonical_rejected(void **state)
 {
-	struct wdt_vas v = { img, 0x1000, false };
+	struct wdt_vas v = {img, 0x1000, false};
 	struct wdt_err e;
 	uint64_t pa;
 
@@ -130,19 +133,20 @@ static void non_canonical_rejected(void **state)
 	assert_true(wdt_va_canonical(0xffff800000000000ull, false));
 	assert_true(wdt_va_canonical(0x0000800000000000ull, true));
 	assert_false(wdt_va_canonical(0x0100000000000000ull, true));
-	assert_int_equal(wdt_vtop(&v, 0x0000800000000000ull, &pa, NULL, &e), -1);
+	assert_int_equal(wdt_vtop(&v, 0x0000800000000000ull, &pa, NULL, &e),
+			 -1);
 	assert_err(&e, WDT_NO_DATA, "not canonical");
 }
 
 static void self_map_and_pml4_ps_ignored(void **state)
 {
-	struct wdt_vas v = { img, 0x1000, false };
+	struct wdt_vas v = {img, 0x1000, false};
 	struct wdt_err e;
 	uint64_t pa;
 	/* With self-map slot s, PXE_BASE + 8*s maps the PML4 entry itself. */
 	const uint64_t s = 0x1ed;
-	uint64_t pxe = 0xffff000000000000ull | s << 39 | s << 30 | s << 21 |
-		       s << 12;
+	uint64_t pxe =
+	    0xffff000000000000ull | s << 39 | s << 30 | s << 21 | s << 12;
 
 	(void)state;
 	assert_int_equal(wdt_vtop(&v, pxe + 8 * s, &pa, NULL, &e), 0);
@@ -151,13 +155,14 @@ static void self_map_and_pml4_ps_ignored(void **state)
 	 * 0x2000 (shared with the kernel mapping) down to the 4 KiB page. */
 	assert_int_equal(wdt_vtop(&v, (1ull << 39) + 0x42, &pa, NULL, &e), 0);
 	assert_int_equal(pa, 0x10042);
-	assert_int_equal(wdt_vtop(&v, (1ull << 39) + (5ull << 30), &pa, NULL, &e), -1);
+	assert_int_equal(
+	    wdt_vtop(&v, (1ull << 39) + (5ull << 30), &pa, NULL, &e), -1);
 	assert_err(&e, WDT_NO_DATA, "PDPT entry 5");
 }
 
 static void read_virt_across_pages(void **state)
 {
-	struct wdt_vas v = { img, 0x1000, false };
+	struct wdt_vas v = {img, 0x1000, false};
 	struct wdt_err e;
 	uint8_t b[32];
 
@@ -175,7 +180,7 @@ static void five_level(void **state)
 	uint64_t pa;
 	/* PML5 at 0x5000, entry 0x1ff → the PML4 at 0x1000. */
 	put(0x5000 + 8 * 0x1ff, 0x1000 | P);
-	struct wdt_vas v = { img, 0x5000, true };
+	struct wdt_vas v = {img, 0x5000, true};
 	uint64_t va = 0xff00000000000000ull | (K & 0x00ffffffffffffffull);
 
 	(void)state;
@@ -186,13 +191,13 @@ static void five_level(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(four_k_page_masks_software_bits),
-		cmocka_unit_test(large_pages),
-		cmocka_unit_test(not_present_and_holes),
-		cmocka_unit_test(non_canonical_rejected),
-		cmocka_unit_test(self_map_and_pml4_ps_ignored),
-		cmocka_unit_test(read_virt_across_pages),
-		cmocka_unit_test(five_level),
+	    cmocka_unit_test(four_k_page_masks_software_bits),
+	    cmocka_unit_test(large_pages),
+	    cmocka_unit_test(not_present_and_holes),
+	    cmocka_unit_test(non_canonical_rejected),
+	    cmocka_unit_test(self_map_and_pml4_ps_ignored),
+	    cmocka_unit_test(read_virt_across_pages),
+	    cmocka_unit_test(five_level),
 	};
 	return cmocka_run_group_tests_name("core/paging", tests, setup,
 					   teardown);

@@ -53,8 +53,8 @@ static void format_line(void **state)
 	wdt_progress_format(b, sizeof(b), total - 1, total, 10);
 	assert_non_null(strstr(b, "  99%"));
 	/* slow: one decimal, hours in the ETA */
-	wdt_progress_format(b, sizeof(b), 5000000, 5000000 + 2ull * 3600 * 2500000,
-			    2);
+	wdt_progress_format(b, sizeof(b), 5000000,
+			    5000000 + 2ull * 3600 * 2500000, 2);
 	assert_non_null(strstr(b, "2.5 MB/s  ETA 2:00:00"));
 	/* below 1 MB/s in kB/s: 96 KiB in 2 s */
 	wdt_progress_format(b, sizeof(b), 96 << 10, 96 << 10, 2.0);
@@ -94,7 +94,8 @@ static void draws_rate_limited_and_ends_line(void **state)
 	assert_int_equal(draws, 2); /* first update + finish */
 	assert_int_equal(buf[n - 1], '\n');
 	assert_non_null(strstr(buf, "\rwriting x.dmp    0%"));
-	assert_non_null(strstr(buf, "\rwriting x.dmp    0%  1000.0 KiB/100.0 MiB"));
+	assert_non_null(
+	    strstr(buf, "\rwriting x.dmp    0%  1000.0 KiB/100.0 MiB"));
 }
 
 static void quiet_or_not_a_terminal_draws_nothing(void **state)
@@ -137,11 +138,11 @@ static void abort_erases(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(sizes),
-		cmocka_unit_test(format_line),
-		cmocka_unit_test(draws_rate_limited_and_ends_line),
-		cmocka_unit_test(quiet_or_not_a_terminal_draws_nothing),
-		cmocka_unit_test(abort_erases),
+	    cmocka_unit_test(sizes),
+	    cmocka_unit_test(format_line),
+	    cmocka_unit_test(draws_rate_limited_and_ends_line),
+	    cmocka_unit_test(quiet_or_not_a_terminal_draws_nothing),
+	    cmocka_unit_test(abort_erases),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,7 +11,7 @@
 
 static void mem_reads_exact_and_short(void **state)
 {
-	static const uint8_t data[10] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	static const uint8_t data[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
 	struct wdt_err e;
 	uint8_t b[8];
 	size_t got;
@@ -51,7 +51,7 @@ static void file_beyond_4gib_sparse(void **state)
 	char path[] = "/tmp/wdt-src-XXXXXX";
 	int fd = mkstemp(path);
 	struct wdt_err e;
-	uint8_t b[4] = { 0 };
+	uint8_t b[4] = {0};
 	const uint64_t off = (5ull << 30) + 3; /* past 4 GiB */
 
 	(void)state;
@@ -70,9 +70,9 @@ static void file_beyond_4gib_sparse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(mem_reads_exact_and_short),
-		cmocka_unit_test(file_errors_are_clear),
-		cmocka_unit_test(file_beyond_4gib_sparse),
+	    cmocka_unit_test(mem_reads_exact_and_short),
+	    cmocka_unit_test(file_errors_are_clear),
+	    cmocka_unit_test(file_beyond_4gib_sparse),
 	};
 	return cmocka_run_group_tests_name("core/source", tests, NULL, NULL);
 }

@@ -12,8 +12,8 @@ static void counts(void **state)
 	(void)state;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	assert_int_equal(wdt_workers_count(4, 100), 4);
-	assert_int_equal(wdt_workers_count(4, 3), 3);  /* no idle threads */
-	assert_int_equal(wdt_workers_count(4, 0), 1);  /* at least one */
+	assert_int_equal(wdt_workers_count(4, 3), 3); /* no idle threads */
+	assert_int_equal(wdt_workers_count(4, 0), 1); /* at least one */
 	assert_int_equal(wdt_workers_count(0, 1000), cpus > 0 ? cpus : 1);
 	assert_int_equal(wdt_workers_count(0, 1), 1);
 }
@@ -38,7 +38,7 @@ static void *fail_unit(void *arg)
 static void lowest_unit_wins(void **state)
 {
 	(void)state;
-	static const uint64_t units[] = { 900, 17, 400, 5, 63, 5000, 6, 70 };
+	static const uint64_t units[] = {900, 17, 400, 5, 63, 5000, 6, 70};
 	enum { N = sizeof(units) / sizeof(units[0]) };
 	struct wdt_first_err f;
 	struct wdt_err err;
@@ -48,16 +48,16 @@ static void lowest_unit_wins(void **state)
 	wdt_first_err_init(&f);
 	assert_false(wdt_first_err_any(&f));
 	/* in sequence: a later, higher unit does not replace a lower one */
-	jobs[0] = (struct job){ &f, 40 };
+	jobs[0] = (struct job){&f, 40};
 	fail_unit(&jobs[0]);
-	jobs[0] = (struct job){ &f, 41 };
+	jobs[0] = (struct job){&f, 41};
 	fail_unit(&jobs[0]);
 	assert_true(wdt_first_err_any(&f));
 	/* on threads */
 	for (size_t i = 0; i < N; i++) {
-		jobs[i] = (struct job){ &f, units[i] };
-		assert_int_equal(pthread_create(&th[i], NULL, fail_unit,
-						&jobs[i]), 0);
+		jobs[i] = (struct job){&f, units[i]};
+		assert_int_equal(
+		    pthread_create(&th[i], NULL, fail_unit, &jobs[i]), 0);
 	}
 	for (size_t i = 0; i < N; i++)
 		pthread_join(th[i], NULL);
@@ -83,9 +83,9 @@ static void none_failed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(counts),
-		cmocka_unit_test(lowest_unit_wins),
-		cmocka_unit_test(none_failed),
+	    cmocka_unit_test(counts),
+	    cmocka_unit_test(lowest_unit_wins),
+	    cmocka_unit_test(none_failed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

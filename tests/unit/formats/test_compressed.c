@@ -35,10 +35,11 @@ static int setup(void **state)
 	for (size_t i = 0; i < DATA; i += 4096) {
 		unsigned k = (unsigned)(i / 4096) % 5;
 		for (size_t j = 0; j < 4096; j++)
-			data[i + j] = k == 0   ? 0
-				      : k == 1 ? (uint8_t)rnd()
-				      : k == 2 ? (uint8_t)("wdt page "[j % 9] + i / 4096)
-						 : (uint8_t)(j * k + i / 4096);
+			data[i + j] =
+			    k == 0   ? 0
+			    : k == 1 ? (uint8_t)rnd()
+			    : k == 2 ? (uint8_t)("wdt page "[j % 9] + i / 4096)
+				     : (uint8_t)(j * k + i / 4096);
 	}
 	return 0;
 }
@@ -55,9 +56,8 @@ static uint8_t *gzip_of(const uint8_t *d, size_t n, size_t *out)
 	z_stream zs = {0};
 	size_t cap = compressBound(n) + 64;
 	uint8_t *o = malloc(cap);
-	assert_int_equal(deflateInit2(&zs, 1, Z_DEFLATED, 31, 8,
-				      Z_DEFAULT_STRATEGY),
-			 Z_OK);
+	assert_int_equal(
+	    deflateInit2(&zs, 1, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
 	zs.next_in = (uint8_t *)d;
 	zs.avail_in = (uInt)n;
 	zs.next_out = o;
@@ -74,8 +74,8 @@ static void check_random_reads(struct wdt_source *s)
 	uint8_t *buf = malloc(300000);
 	assert_int_equal(s->size, DATA);
 	/* backwards, forwards, across index points, at the end */
-	uint64_t offs[] = {DATA - 5000, 0, (4u << 20) - 10, (16u << 20) - 7,
-			   DATA / 2, 12345, DATA - 1};
+	uint64_t offs[] = {DATA - 5000, 0,     (4u << 20) - 10, (16u << 20) - 7,
+			   DATA / 2,	12345, DATA - 1};
 	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
 		size_t n = offs[i] + 5000 <= DATA ? 5000 : DATA - offs[i];
 		assert_int_equal(wdt_source_read(s, buf, n, offs[i], &err), 0);
@@ -102,8 +102,8 @@ static void test_gzip(void **state)
 	memcpy(cat + n1, b, n2);
 	memset(cat + n1 + n2, 0, 4); /* trailing zeros, as gzip tolerates */
 	struct wdt_err err;
-	struct wdt_source *m = wdt_source_open_mem(cat, n1 + n2 + 4, "t.gz",
-						   &err);
+	struct wdt_source *m =
+	    wdt_source_open_mem(cat, n1 + n2 + 4, "t.gz", &err);
 	struct wdt_source *s = wdt_gzip_open(m, 0, &err);
 	if (!s)
 		fail_msg("%s", err.msg);
@@ -141,12 +141,13 @@ static uint8_t *lz4_of(const uint8_t *d, size_t n, bool linked, size_t *out)
 	p += 7;
 	for (size_t i = 0; i < n; i += bs) {
 		size_t len = n - i < bs ? n - i : bs;
-		int c = linked ? LZ4_compress_fast_continue(
-					 st, (const char *)d + i, (char *)p + 4,
-					 (int)len, LZ4_compressBound((int)len), 1)
-			       : LZ4_compress_default((const char *)d + i,
-						      (char *)p + 4, (int)len,
-						      LZ4_compressBound((int)len));
+		int c = linked
+			    ? LZ4_compress_fast_continue(
+				  st, (const char *)d + i, (char *)p + 4,
+				  (int)len, LZ4_compressBound((int)len), 1)
+			    : LZ4_compress_default((const char *)d + i,
+						   (char *)p + 4, (int)len,
+						   LZ4_compressBound((int)len));
 		assert_true(c > 0);
 		if ((size_t)c >= len) { /* store raw */
 			memcpy(p + 4, d + i, len);
@@ -189,7 +190,8 @@ static void test_lz4(void **state)
 		m = wdt_source_open_mem(f, n, "t.lz4", &err);
 		assert_null(wdt_lz4_open(m, 0, &err));
 		assert_int_equal(err.status, WDT_CORRUPT);
-		assert_non_null(strstr(err.msg, "LZ4 block at compressed offset 0xb"));
+		assert_non_null(
+		    strstr(err.msg, "LZ4 block at compressed offset 0xb"));
 		wdt_source_close(m);
 		free(f);
 	}
@@ -285,9 +287,8 @@ static void test_ratio_guard(void **state)
 	memcpy(lz, hdr, 7);
 	o = 7;
 	for (int b = 0; b < 2; b++) {
-		int c = LZ4_compress_default((const char *)zero,
-					     (char *)lz + o + 4, 4 << 20,
-					     (int)cap);
+		int c = LZ4_compress_default(
+		    (const char *)zero, (char *)lz + o + 4, 4 << 20, (int)cap);
 		assert_true(c > 0);
 		lz[o] = (uint8_t)c;
 		lz[o + 1] = (uint8_t)(c >> 8);
@@ -322,7 +323,10 @@ static void test_lz4_block_cap(void **state)
 	memcpy(f, hdr, 7);
 	for (size_t i = 0; i < nb; i++) {
 		uint8_t *b = f + 7 + i * 5;
-		b[0] = 1; b[1] = 0; b[2] = 0; b[3] = 0x80; /* stored, 1 byte */
+		b[0] = 1;
+		b[1] = 0;
+		b[2] = 0;
+		b[3] = 0x80; /* stored, 1 byte */
 		b[4] = (uint8_t)i;
 	}
 	memset(f + len - 4, 0, 4);
@@ -344,12 +348,12 @@ static void test_lz4_block_cap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_gzip),
-		cmocka_unit_test(test_lz4),
-		cmocka_unit_test(test_lz4_bad_frames),
-		cmocka_unit_test(test_readers),
-		cmocka_unit_test(test_ratio_guard),
-		cmocka_unit_test(test_lz4_block_cap),
+	    cmocka_unit_test(test_gzip),
+	    cmocka_unit_test(test_lz4),
+	    cmocka_unit_test(test_lz4_bad_frames),
+	    cmocka_unit_test(test_readers),
+	    cmocka_unit_test(test_ratio_guard),
+	    cmocka_unit_test(test_lz4_block_cap),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

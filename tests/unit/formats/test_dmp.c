@@ -41,7 +41,7 @@ static uint8_t *new_dmp(size_t size, uint32_t type)
 /* Full dump: PFNs 0-1 and 0x10-0x11. */
 static uint8_t *full_dmp(size_t *len)
 {
-	static const uint64_t pfns[] = { 0, 1, 0x10, 0x11 };
+	static const uint64_t pfns[] = {0, 1, 0x10, 0x11};
 	size_t size = WDT_DMP64_HDR_SIZE + 4 * PG;
 	uint8_t *d = new_dmp(size, WDT_DUMP_TYPE_FULL);
 
@@ -111,8 +111,8 @@ static void test_context_cpu(void **state)
 	wdt_put_le16(c + WDT_CTX_SEG_CS, 0x10);
 	wdt_put_le16(c + WDT_CTX_SEG_SS, 0x18);
 	wdt_put_le32(c + WDT_CTX_EFLAGS, 0x246);
-	wdt_put_le64(c + WDT_CTX_RAX, 0x1111);	      /* Rax */
-	wdt_put_le64(c + WDT_CTX_RAX + 8, 0x3333);    /* Rcx */
+	wdt_put_le64(c + WDT_CTX_RAX, 0x1111);			   /* Rax */
+	wdt_put_le64(c + WDT_CTX_RAX + 8, 0x3333);		   /* Rcx */
 	wdt_put_le64(c + WDT_CTX_RAX + 32, 0xfffff00000001000ull); /* Rsp */
 	wdt_put_le64(c + WDT_CTX_RIP, 0xfffff80000401234ull);
 	wdt_put_le64(d + WDT_DMP64_DTB, 0x1ae000);
@@ -127,8 +127,8 @@ static void test_context_cpu(void **state)
 	assert_string_equal(img->cpus[0].source, "DMP ContextRecord");
 	/* A saved context, not a numbered processor's live state. */
 	assert_int_equal(img->cpus[0].have, WDT_CPU_HAVE_GPRS |
-						    WDT_CPU_HAVE_SEGS |
-						    WDT_CPU_SAVED_CONTEXT);
+						WDT_CPU_HAVE_SEGS |
+						WDT_CPU_SAVED_CONTEXT);
 	assert_int_equal(img->cpus[0].regs[WDT_RAX], 0x1111);
 	assert_int_equal(img->cpus[0].regs[WDT_RCX], 0x3333);
 	assert_int_equal(img->cpus[0].regs[WDT_RSP], 0xfffff00000001000ull);
@@ -143,7 +143,7 @@ static void test_context_cpu(void **state)
 /* Bitmap dump: PFNs 0, 1, 3 and 9 present of 12 bits. */
 static uint8_t *bitmap_dmp(size_t *len, uint64_t present)
 {
-	static const uint64_t pfns[] = { 0, 1, 3, 9 };
+	static const uint64_t pfns[] = {0, 1, 3, 9};
 	uint64_t first = WDT_DMP64_HDR_SIZE + PG;
 	size_t size = first + 4 * PG;
 	uint8_t *d = new_dmp(size, WDT_DUMP_TYPE_BITMAP_FULL), *b;
@@ -211,18 +211,18 @@ static void test_bitmap_walk(void **state)
 	struct wdt_dmp_bitmap bm;
 	struct wdt_source *src;
 	struct wdt_err err;
-	uint64_t seen[4] = { 0 }, pop = 0;
+	uint64_t seen[4] = {0}, pop = 0;
 	size_t len;
 	uint8_t *d = bitmap_dmp(&len, 5);
 
 	(void)state;
-	assert_int_equal(wdt_dmp_parse_bitmap(d + WDT_DMP64_HDR_SIZE, 0x38, &bm,
-					      &err), 0);
+	assert_int_equal(
+	    wdt_dmp_parse_bitmap(d + WDT_DMP64_HDR_SIZE, 0x38, &bm, &err), 0);
 	assert_int_equal(wdt_dmp_check_bitmap(&bm, len, &err), 0);
 	src = wdt_source_open_mem(d, len, "mem", &err);
 	assert_non_null(src);
-	assert_int_equal(wdt_dmp_bitmap_walk(src, &bm, count_run, seen, &pop,
-					     &err), 0);
+	assert_int_equal(
+	    wdt_dmp_bitmap_walk(src, &bm, count_run, seen, &pop, &err), 0);
 	assert_int_equal(pop, 4); /* not the 5 the header claims */
 	assert_int_equal(seen[0], 3);
 	assert_int_equal(seen[1], 4);
@@ -344,8 +344,9 @@ static void test_other_types(void **state)
 	img = wdt_test_open_mem(d, len, NULL, &err);
 	assert_non_null(img);
 	assert_int_equal(img->nruns, 0);
-	assert_string_equal(img->variant,
-			    "DMP64, triage (minidump) dump (memory not readable)");
+	assert_string_equal(
+	    img->variant,
+	    "DMP64, triage (minidump) dump (memory not readable)");
 	wdt_image_close(img);
 	wdt_put_le32(d + WDT_DMP64_DUMP_TYPE, WDT_DUMP_TYPE_COMPLETE_RANGE);
 	memcpy(d + WDT_DMP64_HDR_SIZE + 4, "RDMPDUMP", 8);
@@ -386,8 +387,8 @@ static void test_dmp32(void **state)
 static void test_helpers(void **state)
 {
 	uint8_t c[WDT_CTX_SIZE];
-	struct wdt_dmp_hdr h = { .dump_type = WDT_DUMP_TYPE_FULL, .is64 = true };
-	struct wdt_dmp_bitmap b = { .first_page = 0x3000 };
+	struct wdt_dmp_hdr h = {.dump_type = WDT_DUMP_TYPE_FULL, .is64 = true};
+	struct wdt_dmp_bitmap b = {.first_page = 0x3000};
 
 	(void)state;
 	memset(c, 0, sizeof(c));
@@ -411,16 +412,16 @@ static void test_helpers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full),
-		cmocka_unit_test(test_context_cpu),
-		cmocka_unit_test(test_bitmap),
-		cmocka_unit_test(test_bitmap_walk),
-		cmocka_unit_test(test_bitmap_rejects),
-		cmocka_unit_test(test_header_rejects),
-		cmocka_unit_test(test_runs_rejects),
-		cmocka_unit_test(test_other_types),
-		cmocka_unit_test(test_dmp32),
-		cmocka_unit_test(test_helpers),
+	    cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_context_cpu),
+	    cmocka_unit_test(test_bitmap),
+	    cmocka_unit_test(test_bitmap_walk),
+	    cmocka_unit_test(test_bitmap_rejects),
+	    cmocka_unit_test(test_header_rejects),
+	    cmocka_unit_test(test_runs_rejects),
+	    cmocka_unit_test(test_other_types),
+	    cmocka_unit_test(test_dmp32),
+	    cmocka_unit_test(test_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

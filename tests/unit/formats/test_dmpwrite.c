@@ -81,8 +81,8 @@ static void mkimg(struct timg *t, const struct trun *r, size_t n)
 	t->img->src = wdt_source_open_mem(t->file, t->flen, "mem", &e);
 	assert_non_null(t->img->src);
 	for (size_t i = 0; i < n; i++) {
-		assert_int_equal(wdt_image_add_run(t->img, r[i].pa, r[i].len,
-						   off, &e), 0);
+		assert_int_equal(
+		    wdt_image_add_run(t->img, r[i].pa, r[i].len, off, &e), 0);
 		memcpy(t->flat + r[i].pa, t->file + off, r[i].len);
 		off += r[i].len;
 	}
@@ -133,7 +133,7 @@ static int write_dmp_on(struct wdt_image *img, enum wdt_dmp_kind kind,
 			struct wdt_dmp_write_result *r, struct wdt_err *e)
 {
 	static uint8_t hdr[WDT_DMP64_HDR_SIZE];
-	struct wdt_dmp_write_opts o = { kind, sparse, threads, NULL };
+	struct wdt_dmp_write_opts o = {kind, sparse, threads, NULL};
 	struct wdt_outfile *of;
 
 	hdr_init(hdr);
@@ -183,8 +183,8 @@ static void check_dmp(struct timg *t, const uint8_t *want, uint32_t type,
 			for (uint64_t k = 0; k < cnt; k++, off += PG) {
 				assert_true(base + k < npfn);
 				assert_true(want[base + k]);
-				assert_memory_equal(d + off,
-						    t->flat + (base + k) * PG, PG);
+				assert_memory_equal(
+				    d + off, t->flat + (base + k) * PG, PG);
 			}
 			sum += cnt;
 		}
@@ -206,7 +206,8 @@ static void check_dmp(struct timg *t, const uint8_t *want, uint32_t type,
 		assert_int_equal(wdt_le32(b + WDT_BMP_VALID_DUMP),
 				 WDT_DMP_VALID_DUMP);
 		assert_int_equal(first % PG, 0);
-		assert_true(first >= WDT_DMP64_HDR_SIZE + WDT_BMP_BITMAP + bits / 8);
+		assert_true(first >=
+			    WDT_DMP64_HDR_SIZE + WDT_BMP_BITMAP + bits / 8);
 		assert_int_equal(bits % 8, 0);
 		uint64_t last = 0;
 		for (uint64_t f = 0; f < npfn; f++)
@@ -239,8 +240,8 @@ static uint8_t *want_of(const struct timg *t)
 
 	for (size_t i = 0; i < t->img->nruns; i++) {
 		const struct wdt_run *r = &t->img->runs[i];
-		for (uint64_t f = r->pa / PG; f < (r->pa + r->len + PG - 1) / PG;
-		     f++)
+		for (uint64_t f = r->pa / PG;
+		     f < (r->pa + r->len + PG - 1) / PG; f++)
 			w[f] = 1;
 	}
 	return w;
@@ -250,7 +251,7 @@ static uint8_t *want_of(const struct timg *t)
 static void gapped(struct trun *r, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		r[i] = (struct trun){ (2 * i + 1) * PG, PG };
+		r[i] = (struct trun){(2 * i + 1) * PG, PG};
 }
 
 static void full_at_42_runs(void **state)
@@ -263,7 +264,8 @@ static void full_at_42_runs(void **state)
 	(void)state;
 	gapped(r, 42);
 	mkimg(&t, r, 42);
-	assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, true, NULL, 0, &res, &e), 0);
+	assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, true, NULL, 0, &res, &e),
+			 0);
 	assert_int_equal(res.dump_type, WDT_DUMP_TYPE_FULL);
 	assert_int_equal(res.nruns, 42);
 	assert_int_equal(res.pages, 42);
@@ -285,13 +287,15 @@ static void bitmap_at_43_runs(void **state)
 	(void)state;
 	gapped(r, 43);
 	mkimg(&t, r, 43);
-	assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, true, NULL, 0, &res, &e), 0);
+	assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, true, NULL, 0, &res, &e),
+			 0);
 	assert_int_equal(res.dump_type, WDT_DUMP_TYPE_BITMAP_FULL);
 	assert_int_equal(res.nruns, 43);
 	uint8_t *w = want_of(&t);
 	check_dmp(&t, w, WDT_DUMP_TYPE_BITMAP_FULL, 0);
 	/* Asking for a full dump never truncates the run list. */
-	assert_int_equal(write_dmp(&t, WDT_DMP_FULL, true, NULL, 0, &res, &e), -1);
+	assert_int_equal(write_dmp(&t, WDT_DMP_FULL, true, NULL, 0, &res, &e),
+			 -1);
 	assert_err(&e, WDT_UNSUPPORTED, "43 physical runs do not fit");
 	free(w);
 	freeimg(&t);
@@ -307,18 +311,20 @@ static void adjacent_runs_merge(void **state)
 	(void)state;
 	/* 50 touching runs, then 10 sharing pages: 0x100 bytes apart … */
 	for (size_t i = 0; i < 50; i++)
-		r[i] = (struct trun){ i * PG, PG };
+		r[i] = (struct trun){i * PG, PG};
 	for (size_t i = 0; i < 10; i++)
-		r[50 + i] = (struct trun){ 0x100000 + i * 0x180, 0x100 };
+		r[50 + i] = (struct trun){0x100000 + i * 0x180, 0x100};
 	mkimg(&t, r, 60);
-	assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, true, NULL, 0, &res, &e), 0);
+	assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, true, NULL, 0, &res, &e),
+			 0);
 	assert_int_equal(res.dump_type, WDT_DUMP_TYPE_FULL);
 	assert_int_equal(res.nruns, 2);
 	assert_int_equal(res.pages, 50 + 1);
 	uint8_t *w = want_of(&t);
 	check_dmp(&t, w, WDT_DUMP_TYPE_FULL, 2);
 	/* The same memory as a bitmap dump holds the same pages. */
-	assert_int_equal(write_dmp(&t, WDT_DMP_BITMAP, true, NULL, 0, &res, &e), 0);
+	assert_int_equal(write_dmp(&t, WDT_DMP_BITMAP, true, NULL, 0, &res, &e),
+			 0);
 	check_dmp(&t, w, WDT_DUMP_TYPE_BITMAP_FULL, 0);
 	free(w);
 	freeimg(&t);
@@ -326,14 +332,15 @@ static void adjacent_runs_merge(void **state)
 
 static void unaligned_runs_widen_with_zeros(void **state)
 {
-	struct trun r[] = { { 0x1800, 0x1000 }, { 0x5010, 0x20 } };
+	struct trun r[] = {{0x1800, 0x1000}, {0x5010, 0x20}};
 	struct timg t;
 	struct wdt_err e;
 	struct wdt_dmp_write_result res;
 
 	(void)state;
 	mkimg(&t, r, 2);
-	assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, true, NULL, 0, &res, &e), 0);
+	assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, true, NULL, 0, &res, &e),
+			 0);
 	assert_int_equal(res.nruns, 2);
 	assert_int_equal(res.pages, 3);
 	/* the model has zeros around the runs inside the widened pages */
@@ -348,16 +355,16 @@ static void unaligned_runs_widen_with_zeros(void **state)
 static void patches_cross_chunks_and_runs(void **state)
 {
 	/* one run over two chunks; two touching runs; a separate run */
-	struct trun r[] = { { 0, WDT_DMPW_UNIT + 2 * PG },
-			    { 0x1000000, PG },
-			    { 0x1001000, PG },
-			    { 0x2000000, PG } };
+	struct trun r[] = {{0, WDT_DMPW_UNIT + 2 * PG},
+			   {0x1000000, PG},
+			   {0x1001000, PG},
+			   {0x2000000, PG}};
 	static uint8_t a[64], b[32], c[8], z[PG];
 	struct wdt_dmp_patch p[] = {
-		{ WDT_DMPW_UNIT - 20, sizeof(a), a },	 /* across chunks */
-		{ 0x1000ff0, sizeof(b), b },		 /* across runs */
-		{ WDT_DMPW_UNIT - 4, sizeof(c), c },	 /* overlaps a: wins */
-		{ 0x2000000, PG, z },			 /* zeroes a page */
+	    {WDT_DMPW_UNIT - 20, sizeof(a), a}, /* across chunks */
+	    {0x1000ff0, sizeof(b), b},		/* across runs */
+	    {WDT_DMPW_UNIT - 4, sizeof(c), c},	/* overlaps a: wins */
+	    {0x2000000, PG, z},			/* zeroes a page */
 	};
 	struct timg t;
 	struct wdt_err e;
@@ -373,7 +380,8 @@ static void patches_cross_chunks_and_runs(void **state)
 	assert_int_equal(t.flat[WDT_DMPW_UNIT], 0xcc);
 	uint8_t *w = want_of(&t);
 	check_dmp(&t, w, WDT_DUMP_TYPE_FULL, 3);
-	assert_int_equal(write_dmp(&t, WDT_DMP_BITMAP, true, p, 4, &res, &e), 0);
+	assert_int_equal(write_dmp(&t, WDT_DMP_BITMAP, true, p, 4, &res, &e),
+			 0);
 	check_dmp(&t, w, WDT_DUMP_TYPE_BITMAP_FULL, 0);
 	free(w);
 	freeimg(&t);
@@ -381,21 +389,24 @@ static void patches_cross_chunks_and_runs(void **state)
 
 static void patches_outside_fail(void **state)
 {
-	struct trun r[] = { { 0, PG }, { 2 * PG, PG } };
+	struct trun r[] = {{0, PG}, {2 * PG, PG}};
 	static uint8_t a[16];
-	struct wdt_dmp_patch gap = { PG - 8, sizeof(a), a };
-	struct wdt_dmp_patch past = { 3 * PG - 8, sizeof(a), a };
-	struct wdt_dmp_patch below = { 0x800000, 1, a };
+	struct wdt_dmp_patch gap = {PG - 8, sizeof(a), a};
+	struct wdt_dmp_patch past = {3 * PG - 8, sizeof(a), a};
+	struct wdt_dmp_patch below = {0x800000, 1, a};
 	struct timg t;
 	struct wdt_err e;
 
 	(void)state;
 	mkimg(&t, r, 2);
-	assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, true, &gap, 1, NULL, &e), -1);
+	assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, true, &gap, 1, NULL, &e),
+			 -1);
 	assert_err(&e, WDT_NO_DATA, "physical address 0xff8: not in the image");
-	assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, true, &past, 1, NULL, &e), -1);
+	assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, true, &past, 1, NULL, &e),
+			 -1);
 	assert_err(&e, WDT_NO_DATA, "0x2ff8");
-	assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, true, &below, 1, NULL, &e), -1);
+	assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, true, &below, 1, NULL, &e),
+			 -1);
 	assert_err(&e, WDT_NO_DATA, "0x800000");
 	freeimg(&t);
 }
@@ -420,9 +431,9 @@ static bool sparse_fs(void)
 static void sparse_holes(void **state)
 {
 	/* 300 pages, a third of them zero; plus a zero patch of 64 pages */
-	struct trun r[] = { { 0, 300 * PG } };
+	struct trun r[] = {{0, 300 * PG}};
 	uint8_t *z = calloc(1, 64 * PG);
-	struct wdt_dmp_patch p = { 100 * PG, 64 * PG, z };
+	struct wdt_dmp_patch p = {100 * PG, 64 * PG, z};
 	struct timg t;
 	struct wdt_err e;
 	struct wdt_dmp_write_result res;
@@ -447,20 +458,24 @@ static void sparse_holes(void **state)
 	check_dmp(&t, w, WDT_DUMP_TYPE_FULL, 1);
 	if (sparse_fs()) {
 		/* allocated: header + data pages (plus a little slack) */
-		uint64_t data = (uint64_t)(300 - zero) * PG + WDT_DMP64_HDR_SIZE;
+		uint64_t data =
+		    (uint64_t)(300 - zero) * PG + WDT_DMP64_HDR_SIZE;
 		assert_true((uint64_t)st.st_blocks * 512 <= data + 64 * 1024);
-		assert_true((uint64_t)st.st_blocks * 512 < (uint64_t)st.st_size);
-		assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, false, &p, 1, &res,
-					   &e), 0);
+		assert_true((uint64_t)st.st_blocks * 512 <
+			    (uint64_t)st.st_size);
+		assert_int_equal(
+		    write_dmp(&t, WDT_DMP_AUTO, false, &p, 1, &res, &e), 0);
 		assert_int_equal(stat(out, &st), 0);
-		assert_true((uint64_t)st.st_blocks * 512 >= (uint64_t)st.st_size);
+		assert_true((uint64_t)st.st_blocks * 512 >=
+			    (uint64_t)st.st_size);
 		check_dmp(&t, w, WDT_DUMP_TYPE_FULL, 1);
 	}
 	/* trailing zero pages still count in the size (ftruncate) */
-	struct trun r2[] = { { 0, 3 * PG } }; /* file page 2 is zero */
+	struct trun r2[] = {{0, 3 * PG}}; /* file page 2 is zero */
 	freeimg(&t);
 	mkimg(&t, r2, 1);
-	assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, true, NULL, 0, &res, &e), 0);
+	assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, true, NULL, 0, &res, &e),
+			 0);
 	assert_int_equal(stat(out, &st), 0);
 	assert_int_equal(st.st_size, WDT_DMP64_HDR_SIZE + 3 * PG);
 	free(w);
@@ -474,8 +489,8 @@ static void sparse_holes(void **state)
 static void bitmap_spans_many_pieces(void **state)
 {
 	/* memory far up: a bitmap larger than one 1 MiB build piece */
-	struct trun r[] = { { 0, PG }, { 0x2000000000ull, 2 * PG },
-			    { 0x2000100000ull, PG } };
+	struct trun r[] = {
+	    {0, PG}, {0x2000000000ull, 2 * PG}, {0x2000100000ull, PG}};
 	struct timg t;
 	struct wdt_err e;
 	struct wdt_dmp_write_result res;
@@ -495,7 +510,8 @@ static void bitmap_spans_many_pieces(void **state)
 	wdt_image_add_run(t.img, r[1].pa, r[1].len, PG, &e);
 	wdt_image_add_run(t.img, r[2].pa, r[2].len, 3 * PG, &e);
 	assert_int_equal(wdt_image_finish_runs(t.img, &e), 0);
-	assert_int_equal(write_dmp(&t, WDT_DMP_BITMAP, true, NULL, 0, &res, &e), 0);
+	assert_int_equal(write_dmp(&t, WDT_DMP_BITMAP, true, NULL, 0, &res, &e),
+			 0);
 	uint8_t *d = slurp(out, &len, &st);
 	const uint8_t *b = d + WDT_DMP64_HDR_SIZE;
 	uint64_t bits = wdt_le64(b + WDT_BMP_BITS);
@@ -519,14 +535,14 @@ static void bitmap_spans_many_pieces(void **state)
 
 static void raw_and_elf_outputs(void **state)
 {
-	struct trun r[] = { { 0x1000, 3 * PG }, { 0x10000, 0x800 },
-			    { 0x20000, 2 * PG } };
+	struct trun r[] = {
+	    {0x1000, 3 * PG}, {0x10000, 0x800}, {0x20000, 2 * PG}};
 	static uint8_t a[100];
-	struct wdt_dmp_patch p = { 0x3f00, sizeof(a), a };
+	struct wdt_dmp_patch p = {0x3f00, sizeof(a), a};
 	struct timg t;
 	struct wdt_err e;
 	struct wdt_dmp_write_result res;
-	struct wdt_dmp_write_opts o = { WDT_DMP_AUTO, true, 1, NULL };
+	struct wdt_dmp_write_opts o = {WDT_DMP_AUTO, true, 1, NULL};
 	struct wdt_outfile *of;
 	struct stat st;
 	size_t len;
@@ -560,7 +576,8 @@ static void raw_and_elf_outputs(void **state)
 	uint8_t *buf = malloc(t.top);
 	for (size_t i = 0; i < img->nruns; i++) {
 		const struct wdt_run *x = &img->runs[i];
-		assert_int_equal(wdt_image_read_phys(img, x->pa, buf, x->len, &e), 0);
+		assert_int_equal(
+		    wdt_image_read_phys(img, x->pa, buf, x->len, &e), 0);
 		assert_memory_equal(buf, t.flat + x->pa, x->len);
 	}
 	free(buf);
@@ -570,7 +587,7 @@ static void raw_and_elf_outputs(void **state)
 
 static void read_errors_name_pa_and_output(void **state)
 {
-	struct trun r[] = { { 0, 2 * PG } };
+	struct trun r[] = {{0, 2 * PG}};
 	struct timg t;
 	struct wdt_err e;
 
@@ -578,7 +595,8 @@ static void read_errors_name_pa_and_output(void **state)
 	mkimg(&t, r, 1);
 	/* a run past the end of the source: the read fails */
 	t.img->runs[0].len = 4 * PG;
-	assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, true, NULL, 0, NULL, &e), -1);
+	assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, true, NULL, 0, NULL, &e),
+			 -1);
 	assert_int_equal(e.status, WDT_TRUNCATED);
 	if (!strstr(e.msg, "physical address 0x2000: "))
 		fail_msg("%s", e.msg);
@@ -593,11 +611,11 @@ static void read_errors_name_pa_and_output(void **state)
  */
 static void run_inputs_same_dmp_any_threads(void **state)
 {
-	struct trun r[] = { { 0, 300 * PG }, { 320 * PG, 500 * PG },
-			    { 900 * PG, 2 * PG } };
+	struct trun r[] = {
+	    {0, 300 * PG}, {320 * PG, 500 * PG}, {900 * PG, 2 * PG}};
 	static uint8_t one[PG];
-	struct wdt_dmp_patch p = { 256 * PG - 32, 64, one }; /* across units */
-	struct wdt_dmp_write_opts o = { WDT_DMP_AUTO, false, 1, NULL };
+	struct wdt_dmp_patch p = {256 * PG - 32, 64, one}; /* across units */
+	struct wdt_dmp_write_opts o = {WDT_DMP_AUTO, false, 1, NULL};
 	struct timg t;
 	struct wdt_err e;
 	struct wdt_outfile *of;
@@ -610,31 +628,31 @@ static void run_inputs_same_dmp_any_threads(void **state)
 	mkimg(&t, r, 3);
 	snprintf(in, sizeof(in), "%s/in", dir);
 	for (int elf = 0; elf < 2; elf++) {
-		assert_int_equal(wdt_outfile_open(&of, in, NULL, 0, true, &e), 0);
-		assert_int_equal(elf ? wdt_elf_write(t.img, NULL, 0, &o, of, NULL,
-						     &e)
-				     : wdt_raw_write(t.img, NULL, 0, &o, of, NULL,
-						     &e),
+		assert_int_equal(wdt_outfile_open(&of, in, NULL, 0, true, &e),
 				 0);
+		assert_int_equal(
+		    elf ? wdt_elf_write(t.img, NULL, 0, &o, of, NULL, &e)
+			: wdt_raw_write(t.img, NULL, 0, &o, of, NULL, &e),
+		    0);
 		assert_int_equal(wdt_outfile_commit(of, &e), 0);
-		struct wdt_image *img = wdt_image_open(in, elf ? "elf" : "raw",
-						       &e);
+		struct wdt_image *img =
+		    wdt_image_open(in, elf ? "elf" : "raw", &e);
 		if (!img)
 			fail_msg("%s", e.msg);
 		for (int sparse = 0; sparse < 2; sparse++) {
 			uint8_t *a;
 			if (elf) { /* the ELF holds exactly t's runs */
-				assert_int_equal(write_dmp_on(t.img, WDT_DMP_BITMAP,
-							      sparse, 1, &p, 1,
-							      NULL, &e),
-						 0);
+				assert_int_equal(
+				    write_dmp_on(t.img, WDT_DMP_BITMAP, sparse,
+						 1, &p, 1, NULL, &e),
+				    0);
 				a = slurp(out, &alen, &st);
 			} else {
 				a = NULL;
 			}
 			for (unsigned th = 1; th <= 3; th += 2) {
-				if (write_dmp_on(img, WDT_DMP_BITMAP, sparse, th,
-						 &p, 1, NULL, &e) < 0)
+				if (write_dmp_on(img, WDT_DMP_BITMAP, sparse,
+						 th, &p, 1, NULL, &e) < 0)
 					fail_msg("%s", e.msg);
 				uint8_t *b = slurp(out, &blen, &st);
 				if (!a) {
@@ -660,15 +678,15 @@ static void run_inputs_same_dmp_any_threads(void **state)
  */
 static void read_error_names_first_page(void **state)
 {
-	struct trun r[] = { { 0, 1000 * PG } };
+	struct trun r[] = {{0, 1000 * PG}};
 	struct timg t;
 	struct wdt_err e;
 
 	(void)state;
 	mkimg(&t, r, 1);
 	/* the source ends at page 300: units 1, 2 and 3 all fail */
-	struct wdt_source *s = wdt_source_open_mem(t.file, 300 * PG, "short",
-						   &e);
+	struct wdt_source *s =
+	    wdt_source_open_mem(t.file, 300 * PG, "short", &e);
 	assert_non_null(s);
 	wdt_source_close(t.img->src);
 	t.img->src = s;
@@ -754,14 +772,14 @@ static uint8_t *mkkdump(const struct timg *t, size_t *len, uint64_t *at)
  */
 static void kdump_input_same_dmp(void **state)
 {
-	struct trun r[] = { { 0, 300 * PG }, { 320 * PG, 500 * PG },
-			    { 900 * PG, 2 * PG } };
+	struct trun r[] = {
+	    {0, 300 * PG}, {320 * PG, 500 * PG}, {900 * PG, 2 * PG}};
 	static uint8_t one[PG + 64], zero[PG];
 	struct wdt_dmp_patch p[] = {
-		{ 257 * PG + 8, 16, one }, /* a zero page gets data (2nd unit) */
-		{ 3 * PG, PG, zero },		     /* data page becomes zero */
-		{ 256 * PG - 32, 64, one },	     /* across units */
-		{ 320 * PG + 255 * PG + 100, PG, one }, /* across units */
+	    {257 * PG + 8, 16, one},  /* a zero page gets data (2nd unit) */
+	    {3 * PG, PG, zero},	      /* data page becomes zero */
+	    {256 * PG - 32, 64, one}, /* across units */
+	    {320 * PG + 255 * PG + 100, PG, one}, /* across units */
 	};
 	struct timg t;
 	struct wdt_err e;
@@ -778,8 +796,8 @@ static void kdump_input_same_dmp(void **state)
 	if (!ki)
 		fail_msg("%s", e.msg);
 	for (int sparse = 0; sparse < 2; sparse++) {
-		assert_int_equal(write_dmp(&t, WDT_DMP_AUTO, sparse, p, 4,
-					   &want_r, &e), 0);
+		assert_int_equal(
+		    write_dmp(&t, WDT_DMP_AUTO, sparse, p, 4, &want_r, &e), 0);
 		uint8_t *a = slurp(out, &alen, &st);
 		for (unsigned th = 1; th <= 3; th += 2) {
 			if (write_dmp_on(ki, WDT_DMP_AUTO, sparse, th, p, 4,
@@ -793,9 +811,9 @@ static void kdump_input_same_dmp(void **state)
 			if (sparse && sparse_fs())
 				assert_true((uint64_t)st.st_blocks * 512 <=
 					    WDT_DMP64_HDR_SIZE +
-						    (r2.pages - r2.zero_pages) *
-							    PG +
-						    64 * 1024);
+						(r2.pages - r2.zero_pages) *
+						    PG +
+						64 * 1024);
 			free(b);
 		}
 		free(a);
@@ -820,7 +838,7 @@ static void kdump_input_same_dmp(void **state)
  */
 static void kdump_input_corrupt(void **state)
 {
-	struct trun r[] = { { 0, 1000 * PG } };
+	struct trun r[] = {{0, 1000 * PG}};
 	struct timg t;
 	struct wdt_err e;
 	size_t klen;
@@ -838,9 +856,9 @@ static void kdump_input_corrupt(void **state)
 	assert_non_null(ki);
 	unlink(out);
 	for (unsigned th = 1; th <= 4; th++) {
-		assert_int_equal(write_dmp_on(ki, WDT_DMP_AUTO, true, th, NULL,
-					      0, NULL, &e),
-				 -1);
+		assert_int_equal(
+		    write_dmp_on(ki, WDT_DMP_AUTO, true, th, NULL, 0, NULL, &e),
+		    -1);
 		assert_int_equal(e.status, WDT_CORRUPT);
 		snprintf(want, sizeof(want), "PFN 0xa: zlib data");
 		if (!strstr(e.msg, want))
@@ -856,20 +874,20 @@ static void kdump_input_corrupt(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(full_at_42_runs),
-		cmocka_unit_test(bitmap_at_43_runs),
-		cmocka_unit_test(adjacent_runs_merge),
-		cmocka_unit_test(unaligned_runs_widen_with_zeros),
-		cmocka_unit_test(patches_cross_chunks_and_runs),
-		cmocka_unit_test(patches_outside_fail),
-		cmocka_unit_test(sparse_holes),
-		cmocka_unit_test(bitmap_spans_many_pieces),
-		cmocka_unit_test(raw_and_elf_outputs),
-		cmocka_unit_test(read_errors_name_pa_and_output),
-		cmocka_unit_test(run_inputs_same_dmp_any_threads),
-		cmocka_unit_test(read_error_names_first_page),
-		cmocka_unit_test(kdump_input_same_dmp),
-		cmocka_unit_test(kdump_input_corrupt),
+	    cmocka_unit_test(full_at_42_runs),
+	    cmocka_unit_test(bitmap_at_43_runs),
+	    cmocka_unit_test(adjacent_runs_merge),
+	    cmocka_unit_test(unaligned_runs_widen_with_zeros),
+	    cmocka_unit_test(patches_cross_chunks_and_runs),
+	    cmocka_unit_test(patches_outside_fail),
+	    cmocka_unit_test(sparse_holes),
+	    cmocka_unit_test(bitmap_spans_many_pieces),
+	    cmocka_unit_test(raw_and_elf_outputs),
+	    cmocka_unit_test(read_errors_name_pa_and_output),
+	    cmocka_unit_test(run_inputs_same_dmp_any_threads),
+	    cmocka_unit_test(read_error_names_first_page),
+	    cmocka_unit_test(kdump_input_same_dmp),
+	    cmocka_unit_test(kdump_input_corrupt),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

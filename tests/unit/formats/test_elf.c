@@ -47,15 +47,19 @@ static size_t put_notes(uint8_t *p, int ncpu, bool qemu_kgs)
 		memcpy(p + o + 12, "CORE", 5);
 		uint8_t *d = p + o + 20;
 		wdt_put_le32(d + 0x20, (uint32_t)i + 1);
-		wdt_put_le64(d + 0x70 + 0x80, 0xfffff80000001000ull + (unsigned)i); /* rip */
-		wdt_put_le64(d + 0x70 + 0x98, 0xfffff80000777000ull);	      /* rsp */
-		wdt_put_le64(d + 0x70 + 0x50, 0x1111);			      /* rax */
-		wdt_put_le64(d + 0x70 + 0x88, 0x10);			      /* cs */
-		wdt_put_le64(d + 0x70 + 0xB0, 0xfffff80001000000ull + 0x1000u * (unsigned)i); /* gs_base */
+		wdt_put_le64(d + 0x70 + 0x80,
+			     0xfffff80000001000ull + (unsigned)i);    /* rip */
+		wdt_put_le64(d + 0x70 + 0x98, 0xfffff80000777000ull); /* rsp */
+		wdt_put_le64(d + 0x70 + 0x50, 0x1111);		      /* rax */
+		wdt_put_le64(d + 0x70 + 0x88, 0x10);		      /* cs */
+		wdt_put_le64(d + 0x70 + 0xB0,
+			     0xfffff80001000000ull +
+				 0x1000u * (unsigned)i); /* gs_base */
 		o += 20 + WDT_PRSTATUS64_SIZE;
 	}
 	for (int i = 0; i < ncpu; i++) {
-		uint32_t sz = qemu_kgs ? WDT_QEMU_CPUSTATE_KGS : WDT_QEMU_CPUSTATE_MIN;
+		uint32_t sz =
+		    qemu_kgs ? WDT_QEMU_CPUSTATE_KGS : WDT_QEMU_CPUSTATE_MIN;
 		wdt_put_le32(p + o, 5);
 		wdt_put_le32(p + o + 4, sz);
 		wdt_put_le32(p + o + 8, 0);
@@ -63,14 +67,18 @@ static size_t put_notes(uint8_t *p, int ncpu, bool qemu_kgs)
 		uint8_t *d = p + o + 20;
 		wdt_put_le32(d, 1);
 		wdt_put_le32(d + 4, sz);
-		wdt_put_le64(d + 8, 0x2222);			    /* rax */
-		wdt_put_le64(d + 0x88, 0xfffff80000002000ull + (unsigned)i); /* rip */
-		wdt_put_le32(d + 0x98, 0x10);			    /* cs sel */
-		wdt_put_le32(d + 0x98 + 8, 1u << 21);		    /* cs L */
-		wdt_put_le64(d + 0xF8 + 16, 0xfffff80005000000ull); /* gs base */
-		wdt_put_le64(d + 0x170 + 16, 0xfffff80006000000ull); /* idt base */
-		wdt_put_le32(d + 0x170 + 4, 0xfff);		    /* idt limit */
-		wdt_put_le64(d + 0x188 + 24, 0x1ad000 + 0x1000u * (unsigned)i); /* cr3 */
+		wdt_put_le64(d + 8, 0x2222); /* rax */
+		wdt_put_le64(d + 0x88,
+			     0xfffff80000002000ull + (unsigned)i); /* rip */
+		wdt_put_le32(d + 0x98, 0x10);			   /* cs sel */
+		wdt_put_le32(d + 0x98 + 8, 1u << 21);		   /* cs L */
+		wdt_put_le64(d + 0xF8 + 16,
+			     0xfffff80005000000ull); /* gs base */
+		wdt_put_le64(d + 0x170 + 16,
+			     0xfffff80006000000ull); /* idt base */
+		wdt_put_le32(d + 0x170 + 4, 0xfff);  /* idt limit */
+		wdt_put_le64(d + 0x188 + 24,
+			     0x1ad000 + 0x1000u * (unsigned)i); /* cr3 */
 		if (qemu_kgs)
 			wdt_put_le64(d + 0x1B0, 0xfffff80007000000ull);
 		o += 20 + sz;
@@ -137,7 +145,7 @@ static void b_finish(struct elfb *e, size_t data_end)
 static void add(struct elfb *e, uint32_t type, uint64_t off, uint64_t pa,
 		uint64_t filesz, uint64_t memsz)
 {
-	e->segs[e->nsegs++] = (struct seg){ type, off, pa, filesz, memsz };
+	e->segs[e->nsegs++] = (struct seg){type, off, pa, filesz, memsz};
 }
 
 /* A well-formed core like QEMU's: notes, then two RAM blocks. */
@@ -180,7 +188,8 @@ static void reads_qemu_shaped_core(void **state)
 	assert_int_equal(img->cpus[1].regs[WDT_RIP], 0xfffff80000002001ull);
 	assert_int_equal(img->cpus[0].regs[WDT_RAX], 0x2222);
 	assert_int_equal(img->cpus[1].cr[3], 0x1ae000);
-	assert_int_equal(img->cpus[0].segs[WDT_IDT].base, 0xfffff80006000000ull);
+	assert_int_equal(img->cpus[0].segs[WDT_IDT].base,
+			 0xfffff80006000000ull);
 	assert_int_equal(img->cpus[0].kernel_gs_base, 0xfffff80007000000ull);
 	assert_true(img->cpus[0].have & WDT_CPU_HAVE_KGSBASE);
 	assert_true(img->cpus[0].long_mode);
@@ -362,20 +371,22 @@ static void coherent_overlap_merged(void **state)
 
 static void lying_notes(void **state)
 {
-	uint8_t blob[64] = { 0 };
+	uint8_t blob[64] = {0};
 	struct wdt_err err;
-	struct wdt_image img = { 0 };
+	struct wdt_image img = {0};
 
 	(void)state;
 	wdt_put_le32(blob, 5);
 	wdt_put_le32(blob + 4, 0x1000); /* descsz past the blob */
 	memcpy(blob + 12, "CORE", 5);
-	assert_int_equal(wdt_elf_parse_notes(&img, blob, sizeof(blob), 0x100, &err), -1);
+	assert_int_equal(
+	    wdt_elf_parse_notes(&img, blob, sizeof(blob), 0x100, &err), -1);
 	assert_err(&err, WDT_CORRUPT, "descriptor size 4096");
 	assert_non_null(strstr(err.msg, "0x100"));
 
 	wdt_put_le32(blob, 0xfffffff0); /* namesz absurd */
-	assert_int_equal(wdt_elf_parse_notes(&img, blob, sizeof(blob), 0, &err), -1);
+	assert_int_equal(wdt_elf_parse_notes(&img, blob, sizeof(blob), 0, &err),
+			 -1);
 	assert_err(&err, WDT_CORRUPT, "name size");
 
 	/* A QEMU note whose own size field lies. */
@@ -398,13 +409,13 @@ static void lying_notes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(reads_qemu_shaped_core),
-		cmocka_unit_test(elf32_i386_and_pn_xnum),
-		cmocka_unit_test(memsz_tail_absent_and_unbacked_skipped),
-		cmocka_unit_test(hostile_headers),
-		cmocka_unit_test(hostile_segments),
-		cmocka_unit_test(coherent_overlap_merged),
-		cmocka_unit_test(lying_notes),
+	    cmocka_unit_test(reads_qemu_shaped_core),
+	    cmocka_unit_test(elf32_i386_and_pn_xnum),
+	    cmocka_unit_test(memsz_tail_absent_and_unbacked_skipped),
+	    cmocka_unit_test(hostile_headers),
+	    cmocka_unit_test(hostile_segments),
+	    cmocka_unit_test(coherent_overlap_merged),
+	    cmocka_unit_test(lying_notes),
 	};
 	return cmocka_run_group_tests_name("formats/elf", tests, NULL, NULL);
 }

@@ -113,7 +113,8 @@ static void test_random_overlaps(void **state)
 		for (int k = 0; k < 50; k++) {
 			uint64_t o = rnd() % end, l = 1 + rnd() % (end - o);
 			memset(got, 0xAA, l);
-			assert_int_equal(wdt_source_read(s, got, l, o, &err), 0);
+			assert_int_equal(wdt_source_read(s, got, l, o, &err),
+					 0);
 			assert_memory_equal(got, want + o, l);
 		}
 		wdt_source_close(s);
@@ -248,7 +249,8 @@ static void test_record_cap(void **state)
 	b.len = at;
 	fb_record(&b, 1, 1, &x); /* one more, out of order */
 	fb_end(&b);
-	expect_fail(&b, WDT_UNSUPPORTED, "the index is capped at 65536 records");
+	expect_fail(&b, WDT_UNSUPPORTED,
+		    "the index is capped at 65536 records");
 
 	/* big records raise the allowance: 70,000 records in > 70,000 KiB */
 	uint8_t *big = calloc(1, WDT_FLAT_MIN_RECORD_FILE);
@@ -269,15 +271,15 @@ static void test_record_cap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_random_overlaps),
-		cmocka_unit_test(test_sorted_and_gap),
-		cmocka_unit_test(test_negative_offset),
-		cmocka_unit_test(test_zero_size),
-		cmocka_unit_test(test_past_eof),
-		cmocka_unit_test(test_no_end_marker),
-		cmocka_unit_test(test_wrap),
-		cmocka_unit_test(test_bad_header),
-		cmocka_unit_test(test_record_cap),
+	    cmocka_unit_test(test_random_overlaps),
+	    cmocka_unit_test(test_sorted_and_gap),
+	    cmocka_unit_test(test_negative_offset),
+	    cmocka_unit_test(test_zero_size),
+	    cmocka_unit_test(test_past_eof),
+	    cmocka_unit_test(test_no_end_marker),
+	    cmocka_unit_test(test_wrap),
+	    cmocka_unit_test(test_bad_header),
+	    cmocka_unit_test(test_record_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,9 +74,9 @@ static void build(struct kd *k, uint32_t max_mapnr)
 			k->data_off[pfn] = data;
 			uLongf cl = BS;
 			if (pfn == 1 || pfn == 4 || pfn == 6) {
-				assert_int_equal(compress2(p + data, &cl, page,
-							   BS, 6),
-						 Z_OK);
+				assert_int_equal(
+				    compress2(p + data, &cl, page, BS, 6),
+				    Z_OK);
 				size = (uint32_t)cl;
 				flags = WDT_KDUMP_ZLIB;
 			} else {
@@ -111,8 +111,9 @@ static void expect_msg(const struct wdt_err *err, enum wdt_status st,
 		       const char *msg)
 {
 	if (err->status != st || !strstr(err->msg, msg))
-		fail_msg("got %s '%s', want %s '%s'", wdt_status_name(err->status),
-			 err->msg, wdt_status_name(st), msg);
+		fail_msg("got %s '%s', want %s '%s'",
+			 wdt_status_name(err->status), err->msg,
+			 wdt_status_name(st), msg);
 }
 
 static void check_pages(struct wdt_image *img)
@@ -122,9 +123,9 @@ static void check_pages(struct wdt_image *img)
 
 	for (size_t i = 0; i < NPRESENT; i++) {
 		page_of(present[i], want);
-		assert_int_equal(wdt_image_read_phys(img, present[i] * BS, got,
-						     BS, &err),
-				 0);
+		assert_int_equal(
+		    wdt_image_read_phys(img, present[i] * BS, got, BS, &err),
+		    0);
 		assert_memory_equal(got, want, BS);
 	}
 	/* across a page boundary inside a run */
@@ -190,7 +191,9 @@ static void test_flattened(void **state)
 	f[31] = 1;
 	n = 4096;
 	/* decoy: garbage over the descriptors, overwritten later */
-	size_t chunks[][2] = {{k.desc_off, 100}, {0, 3000}, {3000, 5000},
+	size_t chunks[][2] = {{k.desc_off, 100},
+			      {0, 3000},
+			      {3000, 5000},
 			      {k.desc_off, k.len - k.desc_off},
 			      {8000, k.desc_off - 8000}};
 	for (size_t i = 0; i < 5; i++) {
@@ -240,8 +243,8 @@ static void test_corrupt_page(void **state)
 	struct wdt_image *img = open_buf(k.p, k.len, &err);
 	assert_non_null(img);
 	assert_int_equal(wdt_image_read_phys(img, 4 * BS, buf, 8, &err), -1);
-	snprintf(msg, sizeof(msg), "PFN 0x4: zlib data at file offset 0x%" PRIx64,
-		 k.data_off[4]);
+	snprintf(msg, sizeof(msg),
+		 "PFN 0x4: zlib data at file offset 0x%" PRIx64, k.data_off[4]);
 	expect_msg(&err, WDT_CORRUPT, msg);
 	/* the page reader names the same page, with the same words */
 	uint8_t *bulk = malloc(4 * BS), zero[4];
@@ -268,8 +271,7 @@ static void test_desc_outside(void **state)
 	expect_msg(&err, WDT_CORRUPT, "PFN 0x6: descriptor points at");
 	/* size larger than a block */
 	wdt_put_le64(k.p + k.desc_off + 5 * WDT_KPD_LEN, k.data_off[6]);
-	wdt_put_le32(k.p + k.desc_off + 5 * WDT_KPD_LEN + WDT_KPD_SIZE,
-		     BS + 1);
+	wdt_put_le32(k.p + k.desc_off + 5 * WDT_KPD_LEN + WDT_KPD_SIZE, BS + 1);
 	assert_int_equal(wdt_image_read_phys(img, 6 * BS, buf, 8, &err), -1);
 	expect_msg(&err, WDT_CORRUPT, "impossible");
 	/* offset 0: page missing (incomplete dump) */
@@ -318,8 +320,9 @@ static void test_header_values(void **state)
 	build(&k, NPFN);
 	wdt_put_le64(k.p + BS + WDT_KSH_MAX_MAPNR_64, 70000);
 	assert_null(open_buf(k.p, k.len, &err));
-	expect_msg(&err, WDT_CORRUPT, "cover 0x10000 pages but max_mapnr is "
-				      "0x11170");
+	expect_msg(&err, WDT_CORRUPT,
+		   "cover 0x10000 pages but max_mapnr is "
+		   "0x11170");
 	free(k.p);
 	/* more bitmap bits than descriptors in the file */
 	build(&k, NPFN);
@@ -362,7 +365,8 @@ static void test_header_parse_pure(void **state)
 	struct wdt_kdump_hdr h;
 	struct wdt_err err;
 	build(&k, NPFN);
-	assert_int_equal(wdt_kdump_parse_header(k.p, WDT_KDH_SIZE, &h, &err), 0);
+	assert_int_equal(wdt_kdump_parse_header(k.p, WDT_KDH_SIZE, &h, &err),
+			 0);
 	assert_int_equal(wdt_kdump_parse_sub(k.p + BS, WDT_KSH_SIZE, &h, &err),
 			 0);
 	assert_int_equal(wdt_kdump_check(&h, k.len, &err), 0);
@@ -370,8 +374,8 @@ static void test_header_parse_pure(void **state)
 	assert_int_equal(h.bitmap_off, 3 * BS);
 	assert_int_equal(h.desc_off, 4 * BS);
 	assert_string_equal(h.machine, "x86_64");
-	assert_int_equal(wdt_kdump_parse_header(k.p, WDT_KDH_SIZE - 1, &h, &err),
-			 -1);
+	assert_int_equal(
+	    wdt_kdump_parse_header(k.p, WDT_KDH_SIZE - 1, &h, &err), -1);
 	assert_int_equal(err.status, WDT_TRUNCATED);
 	free(k.p);
 }
@@ -453,9 +457,8 @@ static void test_split_range(void **state)
 	assert_int_equal(img->runs[0].len, 3 * BS);
 	for (uint64_t pfn = 4; pfn < 7; pfn++) {
 		page_of(pfn, want);
-		assert_int_equal(wdt_image_read_phys(img, pfn * BS, got, BS,
-						     &err),
-				 0);
+		assert_int_equal(
+		    wdt_image_read_phys(img, pfn * BS, got, BS, &err), 0);
 		assert_memory_equal(got, want, BS);
 	}
 	assert_int_equal(wdt_image_read_phys(img, 7 * BS, got, 1, &err), -1);
@@ -486,8 +489,8 @@ static void test_lz4_checksums(void **state)
 		LZ4F_preferences_t pr;
 		memset(&pr, 0, sizeof(pr));
 		pr.frameInfo.blockSizeID = LZ4F_max64KB;
-		pr.frameInfo.blockMode = linked ? LZ4F_blockLinked
-						: LZ4F_blockIndependent;
+		pr.frameInfo.blockMode =
+		    linked ? LZ4F_blockLinked : LZ4F_blockIndependent;
 		pr.frameInfo.blockChecksumFlag = LZ4F_blockChecksumEnabled;
 		pr.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
 		size_t cap = LZ4F_compressFrameBound(n, &pr);
@@ -498,7 +501,8 @@ static void test_lz4_checksums(void **state)
 		assert_int_equal(f[4] & 0x14, 0x14); /* both flags set */
 		struct wdt_err err;
 		wdt_err_clear(&err);
-		struct wdt_source *m = wdt_source_open_mem(f, fl, "t.lz4", &err);
+		struct wdt_source *m =
+		    wdt_source_open_mem(f, fl, "t.lz4", &err);
 		struct wdt_source *s = wdt_lz4_open(m, 0, &err);
 		if (!s)
 			fail_msg("%s", err.msg);
@@ -608,8 +612,8 @@ static void test_reader(void **state)
 	assert_non_null(r);
 	assert_int_equal(wdt_image_reader_read(r, 4 * BS, 4, buf, zero, &err),
 			 -1);
-	snprintf(msg, sizeof(msg), "PFN 0x6: zlib data at file offset 0x%" PRIx64,
-		 k.data_off[6]);
+	snprintf(msg, sizeof(msg),
+		 "PFN 0x6: zlib data at file offset 0x%" PRIx64, k.data_off[6]);
 	expect_msg(&err, WDT_CORRUPT, msg);
 	wdt_image_reader_free(r);
 	wdt_image_close(img);
@@ -620,18 +624,18 @@ static void test_reader(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good),
-		cmocka_unit_test(test_flattened),
-		cmocka_unit_test(test_corrupt_page),
-		cmocka_unit_test(test_reader),
-		cmocka_unit_test(test_desc_outside),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_header_values),
-		cmocka_unit_test(test_old_versions),
-		cmocka_unit_test(test_header_parse_pure),
-		cmocka_unit_test(test_bitmap_larger_than_file),
-		cmocka_unit_test(test_split_range),
-		cmocka_unit_test(test_lz4_checksums),
+	    cmocka_unit_test(test_good),
+	    cmocka_unit_test(test_flattened),
+	    cmocka_unit_test(test_corrupt_page),
+	    cmocka_unit_test(test_reader),
+	    cmocka_unit_test(test_desc_outside),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_header_values),
+	    cmocka_unit_test(test_old_versions),
+	    cmocka_unit_test(test_header_parse_pure),
+	    cmocka_unit_test(test_bitmap_larger_than_file),
+	    cmocka_unit_test(test_split_range),
+	    cmocka_unit_test(test_lz4_checksums),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,7 +38,8 @@ static void detection_by_content(void **state)
 	assert_null(wdt_test_open_mem(text, sizeof(text), NULL, &e));
 	assert_err(&e, WDT_UNKNOWN_FORMAT, "72 6f 6f 74");
 	/* Forced raw reads anything non-empty. */
-	struct wdt_image *img = wdt_test_open_mem(text, sizeof(text), "raw", &e);
+	struct wdt_image *img =
+	    wdt_test_open_mem(text, sizeof(text), "raw", &e);
 	assert_non_null(img);
 	wdt_image_close(img);
 	assert_null(wdt_test_open_mem(text, sizeof(text), "nosuch", &e));
@@ -55,8 +56,8 @@ static void detection_by_content(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(raw_is_one_run_at_zero),
-		cmocka_unit_test(detection_by_content),
+	    cmocka_unit_test(raw_is_one_run_at_zero),
+	    cmocka_unit_test(detection_by_content),
 	};
 	return cmocka_run_group_tests_name("formats/raw", tests, NULL, NULL);
 }

@@ -2,10 +2,10 @@
 /* formats/registry.c: files that are not memory images, named. */
 #include "testutil.h"
 
-#include <fcntl.h>
-#include <stdio.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -159,8 +159,8 @@ static int stdin_child(const void *buf, size_t len, const char *format,
 		wdt_err_clear(&e);
 		_exit(!wdt_image_open("-", format, &e) && e.status == st &&
 			      strstr(e.msg, needle)
-		      ? 0
-		      : 1);
+			  ? 0
+			  : 1);
 	}
 	close(pfd[0]);
 	/*
@@ -189,9 +189,9 @@ static void stdin_pipe_refused_by_name(void **state)
 	assert_int_equal(stdin_child(m, 4096, "raw", WDT_UNSUPPORTED,
 				     "pipe; raw needs random access"),
 			 0);
-	assert_int_equal(stdin_child(m, 4096, "nope", WDT_USAGE,
-				     "unknown format 'nope'"),
-			 0);
+	assert_int_equal(
+	    stdin_child(m, 4096, "nope", WDT_USAGE, "unknown format 'nope'"),
+	    0);
 	assert_int_equal(stdin_child("QEVM", 4, NULL, WDT_UNSUPPORTED,
 				     "standard input is a pipe: a QEMU "
 				     "migration stream"),
@@ -199,9 +199,8 @@ static void stdin_pipe_refused_by_name(void **state)
 	assert_int_equal(stdin_child("hi\n", 3, NULL, WDT_UNSUPPORTED,
 				     "pipe and not a memory image wdt knows"),
 			 0);
-	assert_int_equal(stdin_child("", 0, NULL, WDT_UNSUPPORTED,
-				     "pipe and empty"),
-			 0);
+	assert_int_equal(
+	    stdin_child("", 0, NULL, WDT_UNSUPPORTED, "pipe and empty"), 0);
 	free(m);
 }
 
@@ -228,8 +227,8 @@ static void stdin_file_is_read(void **state)
 		_exit(img && !strcmp(img->fmt->name, "raw") &&
 			      wdt_image_read_phys(img, 4096, &b, 1, &e) == 0 &&
 			      b == 0x5a
-		      ? 0
-		      : 1);
+			  ? 0
+			  : 1);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -241,13 +240,13 @@ static void stdin_file_is_read(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(migration_streams_and_save_images),
-		cmocka_unit_test(minidump),
-		cmocka_unit_test(foreign_elf),
-		cmocka_unit_test(foreign_kdump),
-		cmocka_unit_test(memory_images_pass),
-		cmocka_unit_test(stdin_pipe_refused_by_name),
-		cmocka_unit_test(stdin_file_is_read),
+	    cmocka_unit_test(migration_streams_and_save_images),
+	    cmocka_unit_test(minidump),
+	    cmocka_unit_test(foreign_elf),
+	    cmocka_unit_test(foreign_kdump),
+	    cmocka_unit_test(memory_images_pass),
+	    cmocka_unit_test(stdin_pipe_refused_by_name),
+	    cmocka_unit_test(stdin_file_is_read),
 	};
 	return cmocka_run_group_tests_name("formats/registry", tests, NULL,
 					   NULL);

@@ -11,7 +11,7 @@
 #include "symbols/triage.h"
 #include "testutil.h"
 
-const uint64_t wdt_tg_params[4] = { 0x700, 2, 0, TG_DRV + 0x1111 };
+const uint64_t wdt_tg_params[4] = {0x700, 2, 0, TG_DRV + 0x1111};
 
 #define TG_PROCS (TG_KB + 0x1500) /* an empty PsActiveProcessHead */
 #define TG_NAME_RVA 0x3F00u	  /* the export name we give the DLL */
@@ -68,10 +68,10 @@ void wdt_tg_crash_on(struct wdt_test_guest *g, unsigned cpu, uint32_t code)
 
 void wdt_tg_add_cpus(struct wdt_test_guest *g)
 {
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 
 	for (unsigned i = 0; i < TG_NCPUS; i++) {
-		struct wdt_cpu c = { .index = i };
+		struct wdt_cpu c = {.index = i};
 		c.have = WDT_CPU_HAVE_GPRS | WDT_CPU_HAVE_SEGS;
 		c.regs[WDT_RIP] = TG_KB + 0x900 + i;
 		c.regs[WDT_RSP] = TG_STACK - 0x1000;
@@ -103,8 +103,7 @@ static void link2(struct wdt_test_guest *g, uint64_t a, uint64_t b)
  * and .pdata; .text is left out (the page holds KiBugcheckData and the
  * other variables). Its export name becomes ntoskrnl.exe.
  */
-static void map_dll(struct wdt_test_guest *g, const uint8_t *file,
-		    size_t len)
+static void map_dll(struct wdt_test_guest *g, const uint8_t *file, size_t len)
 {
 	const struct wdt_pe_headers *h = wdt_pe_headers(g->k.pe);
 	const struct wdt_pe_section *s;
@@ -152,7 +151,7 @@ void wdt_tg_build(struct wdt_test_guest *g)
 	uint8_t *m = g->m, *file;
 	uint32_t rva;
 	size_t flen = 0;
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 
 	memset(m, 0, TG_MEM);
 	memset(&g->k, 0, sizeof(g->k));

@@ -62,14 +62,14 @@
 extern const uint64_t wdt_tg_params[4];
 
 struct wdt_test_guest {
-	uint8_t *m;			/* TG_MEM bytes of physical memory */
-	uint8_t plain[TG_KDBG_SIZE];	/* the KDBG as decoded */
-	struct wdt_image *img;		/* raw image over m */
-	struct wdt_kernel k;		/* located by hand: DTB, base, PE */
-	struct wdt_kdbg d;		/* the block, plain borrowed */
+	uint8_t *m;		     /* TG_MEM bytes of physical memory */
+	uint8_t plain[TG_KDBG_SIZE]; /* the KDBG as decoded */
+	struct wdt_image *img;	     /* raw image over m */
+	struct wdt_kernel k;	     /* located by hand: DTB, base, PE */
+	struct wdt_kdbg d;	     /* the block, plain borrowed */
 	struct wdt_source *dll_src;
 	const char *dll_path;
-	uint64_t kbe;			/* KeBugCheckEx in the guest */
+	uint64_t kbe; /* KeBugCheckEx in the guest */
 };
 
 /* Allocate g->m; dll_path is the test DLL (must outlive g). -1 if short. */

@@ -77,8 +77,7 @@ static void *agree_thread(void *arg)
 			const uint8_t *w = a->want + i * WDT_PAGE_SIZE;
 			bool flags = (i + k + a->index) % 2;
 			if (wdt_image_reader_read(r, a->pa + i * WDT_PAGE_SIZE,
-						  1, page,
-						  flags ? &zero : NULL,
+						  1, page, flags ? &zero : NULL,
 						  &a->err) < 0) {
 				a->bad++;
 				continue;
@@ -101,13 +100,15 @@ void wdt_test_readers_agree(struct wdt_image *img, uint64_t pa, size_t npages,
 
 	assert_true(nthreads > 0 && nthreads <= 16);
 	for (unsigned t = 0; t < nthreads; t++) {
-		a[t] = (struct agree){ .img = img, .pa = pa, .npages = npages,
-				       .want = want, .index = t,
-				       .rounds = rounds };
+		a[t] = (struct agree){.img = img,
+				      .pa = pa,
+				      .npages = npages,
+				      .want = want,
+				      .index = t,
+				      .rounds = rounds};
 		wdt_err_clear(&a[t].err);
-		assert_int_equal(pthread_create(&th[t], NULL, agree_thread,
-						&a[t]),
-				 0);
+		assert_int_equal(
+		    pthread_create(&th[t], NULL, agree_thread, &a[t]), 0);
 	}
 	for (unsigned t = 0; t < nthreads; t++)
 		pthread_join(th[t], NULL);

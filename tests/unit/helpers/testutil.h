@@ -49,12 +49,12 @@ void wdt_test_readers_agree(struct wdt_image *img, uint64_t pa, size_t npages,
 void wdt_test_reader_contract(struct wdt_image *img, unsigned nthreads);
 
 /* assert that err has status st and its message contains needle */
-#define assert_err(err, st, needle)                                           \
-	do {                                                                  \
-		assert_int_equal((err)->status, (st));                        \
-		if (!strstr((err)->msg, (needle)))                            \
-			fail_msg("message '%s' lacks '%s'", (err)->msg,       \
-				 (needle));                                   \
+#define assert_err(err, st, needle)                                            \
+	do {                                                                   \
+		assert_int_equal((err)->status, (st));                         \
+		if (!strstr((err)->msg, (needle)))                             \
+			fail_msg("message '%s' lacks '%s'", (err)->msg,        \
+				 (needle));                                    \
 	} while (0)
 
 #endif

@@ -140,12 +140,12 @@ static uint8_t *mb_pdb(const uint8_t guid[16], uint32_t age,
 	mb_u16(&dbi, 0);
 	mb_u16(&dbi, 0xFFFF); /* PSI */
 	mb_u16(&dbi, 0);
-	mb_u16(&dbi, 4);      /* symbol records */
+	mb_u16(&dbi, 4); /* symbol records */
 	mb_u16(&dbi, 0);
 	for (int i = 0; i < 6; i++)
-		mb_u32(&dbi, 0);    /* substreams .. MFC index */
-	mb_u32(&dbi, 22);	    /* optional debug header: 11 u16 */
-	mb_u32(&dbi, 0);	    /* EC */
+		mb_u32(&dbi, 0); /* substreams .. MFC index */
+	mb_u32(&dbi, 22);	 /* optional debug header: 11 u16 */
+	mb_u32(&dbi, 0);	 /* EC */
 	mb_u16(&dbi, 0);
 	mb_u16(&dbi, 0x8664);
 	mb_u32(&dbi, 0);
@@ -158,12 +158,12 @@ static uint8_t *mb_pdb(const uint8_t guid[16], uint32_t age,
 	wdt_put_le32(sec.d + 12, 0x1000);
 	sec.n = 40;
 
-	s[0] = (struct mb_stream){ NULL, 0 };
-	s[1] = (struct mb_stream){ info.d, info.n };
-	s[2] = (struct mb_stream){ tpi->d, tpi->n };
-	s[3] = (struct mb_stream){ dbi.d, dbi.n };
-	s[4] = (struct mb_stream){ sym->d, sym->n };
-	s[5] = (struct mb_stream){ sec.d, sec.n };
+	s[0] = (struct mb_stream){NULL, 0};
+	s[1] = (struct mb_stream){info.d, info.n};
+	s[2] = (struct mb_stream){tpi->d, tpi->n};
+	s[3] = (struct mb_stream){dbi.d, dbi.n};
+	s[4] = (struct mb_stream){sym->d, sym->n};
+	s[5] = (struct mb_stream){sec.d, sec.n};
 	return mb_build(s, 6, len);
 }
 

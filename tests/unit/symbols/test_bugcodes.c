@@ -19,73 +19,73 @@ static const struct {
 	uint32_t code;
 	const char *name;
 } known[] = {
-	{ 0x01, "APC_INDEX_MISMATCH" },
-	{ 0x0A, "IRQL_NOT_LESS_OR_EQUAL" },
-	{ 0x19, "BAD_POOL_HEADER" },
-	{ 0x1A, "MEMORY_MANAGEMENT" },
-	{ 0x1E, "KMODE_EXCEPTION_NOT_HANDLED" },
-	{ 0x24, "NTFS_FILE_SYSTEM" },
-	{ 0x3B, "SYSTEM_SERVICE_EXCEPTION" },
-	{ 0x3D, "INTERRUPT_EXCEPTION_NOT_HANDLED" },
-	{ 0x44, "MULTIPLE_IRP_COMPLETE_REQUESTS" },
-	{ 0x4E, "PFN_LIST_CORRUPT" },
-	{ 0x50, "PAGE_FAULT_IN_NONPAGED_AREA" },
-	{ 0x7A, "KERNEL_DATA_INPAGE_ERROR" },
-	{ 0x7B, "INACCESSIBLE_BOOT_DEVICE" },
-	{ 0x7E, "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED" },
-	{ 0x7F, "UNEXPECTED_KERNEL_MODE_TRAP" },
-	{ 0x80, "NMI_HARDWARE_FAILURE" },
-	{ 0x8E, "KERNEL_MODE_EXCEPTION_NOT_HANDLED" },
-	{ 0x9C, "MACHINE_CHECK_EXCEPTION" },
-	{ 0x9F, "DRIVER_POWER_STATE_FAILURE" },
-	{ 0xA0, "INTERNAL_POWER_ERROR" },
-	{ 0xBE, "ATTEMPTED_WRITE_TO_READONLY_MEMORY" },
-	{ 0xC1, "SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION" },
-	{ 0xC2, "BAD_POOL_CALLER" },
-	{ 0xC4, "DRIVER_VERIFIER_DETECTED_VIOLATION" },
-	{ 0xC5, "DRIVER_CORRUPTED_EXPOOL" },
-	{ 0xC7, "TIMER_OR_DPC_INVALID" },
-	{ 0xC9, "DRIVER_VERIFIER_IOMANAGER_VIOLATION" },
-	{ 0xCA, "PNP_DETECTED_FATAL_ERROR" },
-	{ 0xCE, "DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS" },
-	{ 0xD1, "DRIVER_IRQL_NOT_LESS_OR_EQUAL" },
-	{ 0xD5, "DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL" },
-	{ 0xD6, "DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION" },
-	{ 0xDA, "SYSTEM_PTE_MISUSE" },
-	{ 0xE2, "MANUALLY_INITIATED_CRASH" },
-	{ 0xEF, "CRITICAL_PROCESS_DIED" },
-	{ 0xF4, "CRITICAL_OBJECT_TERMINATION" },
-	{ 0xF7, "DRIVER_OVERRAN_STACK_BUFFER" },
-	{ 0xFC, "ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY" },
-	{ 0xFE, "BUGCODE_USB_DRIVER" },
-	{ 0x101, "CLOCK_WATCHDOG_TIMEOUT" },
-	{ 0x109, "CRITICAL_STRUCTURE_CORRUPTION" },
-	{ 0x10D, "WDF_VIOLATION" },
-	{ 0x10E, "VIDEO_MEMORY_MANAGEMENT_INTERNAL" },
-	{ 0x116, "VIDEO_TDR_FAILURE" },
-	{ 0x117, "VIDEO_TDR_TIMEOUT_DETECTED" },
-	{ 0x119, "VIDEO_SCHEDULER_INTERNAL_ERROR" },
-	{ 0x124, "WHEA_UNCORRECTABLE_ERROR" },
-	{ 0x127, "PAGE_NOT_ZERO" },
-	{ 0x12B, "FAULTY_HARDWARE_CORRUPTED_PAGE" },
-	{ 0x133, "DPC_WATCHDOG_VIOLATION" },
-	{ 0x139, "KERNEL_SECURITY_CHECK_FAILURE" },
-	{ 0x13A, "KERNEL_MODE_HEAP_CORRUPTION" },
-	{ 0x144, "BUGCODE_USB3_DRIVER" },
-	{ 0x154, "UNEXPECTED_STORE_EXCEPTION" },
-	{ 0x15F, "CONNECTED_STANDBY_WATCHDOG_TIMEOUT_LIVEDUMP" },
-	{ 0x160, "WIN32K_ATOMIC_CHECK_FAILURE" },
-	{ 0x161, "LIVE_SYSTEM_DUMP" },
-	{ 0x17E, "MICROCODE_REVISION_MISMATCH" },
-	{ 0x187, "VIDEO_DWMINIT_TIMEOUT_FALLBACK_BDD" },
-	{ 0x191, "PF_DETECTED_CORRUPTION" },
-	{ 0x1A3, "CALL_HAS_NOT_RETURNED_WATCHDOG_TIMEOUT_LIVEDUMP" },
-	{ 0x1C8, "MANUALLY_INITIATED_POWER_BUTTON_HOLD" },
-	{ 0x1D4, "UCMUCSI_LIVEDUMP" },
-	{ 0x1E4, "VIDEO_DXGKRNL_SYSMM_FATAL_ERROR" },
-	{ 0x1000007E, "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED_M" },
-	{ 0x1000008E, "KERNEL_MODE_EXCEPTION_NOT_HANDLED_M" },
-	{ 0xC000021A, "WINLOGON_FATAL_ERROR" },
+    {0x01, "APC_INDEX_MISMATCH"},
+    {0x0A, "IRQL_NOT_LESS_OR_EQUAL"},
+    {0x19, "BAD_POOL_HEADER"},
+    {0x1A, "MEMORY_MANAGEMENT"},
+    {0x1E, "KMODE_EXCEPTION_NOT_HANDLED"},
+    {0x24, "NTFS_FILE_SYSTEM"},
+    {0x3B, "SYSTEM_SERVICE_EXCEPTION"},
+    {0x3D, "INTERRUPT_EXCEPTION_NOT_HANDLED"},
+    {0x44, "MULTIPLE_IRP_COMPLETE_REQUESTS"},
+    {0x4E, "PFN_LIST_CORRUPT"},
+    {0x50, "PAGE_FAULT_IN_NONPAGED_AREA"},
+    {0x7A, "KERNEL_DATA_INPAGE_ERROR"},
+    {0x7B, "INACCESSIBLE_BOOT_DEVICE"},
+    {0x7E, "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED"},
+    {0x7F, "UNEXPECTED_KERNEL_MODE_TRAP"},
+    {0x80, "NMI_HARDWARE_FAILURE"},
+    {0x8E, "KERNEL_MODE_EXCEPTION_NOT_HANDLED"},
+    {0x9C, "MACHINE_CHECK_EXCEPTION"},
+    {0x9F, "DRIVER_POWER_STATE_FAILURE"},
+    {0xA0, "INTERNAL_POWER_ERROR"},
+    {0xBE, "ATTEMPTED_WRITE_TO_READONLY_MEMORY"},
+    {0xC1, "SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION"},
+    {0xC2, "BAD_POOL_CALLER"},
+    {0xC4, "DRIVER_VERIFIER_DETECTED_VIOLATION"},
+    {0xC5, "DRIVER_CORRUPTED_EXPOOL"},
+    {0xC7, "TIMER_OR_DPC_INVALID"},
+    {0xC9, "DRIVER_VERIFIER_IOMANAGER_VIOLATION"},
+    {0xCA, "PNP_DETECTED_FATAL_ERROR"},
+    {0xCE, "DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS"},
+    {0xD1, "DRIVER_IRQL_NOT_LESS_OR_EQUAL"},
+    {0xD5, "DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL"},
+    {0xD6, "DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION"},
+    {0xDA, "SYSTEM_PTE_MISUSE"},
+    {0xE2, "MANUALLY_INITIATED_CRASH"},
+    {0xEF, "CRITICAL_PROCESS_DIED"},
+    {0xF4, "CRITICAL_OBJECT_TERMINATION"},
+    {0xF7, "DRIVER_OVERRAN_STACK_BUFFER"},
+    {0xFC, "ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY"},
+    {0xFE, "BUGCODE_USB_DRIVER"},
+    {0x101, "CLOCK_WATCHDOG_TIMEOUT"},
+    {0x109, "CRITICAL_STRUCTURE_CORRUPTION"},
+    {0x10D, "WDF_VIOLATION"},
+    {0x10E, "VIDEO_MEMORY_MANAGEMENT_INTERNAL"},
+    {0x116, "VIDEO_TDR_FAILURE"},
+    {0x117, "VIDEO_TDR_TIMEOUT_DETECTED"},
+    {0x119, "VIDEO_SCHEDULER_INTERNAL_ERROR"},
+    {0x124, "WHEA_UNCORRECTABLE_ERROR"},
+    {0x127, "PAGE_NOT_ZERO"},
+    {0x12B, "FAULTY_HARDWARE_CORRUPTED_PAGE"},
+    {0x133, "DPC_WATCHDOG_VIOLATION"},
+    {0x139, "KERNEL_SECURITY_CHECK_FAILURE"},
+    {0x13A, "KERNEL_MODE_HEAP_CORRUPTION"},
+    {0x144, "BUGCODE_USB3_DRIVER"},
+    {0x154, "UNEXPECTED_STORE_EXCEPTION"},
+    {0x15F, "CONNECTED_STANDBY_WATCHDOG_TIMEOUT_LIVEDUMP"},
+    {0x160, "WIN32K_ATOMIC_CHECK_FAILURE"},
+    {0x161, "LIVE_SYSTEM_DUMP"},
+    {0x17E, "MICROCODE_REVISION_MISMATCH"},
+    {0x187, "VIDEO_DWMINIT_TIMEOUT_FALLBACK_BDD"},
+    {0x191, "PF_DETECTED_CORRUPTION"},
+    {0x1A3, "CALL_HAS_NOT_RETURNED_WATCHDOG_TIMEOUT_LIVEDUMP"},
+    {0x1C8, "MANUALLY_INITIATED_POWER_BUTTON_HOLD"},
+    {0x1D4, "UCMUCSI_LIVEDUMP"},
+    {0x1E4, "VIDEO_DXGKRNL_SYSMM_FATAL_ERROR"},
+    {0x1000007E, "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED_M"},
+    {0x1000008E, "KERNEL_MODE_EXCEPTION_NOT_HANDLED_M"},
+    {0xC000021A, "WINLOGON_FATAL_ERROR"},
 };
 
 static int name_ok(const char *s)
@@ -190,7 +190,7 @@ static void test_find_unknown(void **state)
 static int blame(uint32_t code, uint64_t p1, uint64_t p2, uint64_t p3,
 		 uint64_t p4)
 {
-	const uint64_t p[4] = { p1, p2, p3, p4 };
+	const uint64_t p[4] = {p1, p2, p3, p4};
 
 	return wdt_bugcode_blame_param(code, p);
 }
@@ -259,7 +259,7 @@ static void test_blame_subtypes(void **state)
 
 static void test_blame_unknown_or_null(void **state)
 {
-	const uint64_t p[4] = { 1, 2, 3, 4 };
+	const uint64_t p[4] = {1, 2, 3, 4};
 
 	(void)state;
 	assert_int_equal(wdt_bugcode_blame_param(0xDEADBEEF, p), -1);
@@ -273,36 +273,36 @@ static void test_blame_unknown_or_null(void **state)
  */
 static void test_blame_matches_table(void **state)
 {
-	const uint64_t p[4] = { 0x7654321EFull, 2, 3, 4 };
+	const uint64_t p[4] = {0x7654321EFull, 2, 3, 4};
 	size_t n;
 	const struct wdt_bugcode *t = wdt_bugcode_table(&n);
 
 	(void)state;
 	for (size_t i = 0; i < n; i++) {
 		int want = t[i].blame == WDT_BLAME_NONE
-				   ? -1
-				   : (int)t[i].blame - (int)WDT_BLAME_P1;
+			       ? -1
+			       : (int)t[i].blame - (int)WDT_BLAME_P1;
 		int got = wdt_bugcode_blame_param(t[i].code, p);
 
 		if (got != want)
-			fail_msg("%s: blame_param %d, table says %d",
-				 t[i].name, got, want);
+			fail_msg("%s: blame_param %d, table says %d", t[i].name,
+				 got, want);
 	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table_sorted_and_unique),
-		cmocka_unit_test(test_entries_well_formed),
-		cmocka_unit_test(test_find_known),
-		cmocka_unit_test(test_find_every_entry),
-		cmocka_unit_test(test_find_unknown),
-		cmocka_unit_test(test_blame_common),
-		cmocka_unit_test(test_blame_zero_param),
-		cmocka_unit_test(test_blame_subtypes),
-		cmocka_unit_test(test_blame_unknown_or_null),
-		cmocka_unit_test(test_blame_matches_table),
+	    cmocka_unit_test(test_table_sorted_and_unique),
+	    cmocka_unit_test(test_entries_well_formed),
+	    cmocka_unit_test(test_find_known),
+	    cmocka_unit_test(test_find_every_entry),
+	    cmocka_unit_test(test_find_unknown),
+	    cmocka_unit_test(test_blame_common),
+	    cmocka_unit_test(test_blame_zero_param),
+	    cmocka_unit_test(test_blame_subtypes),
+	    cmocka_unit_test(test_blame_unknown_or_null),
+	    cmocka_unit_test(test_blame_matches_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,11 +12,11 @@
 
 #include "core/bytes.h"
 #include "formats/dmp_layout.h"
+#include "guest.h"
 #include "symbols/bugcheck.h"
 #include "symbols/crashhdr.h"
-#include "testutil.h"
 #include "testdata.h"
-#include "guest.h"
+#include "testutil.h"
 
 #define CODE 0xD1u
 
@@ -40,7 +40,7 @@ static int teardown(void **state)
 
 static void find(struct wdt_bugcheck *b)
 {
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 
 	if (wdt_bugcheck_find(&g.k, &g.d, NULL, b, &e) < 0)
 		fail_msg("%s", e.msg);
@@ -69,7 +69,7 @@ static bool has_note(const struct wdt_crash *c, const char *needle)
 static void build(struct wdt_crash *c, const struct wdt_crash_opts *o,
 		  struct wdt_bugcheck *b)
 {
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 
 	find(b);
 	if (wdt_crash_build(&g.k, &g.d, b, o, c, &e) < 0)
@@ -79,7 +79,7 @@ static void build(struct wdt_crash *c, const struct wdt_crash_opts *o,
 static void test_live(void **state)
 {
 	(void)state;
-	struct wdt_crash_opts o = { .comment = "from a test" };
+	struct wdt_crash_opts o = {.comment = "from a test"};
 	struct wdt_bugcheck b;
 	struct wdt_crash c;
 	const uint8_t *h, *x;
@@ -101,8 +101,9 @@ static void test_live(void **state)
 	assert_int_equal(wdt_le64(h + WDT_DMP64_PFN_DATABASE), TG_PFN_VALUE);
 	assert_int_equal(wdt_le64(h + WDT_DMP64_PS_LOADED_MODULE_LIST),
 			 TG_MODLIST);
-	assert_int_equal(wdt_le64(h + WDT_DMP64_PS_ACTIVE_PROCESS_HEAD),
-			 wdt_kdbg_get(&g.d, WDT_KDBG_PS_ACTIVE_PROCESS_HEAD, 8));
+	assert_int_equal(
+	    wdt_le64(h + WDT_DMP64_PS_ACTIVE_PROCESS_HEAD),
+	    wdt_kdbg_get(&g.d, WDT_KDBG_PS_ACTIVE_PROCESS_HEAD, 8));
 	assert_int_equal(wdt_le32(h + WDT_DMP64_MACHINE), WDT_MACHINE_AMD64);
 	assert_int_equal(wdt_le64(h + WDT_DMP64_KDBG), TG_KDBG_VA);
 	assert_int_equal(wdt_le32(h + WDT_DMP64_NUMBER_PROCESSORS), TG_NCPUS);
@@ -156,7 +157,7 @@ static void test_live(void **state)
 static void test_crashed(void **state)
 {
 	(void)state;
-	struct wdt_crash_opts o = { 0 };
+	struct wdt_crash_opts o = {0};
 	struct wdt_bugcheck b;
 	struct wdt_crash c;
 	const uint8_t *x;
@@ -170,11 +171,11 @@ static void test_crashed(void **state)
 	assert_int_equal(wdt_le32(c.hdr + WDT_DMP64_BUGCHECK_CODE), CODE);
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(
-			wdt_le64(c.hdr + WDT_DMP64_BUGCHECK_PARAM + 8 * i),
-			wdt_tg_params[i]);
+		    wdt_le64(c.hdr + WDT_DMP64_BUGCHECK_PARAM + 8 * i),
+		    wdt_tg_params[i]);
 	/* The saved bugcheck CONTEXT, byte for byte. */
-	assert_memory_equal(c.hdr + WDT_DMP64_CONTEXT,
-			    wdt_tg_at(&g, TG_CTX(2)), WDT_CTX_SIZE);
+	assert_memory_equal(c.hdr + WDT_DMP64_CONTEXT, wdt_tg_at(&g, TG_CTX(2)),
+			    WDT_CTX_SIZE);
 	assert_string_equal(c.context_from, "bugcheck");
 	assert_int_equal(c.context_cpu, 2);
 	x = c.hdr + WDT_DMP64_EXCEPTION;
@@ -197,8 +198,8 @@ static void test_crashed(void **state)
 	assert_false(patched(&c, TG_CTX(1)));
 	assert_true(patched(&c, TG_KDBG_VA));
 	assert_int_equal(c.contexts_patched, 0);
-	assert_memory_equal(c.hdr + WDT_DMP64_CONTEXT,
-			    wdt_tg_at(&g, TG_CTX(2)), WDT_CTX_SIZE);
+	assert_memory_equal(c.hdr + WDT_DMP64_CONTEXT, wdt_tg_at(&g, TG_CTX(2)),
+			    WDT_CTX_SIZE);
 	wdt_crash_free(&c);
 	wdt_bugcheck_free(&b);
 
@@ -220,7 +221,7 @@ static void test_comment_and_no_cpus(void **state)
 {
 	(void)state;
 	char longc[300];
-	struct wdt_crash_opts o = { .comment = longc };
+	struct wdt_crash_opts o = {.comment = longc};
 	struct wdt_bugcheck b;
 	struct wdt_crash c;
 
@@ -232,8 +233,8 @@ static void test_comment_and_no_cpus(void **state)
 	assert_string_equal(c.context_from, "KPRCB");
 	assert_int_equal(c.context_cpu, 0);
 	assert_int_equal(c.contexts_patched, 0);
-	assert_memory_equal(c.hdr + WDT_DMP64_CONTEXT,
-			    wdt_tg_at(&g, TG_CTX(0)), WDT_CTX_SIZE);
+	assert_memory_equal(c.hdr + WDT_DMP64_CONTEXT, wdt_tg_at(&g, TG_CTX(0)),
+			    WDT_CTX_SIZE);
 	/* The comment is cut to 127 bytes and NUL-terminated. */
 	assert_int_equal(strlen((const char *)c.hdr + WDT_DMP64_COMMENT),
 			 WDT_DMP64_COMMENT_SIZE - 1);
@@ -252,10 +253,10 @@ static void test_comment_and_no_cpus(void **state)
 static void test_errors(void **state)
 {
 	(void)state;
-	struct wdt_crash_opts o = { 0 };
+	struct wdt_crash_opts o = {0};
 	struct wdt_bugcheck b;
 	struct wdt_crash c;
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 
 	/* KUSER_SHARED_DATA not mapped. */
 	wdt_tg_build(&g);
@@ -291,10 +292,10 @@ static void test_errors(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_live),
-		cmocka_unit_test(test_crashed),
-		cmocka_unit_test(test_comment_and_no_cpus),
-		cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_live),
+	    cmocka_unit_test(test_crashed),
+	    cmocka_unit_test(test_comment_and_no_cpus),
+	    cmocka_unit_test(test_errors),
 	};
 
 	(void)argc;

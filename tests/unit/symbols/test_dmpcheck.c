@@ -11,22 +11,23 @@
  * (bugcheck-code, crash-context, crash-context-lost) need a kernel PE with
  * KeBugCheckEx's exports and .pdata: those run over the shared guest
  * (tests/unit/helpers/guest.h, the lld-link test DLL) made a DMP with the
- * header symbols/crashhdr builds for it, and are skipped without clang. The code table is checked against
- * docs/wdt-verify.1 (tests run from the top of the tree).
+ * header symbols/crashhdr builds for it, and are skipped without clang. The
+ * code table is checked against docs/wdt-verify.1 (tests run from the top of
+ * the tree).
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "core/bytes.h"
 #include "formats/dmp_layout.h"
+#include "guest.h"
 #include "symbols/bugcheck.h"
 #include "symbols/crashhdr.h"
 #include "symbols/dmpcheck.h"
 #include "symbols/kdbg.h"
 #include "symbols/kernel.h"
-#include "testutil.h"
 #include "testdata.h"
-#include "guest.h"
+#include "testutil.h"
 
 #define MEM (2u << 20)
 #define NPAGES (MEM / 4096)
@@ -51,9 +52,9 @@
 #define CTX_OFF 0x100u /* KDBG OffsetPrcbContext */
 #define UNMAPPED 0xFFFF800000000000ull
 
-static uint8_t *dmp;	/* header + body */
+static uint8_t *dmp; /* header + body */
 static size_t dmp_len;
-static uint64_t body;	/* file offset of physical address 0 */
+static uint64_t body; /* file offset of physical address 0 */
 static struct wdt_dmpcheck r;
 
 static uint8_t *at_pa(uint64_t pa)
@@ -179,7 +180,7 @@ static void build(uint32_t type)
 
 static int run_opts(const struct wdt_dmpcheck_opts *o)
 {
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 	struct wdt_source *s = wdt_source_open_mem(dmp, dmp_len, "t.dmp", &e);
 
 	assert_non_null(s);
@@ -196,7 +197,8 @@ static void run(void)
 static void print_findings(void)
 {
 	for (size_t i = 0; i < r.n; i++)
-		print_message("  %s %s: %s\n", wdt_dmpcheck_code_name(r.f[i].code),
+		print_message("  %s %s: %s\n",
+			      wdt_dmpcheck_code_name(r.f[i].code),
 			      wdt_dmpcheck_sev_name(r.f[i].sev), r.f[i].msg);
 }
 
@@ -234,7 +236,7 @@ static void test_sound(void **state)
 	print_findings();
 	assert_int_equal(r.n, 0);
 	/* header_only: the header is judged, memory left alone. */
-	struct wdt_dmpcheck_opts o = { .header_only = true };
+	struct wdt_dmpcheck_opts o = {.header_only = true};
 	wdt_put_le64(dmp + WDT_DMP64_KDBG, UNMAPPED);
 	run_opts(&o);
 	assert_int_equal(r.n, 0);
@@ -245,7 +247,7 @@ static void test_sound(void **state)
 static void test_not_dmp(void **state)
 {
 	(void)state;
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 	struct wdt_source *s;
 
 	build(WDT_DUMP_TYPE_FULL);
@@ -281,21 +283,23 @@ static void test_header(void **state)
 
 	build(WDT_DUMP_TYPE_FULL);
 	wdt_put_le32(dmp + WDT_DMP64_DUMP_TYPE, 4);
-	expect_one(WDT_DC_DUMP_TYPE, E,
-		   "DumpType 4 (triage (minidump)) is not a kernel memory dump: "
-		   "debuggers will reject the file or show no memory");
+	expect_one(
+	    WDT_DC_DUMP_TYPE, E,
+	    "DumpType 4 (triage (minidump)) is not a kernel memory dump: "
+	    "debuggers will reject the file or show no memory");
 	wdt_put_le32(dmp + WDT_DMP64_DUMP_TYPE, 9);
 	expect_one(WDT_DC_DUMP_TYPE, W,
 		   "DumpType 9 (kernel and user range (RDMP)): only some "
-		   "debuggers open it (volatility and LeechCore read types 1, 5 and 6 only)");
+		   "debuggers open it (volatility and LeechCore read types 1, "
+		   "5 and 6 only)");
 	assert_true(r.memory_skipped);
 
 	build(WDT_DUMP_TYPE_FULL);
 	wdt_put_le32(dmp + WDT_DMP64_MACHINE, WDT_MACHINE_I386);
 	const struct wdt_dmpcheck_finding *f = expect_one(
-		WDT_DC_MACHINE_TYPE, E,
-		"MachineImageType is 0x14c, not 0x8664 (AMD64): debuggers "
-		"will decode the dump for another architecture or refuse it");
+	    WDT_DC_MACHINE_TYPE, E,
+	    "MachineImageType is 0x14c, not 0x8664 (AMD64): debuggers "
+	    "will decode the dump for another architecture or refuse it");
 	assert_true(f->have_values);
 	assert_int_equal(f->expected, WDT_MACHINE_AMD64);
 	assert_int_equal(f->found, WDT_MACHINE_I386);
@@ -345,8 +349,8 @@ static void test_runs(void **state)
 	run();
 	assert_int_equal(r.n, 1);
 	assert_int_equal(r.f[0].code, WDT_DC_RUNS_INVALID);
-	assert_non_null(strstr(r.f[0].msg,
-			       ": debuggers will misplace every page after it"));
+	assert_non_null(strstr(
+	    r.f[0].msg, ": debuggers will misplace every page after it"));
 
 	/* Two halves stored high half first: unsorted, still readable. */
 	build(WDT_DUMP_TYPE_FULL);
@@ -395,7 +399,7 @@ static void test_bitmap(void **state)
 	assert_int_equal(r.n, 1);
 	assert_int_equal(r.f[0].code, WDT_DC_BITMAP_HEADER);
 	assert_non_null(
-		strstr(r.f[0].msg, ": debuggers cannot locate any page"));
+	    strstr(r.f[0].msg, ": debuggers cannot locate any page"));
 
 	build(WDT_DUMP_TYPE_BITMAP_FULL);
 	b = dmp + WDT_DMP64_HDR_SIZE;
@@ -449,9 +453,9 @@ static void test_context(void **state)
 	c = dmp + WDT_DMP64_CONTEXT;
 	wdt_put_le64(c + WDT_CTX_RIP, 0x0000800000000000ull);
 	const struct wdt_dmpcheck_finding *f = expect_one(
-		WDT_DC_CONTEXT_RIP, E,
-		"header ContextRecord: Rip 0x0000800000000000 is not "
-		"canonical: debuggers cannot disassemble or unwind from it");
+	    WDT_DC_CONTEXT_RIP, E,
+	    "header ContextRecord: Rip 0x0000800000000000 is not "
+	    "canonical: debuggers cannot disassemble or unwind from it");
 	assert_false(f->have_addr);
 
 	build(WDT_DUMP_TYPE_FULL);
@@ -519,17 +523,19 @@ static void test_memory(void **state)
 	run();
 	assert_int_equal(r.n, 1);
 	assert_int_equal(r.f[0].code, WDT_DC_KDBG_UNREADABLE);
-	assert_non_null(strstr(r.f[0].msg, "KdDebuggerDataBlock "
-					   "0xffff800000000000 cannot be read ("));
+	assert_non_null(strstr(r.f[0].msg,
+			       "KdDebuggerDataBlock "
+			       "0xffff800000000000 cannot be read ("));
 	assert_int_equal(r.f[0].addr, UNMAPPED);
 
 	build(WDT_DUMP_TYPE_FULL);
 	wdt_put_le32(at(KDBG_VA) + WDT_KDBG_OWNER_TAG, 0x12345678);
-	f = expect_one(WDT_DC_KDBG_ENCODED, E,
-		       "KdDebuggerDataBlock 0xfffff80000008000 has OwnerTag "
-		       "0x12345678, not a cleartext 'KDBG' (encoded, as Windows "
-		       "8+ keeps it): WinDbg reports \"KdDebuggerDataBlock is "
-		       "not present or unreadable\"");
+	f = expect_one(
+	    WDT_DC_KDBG_ENCODED, E,
+	    "KdDebuggerDataBlock 0xfffff80000008000 has OwnerTag "
+	    "0x12345678, not a cleartext 'KDBG' (encoded, as Windows "
+	    "8+ keeps it): WinDbg reports \"KdDebuggerDataBlock is "
+	    "not present or unreadable\"");
 	assert_int_equal(f->addr, KDBG_VA);
 
 	build(WDT_DUMP_TYPE_FULL);
@@ -614,13 +620,13 @@ static void flaky_close(struct wdt_source *src)
 	(void)src;
 }
 
-static const struct wdt_source_ops flaky_ops = { flaky_pread, flaky_close };
+static const struct wdt_source_ops flaky_ops = {flaky_pread, flaky_close};
 
 static void test_unreadable(void **state)
 {
 	(void)state;
-	struct flaky f = { 0 };
-	struct wdt_err e = { 0 };
+	struct flaky f = {0};
+	struct wdt_err e = {0};
 	struct wdt_source *s;
 
 	build(WDT_DUMP_TYPE_FULL);
@@ -631,8 +637,8 @@ static void test_unreadable(void **state)
 	assert_int_equal(r.f[0].code, WDT_DC_UNREADABLE);
 	assert_int_equal(r.f[0].sev, E);
 	assert_non_null(strstr(r.f[0].msg, "read error at 0x0"));
-	assert_non_null(strstr(r.f[0].msg,
-			       ": debuggers will not open the dump"));
+	assert_non_null(
+	    strstr(r.f[0].msg, ": debuggers will not open the dump"));
 	assert_true(r.memory_skipped);
 	assert_non_null(strstr(r.skipped, "read error at 0x0"));
 }
@@ -664,7 +670,7 @@ static void test_table_and_man_page(void **state)
 {
 	(void)state;
 	FILE *f = fopen("docs/wdt-verify.1", "r");
-	bool seen[WDT_DC_COUNT] = { false };
+	bool seen[WDT_DC_COUNT] = {false};
 	char line[512];
 	unsigned listed = 0;
 
@@ -673,7 +679,8 @@ static void test_table_and_man_page(void **state)
 		char *pq, *tok, *save = NULL;
 		enum wdt_dmpcheck_sev want;
 
-		if (strncmp(line, ".It ", 4) != 0 || !(pq = strstr(line, " Pq ")))
+		if (strncmp(line, ".It ", 4) != 0 ||
+		    !(pq = strstr(line, " Pq ")))
 			continue;
 		*pq = '\0';
 		pq += 4;
@@ -695,7 +702,8 @@ static void test_table_and_man_page(void **state)
 			       strcmp(wdt_dmpcheck_code_name(c), tok))
 				c++;
 			if (c == WDT_DC_COUNT)
-				fail_msg("man page lists '%s', not a code", tok);
+				fail_msg("man page lists '%s', not a code",
+					 tok);
 			assert_false(seen[c]);
 			seen[c] = true;
 			listed++;
@@ -728,10 +736,10 @@ static bool have_guest;
  */
 static void build_crashed(bool crash)
 {
-	struct wdt_crash_opts o = { 0 };
+	struct wdt_crash_opts o = {0};
 	struct wdt_bugcheck b;
 	struct wdt_crash c;
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 
 	wdt_tg_build(&g);
 	if (crash)
@@ -776,11 +784,12 @@ static void test_crash(void **state)
 
 	/* The header's code is not KiBugcheckData's. */
 	wdt_put_le32(dmp + WDT_DMP64_BUGCHECK_CODE, 0x50);
-	f = expect_one(WDT_DC_BUGCHECK_CODE, E,
-		       "the header says bugcheck 0x50 (0x700, 0x2, 0x0, "
-		       "0xfffff80000201111) but KiBugcheckData holds 0xd1 "
-		       "(0x700, 0x2, 0x0, 0xfffff80000201111): debuggers report "
-		       "the wrong crash");
+	f = expect_one(
+	    WDT_DC_BUGCHECK_CODE, E,
+	    "the header says bugcheck 0x50 (0x700, 0x2, 0x0, "
+	    "0xfffff80000201111) but KiBugcheckData holds 0xd1 "
+	    "(0x700, 0x2, 0x0, 0xfffff80000201111): debuggers report "
+	    "the wrong crash");
 	assert_int_equal(f->expected, CODE);
 	assert_int_equal(f->found, 0x50);
 
@@ -842,18 +851,18 @@ static int teardown(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sound),
-		cmocka_unit_test(test_not_dmp),
-		cmocka_unit_test(test_header),
-		cmocka_unit_test(test_runs),
-		cmocka_unit_test(test_bitmap),
-		cmocka_unit_test(test_size),
-		cmocka_unit_test(test_context),
-		cmocka_unit_test(test_memory),
-		cmocka_unit_test(test_unreadable),
-		cmocka_unit_test(test_dropped),
-		cmocka_unit_test(test_crash),
-		cmocka_unit_test(test_table_and_man_page),
+	    cmocka_unit_test(test_sound),
+	    cmocka_unit_test(test_not_dmp),
+	    cmocka_unit_test(test_header),
+	    cmocka_unit_test(test_runs),
+	    cmocka_unit_test(test_bitmap),
+	    cmocka_unit_test(test_size),
+	    cmocka_unit_test(test_context),
+	    cmocka_unit_test(test_memory),
+	    cmocka_unit_test(test_unreadable),
+	    cmocka_unit_test(test_dropped),
+	    cmocka_unit_test(test_crash),
+	    cmocka_unit_test(test_table_and_man_page),
 	};
 
 	(void)argc;

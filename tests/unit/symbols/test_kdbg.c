@@ -11,11 +11,11 @@
 #include <stdlib.h>
 
 #include "core/bytes.h"
+#include "guest.h"
 #include "symbols/kdbg.h"
 #include "symbols/pe.h"
-#include "testutil.h"
 #include "testdata.h"
-#include "guest.h"
+#include "testutil.h"
 
 static const char *argv0;
 static struct wdt_test_guest g;
@@ -41,15 +41,16 @@ static void test_field_tables(void **state)
 	assert_true(saw_tag);
 	assert_true(saw_base);
 	for (size_t i = 0; i < wdt_kdver_nfields; i++)
-		assert_true(wdt_kdver_fields[i].off + wdt_kdver_fields[i].size <=
+		assert_true(wdt_kdver_fields[i].off +
+				wdt_kdver_fields[i].size <=
 			    WDT_KDVER_SIZE);
 }
 
 static void test_get(void **state)
 {
 	(void)state;
-	uint8_t plain[0x40] = { 0 };
-	struct wdt_kdbg d = { .plain = plain, .size = 0x28 };
+	uint8_t plain[0x40] = {0};
+	struct wdt_kdbg d = {.plain = plain, .size = 0x28};
 
 	wdt_put_le32(plain + WDT_KDBG_OWNER_TAG, WDT_KDBG_TAG);
 	wdt_put_le64(plain + WDT_KDBG_KERN_BASE, 0xFFFFF80012345000ull);
@@ -103,7 +104,7 @@ static void test_find_needs_kernel(void **state)
 	(void)state;
 	struct wdt_kernel k;
 	struct wdt_kdbg d;
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 
 	memset(&k, 0, sizeof(k));
 	assert_int_equal(wdt_kdbg_find(&k, NULL, &d, &e), -1);
@@ -117,7 +118,7 @@ static void test_find_needs_kernel(void **state)
 #define WAIT_ALWAYS 0x05257A00B93CE49Dull
 #define NEVER_VA (TG_KB + 0x3800) /* in .data, after the block */
 #define ALWAYS_VA (TG_KB + 0x3808)
-#define FLAG_VA (TG_KB + 0x3810)  /* KdpDataBlockEncoded */
+#define FLAG_VA (TG_KB + 0x3810) /* KdpDataBlockEncoded */
 
 static int setup(void **state)
 {
@@ -135,10 +136,13 @@ static int teardown(void **state)
 }
 
 static const char *const check_names[7] = {
-	"owner-tag",		 "kern-base",
-	"debugger-data-list",	 "ps-loaded-module-list",
-	"ps-active-process-head", "ki-processor-block",
-	"mm-pfn-database",
+    "owner-tag",
+    "kern-base",
+    "debugger-data-list",
+    "ps-loaded-module-list",
+    "ps-active-process-head",
+    "ki-processor-block",
+    "mm-pfn-database",
 };
 
 static void expect_checks_pass(const struct wdt_kdbg *d)
@@ -156,7 +160,7 @@ static void test_find_cleartext(void **state)
 {
 	(void)state;
 	struct wdt_kdbg d;
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 
 	wdt_tg_build(&g);
 	if (wdt_kdbg_find(&g.k, NULL, &d, &e) < 0)
@@ -185,7 +189,7 @@ static struct wdt_pe *wide_data_pe(uint8_t **file, struct wdt_source **src)
 {
 	const struct wdt_pe_headers *h = wdt_pe_headers(g.k.pe);
 	const struct wdt_pe_section *s;
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 	struct wdt_pe *pe;
 	size_t n, len = 0;
 
@@ -208,7 +212,7 @@ static void test_find_encoded(void **state)
 {
 	(void)state;
 	struct wdt_kdbg d;
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 	struct wdt_pe *orig;
 	struct wdt_source *src;
 	uint8_t *file;
@@ -256,7 +260,7 @@ static void test_find_failures(void **state)
 {
 	(void)state;
 	struct wdt_kdbg d;
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 
 	/* A cleartext header with an implausible Header.Size is skipped. */
 	wdt_tg_build(&g);
@@ -287,7 +291,7 @@ static void test_processors(void **state)
 	(void)state;
 	uint64_t prcbs[8], va;
 	uint32_t n;
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 
 	wdt_tg_build(&g);
 	assert_int_equal(wdt_kdbg_prcbs(&g.k, &g.d, prcbs, 8, &n, &e), 0);
@@ -322,14 +326,14 @@ static void test_processors(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_field_tables),
-		cmocka_unit_test(test_get),
-		cmocka_unit_test(test_encoding_blocks),
-		cmocka_unit_test(test_find_needs_kernel),
-		cmocka_unit_test(test_find_cleartext),
-		cmocka_unit_test(test_find_encoded),
-		cmocka_unit_test(test_find_failures),
-		cmocka_unit_test(test_processors),
+	    cmocka_unit_test(test_field_tables),
+	    cmocka_unit_test(test_get),
+	    cmocka_unit_test(test_encoding_blocks),
+	    cmocka_unit_test(test_find_needs_kernel),
+	    cmocka_unit_test(test_find_cleartext),
+	    cmocka_unit_test(test_find_encoded),
+	    cmocka_unit_test(test_find_failures),
+	    cmocka_unit_test(test_processors),
 	};
 
 	(void)argc;

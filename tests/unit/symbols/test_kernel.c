@@ -46,7 +46,7 @@ static uint8_t *mem_with_windows(void)
 
 static struct wdt_image *open_raw(uint8_t *m)
 {
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 	struct wdt_image *img = wdt_test_open_mem(m, MEM, "raw", &e);
 
 	if (!img)
@@ -83,7 +83,7 @@ static void test_low_stub_then_no_kernel(void **state)
 	uint8_t *m = mem_with_windows();
 	struct wdt_image *img;
 	struct wdt_kernel k;
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 	uint8_t *psb = m + 0x7000;
 
 	wdt_put_le64(psb, 0x00000001000600E9ull | 0x1200);
@@ -106,7 +106,7 @@ static void test_pml4_scan(void **state)
 	uint8_t *m = mem_with_windows();
 	struct wdt_image *img;
 	struct wdt_kernel k;
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 
 	/* A decoy self-map that does not map KUSER, then the real one. */
 	wdt_put_le64(m + 0x100000 + 8 * 300, 0x100000 | 3);
@@ -127,7 +127,7 @@ static void test_nothing(void **state)
 	uint8_t *m = calloc(1, MEM);
 	struct wdt_image *img = open_raw(m);
 	struct wdt_kernel k;
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 
 	assert_int_equal(wdt_kernel_find(img, NULL, &k, &e), -1);
 	assert_err(&e, WDT_NOT_FOUND, "no Windows kernel page tables found");
@@ -159,7 +159,8 @@ static uint8_t *mem_hostile(size_t size, uint64_t frame, bool distinct)
 		wdt_put_le64(m + kpdpt + 8 * (((va >> 30) & 511) + i), kpd | 3);
 	for (unsigned j = 0; j < 512; j++)
 		wdt_put_le64(m + kpd + 8 * j,
-			     (frame + (distinct ? (j % nbig) << 21 : 0)) | 0x83);
+			     (frame + (distinct ? (j % nbig) << 21 : 0)) |
+				 0x83);
 	end = distinct ? frame + (nbig << 21) : frame + (2u << 20);
 	for (uint64_t pa = frame; pa < end; pa += WDT_PAGE_SIZE)
 		memcpy(m + pa, "MZ", 2);
@@ -173,7 +174,7 @@ static void test_scan_each_frame_once(void **state)
 	uint8_t *m = mem_hostile(MEM, 0, false);
 	struct wdt_image *img = open_raw(m);
 	struct wdt_kernel k;
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 
 	assert_int_equal(wdt_kernel_find(img, NULL, &k, &e), -1);
 	assert_string_equal(k.dtb_method, "pml4-scan");
@@ -193,7 +194,7 @@ static void test_scan_cap(void **state)
 	(void)state;
 	size_t size = 32u << 20;
 	uint8_t *m = mem_hostile(size, 0x400000, true);
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 	struct wdt_image *img = wdt_test_open_mem(m, size, "raw", &e);
 	struct wdt_kernel k;
 	char cap[64];
@@ -215,7 +216,7 @@ static void test_scan_cap(void **state)
 static void test_context_ok(void **state)
 {
 	(void)state;
-	struct wdt_cpu c = { 0 };
+	struct wdt_cpu c = {0};
 	uint8_t ctx[WDT_CTX_SIZE], bad[WDT_CTX_SIZE];
 	char why[120];
 	static const struct {
@@ -223,14 +224,15 @@ static void test_context_ok(void **state)
 		uint64_t v;
 		const char *why;
 	} cases[] = {
-		{ WDT_CTX_RIP, 8, 0x4547415045474150ull, "is a fill pattern" },
-		{ WDT_CTX_RAX + 32, 8, 0xFFFFFFFFFFFFFFFFull,
-		  "is a fill pattern" },
-		{ WDT_CTX_RIP, 8, 0x0000800000001000ull, "Rip 0x0000800000001000 is not canonical" },
-		{ WDT_CTX_RAX + 32, 8, 0xFFFF7FFFFFFFF000ull, "Rsp 0xffff7ffffffff000 is not canonical" },
-		{ WDT_CTX_SEG_CS, 2, 0x23, "SegCs 0x23 is not 64-bit code" },
-		{ WDT_CTX_SEG_SS, 2, 0x1234, "SegSs 0x1234 is not a stack" },
-		{ WDT_CTX_MXCSR, 4, 0x1F81, "MxCsr differs" },
+	    {WDT_CTX_RIP, 8, 0x4547415045474150ull, "is a fill pattern"},
+	    {WDT_CTX_RAX + 32, 8, 0xFFFFFFFFFFFFFFFFull, "is a fill pattern"},
+	    {WDT_CTX_RIP, 8, 0x0000800000001000ull,
+	     "Rip 0x0000800000001000 is not canonical"},
+	    {WDT_CTX_RAX + 32, 8, 0xFFFF7FFFFFFFF000ull,
+	     "Rsp 0xffff7ffffffff000 is not canonical"},
+	    {WDT_CTX_SEG_CS, 2, 0x23, "SegCs 0x23 is not 64-bit code"},
+	    {WDT_CTX_SEG_SS, 2, 0x1234, "SegSs 0x1234 is not a stack"},
+	    {WDT_CTX_MXCSR, 4, 0x1F81, "MxCsr differs"},
 	};
 
 	c.have = WDT_CPU_HAVE_GPRS | WDT_CPU_HAVE_SEGS;
@@ -305,7 +307,7 @@ static void test_kdbg_encoding(void **state)
 static void test_context(void **state)
 {
 	(void)state;
-	struct wdt_cpu c = { 0 };
+	struct wdt_cpu c = {0};
 	uint8_t ctx[WDT_CTX_SIZE];
 
 	c.have = WDT_CPU_HAVE_GPRS | WDT_CPU_HAVE_SEGS;
@@ -324,7 +326,8 @@ static void test_context(void **state)
 	assert_int_equal(wdt_le64(ctx + WDT_CTX_RAX + 16), 0x1000 + WDT_RDX);
 	assert_int_equal(wdt_le64(ctx + WDT_CTX_RAX + 24), 0x1000 + WDT_RBX);
 	assert_int_equal(wdt_le64(ctx + WDT_CTX_RAX + 32), 0x1000 + WDT_RSP);
-	assert_int_equal(wdt_le64(ctx + WDT_CTX_RAX + 15 * 8), 0x1000 + WDT_R15);
+	assert_int_equal(wdt_le64(ctx + WDT_CTX_RAX + 15 * 8),
+			 0x1000 + WDT_R15);
 	assert_int_equal(wdt_le64(ctx + WDT_CTX_RIP), 0x1000 + WDT_RIP);
 	assert_int_equal(wdt_le32(ctx + WDT_CTX_EFLAGS), 0x1000 + WDT_RFLAGS);
 	assert_int_equal(wdt_le16(ctx + WDT_CTX_SEG_CS), 0x10);
@@ -335,7 +338,7 @@ static void test_context(void **state)
 static void test_attempts(void **state)
 {
 	(void)state;
-	struct wdt_attempts a = { 0 };
+	struct wdt_attempts a = {0};
 	char buf[64];
 
 	wdt_attempt_add(&a, "dtb", "one", false, "first %d", 1);
@@ -362,16 +365,16 @@ static void test_attempts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dtb_ok),
-		cmocka_unit_test(test_low_stub_then_no_kernel),
-		cmocka_unit_test(test_pml4_scan),
-		cmocka_unit_test(test_nothing),
-		cmocka_unit_test(test_scan_each_frame_once),
-		cmocka_unit_test(test_scan_cap),
-		cmocka_unit_test(test_context_ok),
-		cmocka_unit_test(test_kdbg_encoding),
-		cmocka_unit_test(test_context),
-		cmocka_unit_test(test_attempts),
+	    cmocka_unit_test(test_dtb_ok),
+	    cmocka_unit_test(test_low_stub_then_no_kernel),
+	    cmocka_unit_test(test_pml4_scan),
+	    cmocka_unit_test(test_nothing),
+	    cmocka_unit_test(test_scan_each_frame_once),
+	    cmocka_unit_test(test_scan_cap),
+	    cmocka_unit_test(test_context_ok),
+	    cmocka_unit_test(test_kdbg_encoding),
+	    cmocka_unit_test(test_context),
+	    cmocka_unit_test(test_attempts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,9 +12,9 @@
 #include <cmocka.h>
 
 #include "core/bytes.h"
+#include "msfbuild.h"
 #include "symbols/pdb.h"
 #include "symbols/pe.h"
-#include "msfbuild.h"
 #include "testdata.h"
 
 static const char *argv0;
@@ -39,7 +39,7 @@ static int teardown(void **state)
 
 static struct wdt_pdb *open_real(void)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_pdb *pdb = wdt_pdb_open_file(td_path("wdttest.pdb"), &err);
 
 	if (!pdb)
@@ -47,10 +47,9 @@ static struct wdt_pdb *open_real(void)
 	return pdb;
 }
 
-
 static void test_identity_and_match(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_pdb *pdb = open_real();
 	struct wdt_pdb_ident id;
 	uint8_t guid[16];
@@ -80,7 +79,7 @@ static void test_identity_and_match(void **state)
 /* RVAs of every S_PUB32 equal llvm-pdbutil's (seg:off + section VA). */
 static void test_publics_match_llvm(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_pdb *pdb = open_real();
 	const struct wdt_pdb_public *v;
 	char name[256];
@@ -117,10 +116,10 @@ static void test_publics_match_llvm(void **state)
 /* The DLL exports wdt_expected[]: offsetof/sizeof from the compiler. */
 static void test_members_match_compiler(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_pdb *pdb = open_real();
 	struct wdt_source *src =
-		wdt_source_open_file(td_path("wdttest.dll"), &err);
+	    wdt_source_open_file(td_path("wdttest.dll"), &err);
 	struct wdt_pe *pe = wdt_pe_open_source(src, &err);
 	uint32_t rva, crva, count;
 	uint8_t *tab;
@@ -130,7 +129,7 @@ static void test_members_match_compiler(void **state)
 	assert_non_null(pe);
 	assert_int_equal(wdt_pe_export_rva(pe, "wdt_expected", &rva, &err), 1);
 	assert_int_equal(
-		wdt_pe_export_rva(pe, "wdt_expected_count", &crva, &err), 1);
+	    wdt_pe_export_rva(pe, "wdt_expected_count", &crva, &err), 1);
 	assert_int_equal(wdt_pe_read_rva(pe, crva, &count, 4, &err), 0);
 	assert_true(count >= 20 && count < 100);
 	tab = malloc(count * 80u);
@@ -176,7 +175,7 @@ static void test_members_match_compiler(void **state)
 static void expect_open(const uint8_t *buf, size_t len, enum wdt_status st,
 			const char *needle)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_source *src = wdt_source_open_mem(buf, len, "bad.pdb", &err);
 	struct wdt_pdb *pdb = wdt_pdb_open(src, &err);
 
@@ -236,7 +235,8 @@ static void test_bad_msf(void **state)
 
 /* ---- synthetic PDBs for the type and symbol walkers ---- */
 
-static const uint8_t G[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+static const uint8_t G[16] = {1, 2,  3,	 4,  5,	 6,  7,	 8,
+			      9, 10, 11, 12, 13, 14, 15, 16};
 
 static uint32_t rec_begin(struct mb_buf *b, uint16_t kind)
 {
@@ -285,7 +285,7 @@ static struct mb_buf tpi, sym;
 static struct wdt_pdb *open_synth(const struct mb_buf *t,
 				  const struct mb_buf *y, uint8_t **file)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	size_t len;
 	struct wdt_pdb *pdb;
 
@@ -305,10 +305,9 @@ static void close_synth(struct wdt_pdb *pdb, uint8_t *file)
 	free(file);
 }
 
-
 static void test_cyclic_types(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_pdb_member m;
 	struct wdt_pdb *pdb;
 	uint8_t *file;
@@ -350,7 +349,7 @@ static void test_cyclic_types(void **state)
 
 static void test_bad_tpi(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_pdb *pdb;
 	uint64_t size;
 	uint8_t *file;
@@ -394,7 +393,8 @@ static void test_bad_tpi(void **state)
 	{
 		struct wdt_pdb_member m;
 
-		assert_int_equal(wdt_pdb_struct_size(pdb, "_B", &size, &err), 1);
+		assert_int_equal(wdt_pdb_struct_size(pdb, "_B", &size, &err),
+				 1);
 		assert_int_equal(size, 8);
 		assert_int_equal(wdt_pdb_member(pdb, "_B", "x", &m, &err), -1);
 		assert_int_equal(err.status, WDT_CORRUPT);
@@ -405,7 +405,7 @@ static void test_bad_tpi(void **state)
 /* Forward reference resolved by name; numeric leaves; LF_INDEX chain. */
 static void test_synthetic_types(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_pdb_member m;
 	struct wdt_pdb *pdb;
 	uint64_t size;
@@ -416,8 +416,8 @@ static void test_synthetic_types(void **state)
 	memset(&tpi, 0, sizeof(tpi));
 	memset(&sym, 0, sizeof(sym));
 	tpi.n = 0x38;
-	struct_rec(&tpi, 0, 0, "_FWD", 0x80);	/* 0x1000 forward ref */
-	at = rec_begin(&tpi, 0x1203);		/* 0x1001 continuation */
+	struct_rec(&tpi, 0, 0, "_FWD", 0x80); /* 0x1000 forward ref */
+	at = rec_begin(&tpi, 0x1203);	      /* 0x1001 continuation */
 	mb_u16(&tpi, 0x150D);
 	mb_u16(&tpi, 3);
 	mb_u32(&tpi, 0x1000);
@@ -426,13 +426,13 @@ static void test_synthetic_types(void **state)
 	mb_str(&tpi, "fwd");
 	mb_pad(&tpi);
 	rec_end(&tpi, at);
-	at = rec_begin(&tpi, 0x1203);		/* 0x1002 first part */
+	at = rec_begin(&tpi, 0x1203); /* 0x1002 first part */
 	member(&tpi, 0x0075, 4, "a");
 	mb_u16(&tpi, 0x1404);
 	mb_u16(&tpi, 0);
 	mb_u32(&tpi, 0x1001);
 	rec_end(&tpi, at);
-	at = rec_begin(&tpi, 0x1203);		/* 0x1003 _FWD's fields */
+	at = rec_begin(&tpi, 0x1203); /* 0x1003 _FWD's fields */
 	member(&tpi, 0x0023, 8, "q");
 	rec_end(&tpi, at);
 	struct_rec(&tpi, 0x1002, 0x7FFF, "_T", 0); /* 0x1004 */
@@ -462,9 +462,9 @@ static void test_synthetic_types(void **state)
 	{
 		uint32_t rva;
 
-		assert_int_equal(wdt_pdb_symbol_rva(pdb, "PsLoadedModuleList",
-						    &rva, &err),
-				 1);
+		assert_int_equal(
+		    wdt_pdb_symbol_rva(pdb, "PsLoadedModuleList", &rva, &err),
+		    1);
 		assert_int_equal(rva, 0x1020);
 		assert_int_equal(wdt_pdb_symbol_rva(pdb, "Orphan", &rva, &err),
 				 -1);
@@ -515,14 +515,14 @@ static void test_bad_dbi(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_identity_and_match),
-		cmocka_unit_test(test_publics_match_llvm),
-		cmocka_unit_test(test_members_match_compiler),
-		cmocka_unit_test(test_bad_msf),
-		cmocka_unit_test(test_cyclic_types),
-		cmocka_unit_test(test_bad_tpi),
-		cmocka_unit_test(test_synthetic_types),
-		cmocka_unit_test(test_bad_dbi),
+	    cmocka_unit_test(test_identity_and_match),
+	    cmocka_unit_test(test_publics_match_llvm),
+	    cmocka_unit_test(test_members_match_compiler),
+	    cmocka_unit_test(test_bad_msf),
+	    cmocka_unit_test(test_cyclic_types),
+	    cmocka_unit_test(test_bad_tpi),
+	    cmocka_unit_test(test_synthetic_types),
+	    cmocka_unit_test(test_bad_dbi),
 	};
 
 	(void)argc;

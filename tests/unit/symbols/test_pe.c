@@ -36,7 +36,7 @@ static int teardown(void **state)
 
 static struct wdt_pe *open_file(struct wdt_source **src)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_pe *pe;
 
 	*src = wdt_source_open_file(td_path("wdttest.dll"), &err);
@@ -50,7 +50,7 @@ static struct wdt_pe *open_file(struct wdt_source **src)
 /* Every named export of llvm-readobj --coff-exports, and no others. */
 static void test_exports_match_llvm(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_source *src;
 	struct wdt_pe *pe = open_file(&src);
 	const struct wdt_pe_export *v;
@@ -80,9 +80,8 @@ static void test_exports_match_llvm(void **state)
 	{
 		uint32_t got;
 
-		assert_int_equal(wdt_pe_export_rva(pe, "NotExported", &got,
-						   &err),
-				 0);
+		assert_int_equal(
+		    wdt_pe_export_rva(pe, "NotExported", &got, &err), 0);
 	}
 	wdt_pe_close(pe);
 	wdt_source_close(src);
@@ -97,7 +96,7 @@ static void hex16(const uint8_t *g, char *out)
 /* RSDS: GUID bytes, age and name of llvm-readobj --coff-debug-directory. */
 static void test_rsds_matches_llvm(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_source *src;
 	struct wdt_pe *pe = open_file(&src);
 	const struct wdt_pe_codeview *cv;
@@ -146,7 +145,7 @@ static int image_read(void *ctx, uint64_t off, void *buf, size_t len,
 
 static void map_image(struct image *im)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_pe_headers h;
 	size_t n;
 	struct wdt_source *src;
@@ -170,9 +169,9 @@ static void map_image(struct image *im)
 
 static void test_image_layout(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct image im;
-	struct wdt_pe_io io = { image_read, &im, WDT_PE_LAYOUT_IMAGE, "img" };
+	struct wdt_pe_io io = {image_read, &im, WDT_PE_LAYOUT_IMAGE, "img"};
 	struct wdt_pe *pe;
 	const struct wdt_pe_codeview *cv;
 	uint32_t rva, file_rva;
@@ -212,10 +211,10 @@ static void test_image_layout(void **state)
 
 /* ---- hostile headers ---- */
 
-static void expect_headers(const uint8_t *buf, size_t len,
-			   enum wdt_status st, const char *needle)
+static void expect_headers(const uint8_t *buf, size_t len, enum wdt_status st,
+			   const char *needle)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_pe_headers h;
 
 	assert_int_equal(wdt_pe_parse_headers(buf, len, &h, &err), -1);
@@ -255,7 +254,7 @@ static void test_bad_headers(void **state)
 
 static void test_bad_rsds_and_exports(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_pe_codeview cv;
 	struct wdt_pe_export_dir ed;
 	uint8_t r[64];
@@ -288,7 +287,7 @@ static void test_bad_rsds_and_exports(void **state)
 /* Export tables that point outside the file: exports unavailable, no crash. */
 static void test_exports_broken_in_file(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	uint8_t *b = malloc(dll_len);
 	struct wdt_pe_headers h;
 	struct wdt_source *src;
@@ -317,12 +316,12 @@ static void test_exports_broken_in_file(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exports_match_llvm),
-		cmocka_unit_test(test_rsds_matches_llvm),
-		cmocka_unit_test(test_image_layout),
-		cmocka_unit_test(test_bad_headers),
-		cmocka_unit_test(test_bad_rsds_and_exports),
-		cmocka_unit_test(test_exports_broken_in_file),
+	    cmocka_unit_test(test_exports_match_llvm),
+	    cmocka_unit_test(test_rsds_matches_llvm),
+	    cmocka_unit_test(test_image_layout),
+	    cmocka_unit_test(test_bad_headers),
+	    cmocka_unit_test(test_bad_rsds_and_exports),
+	    cmocka_unit_test(test_exports_broken_in_file),
 	};
 
 	(void)argc;

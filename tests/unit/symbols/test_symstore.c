@@ -28,10 +28,10 @@ static pid_t server = -1;
 static uint8_t guid[16];
 static uint32_t age;
 static char key[WDT_SYMSTORE_KEY_MAX];
-static const uint8_t OTHER[16] = { 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4,
-				   5, 6, 7, 8, 9, 10, 11, 12 };
-static const uint8_t WRONG[16] = { 0xba, 0xd0, 0xba, 0xd0, 1, 2, 3, 4,
-				   5, 6, 7, 8, 9, 10, 11, 12 };
+static const uint8_t OTHER[16] = {0xde, 0xad, 0xbe, 0xef, 1, 2,	 3,  4,
+				  5,	6,    7,    8,	  9, 10, 11, 12};
+static const uint8_t WRONG[16] = {0xba, 0xd0, 0xba, 0xd0, 1, 2,	 3,  4,
+				  5,	6,    7,    8,	  9, 10, 11, 12};
 
 static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -46,7 +46,6 @@ static void sh(const char *fmt, ...)
 	if (system(cmd) != 0)
 		fail_msg("command failed: %s", cmd);
 }
-
 
 static int start_server(void)
 {
@@ -65,7 +64,7 @@ static int start_server(void)
 	/* bounded wait for the port file */
 	for (int i = 0; i < 200; i++) {
 		FILE *f = fopen(portfile, "r");
-		struct timespec ts = { 0, 50000000 };
+		struct timespec ts = {0, 50000000};
 
 		if (f) {
 			int ok = fscanf(f, "%d", &port) == 1;
@@ -184,16 +183,15 @@ static void opts_for(struct wdt_symopts *o, char *buf, size_t len,
 
 static void test_download_then_cache_hit(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_symopts o;
 	char sp[16384], want[16384], *path = NULL;
 	int before = log_lines();
 
 	(void)state;
 	opts_for(&o, sp, sizeof(sp), "c1", "store/");
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
-					   &err),
-			 0);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path, &err), 0);
 	snprintf(want, sizeof(want), "%s/c1/wdttest.pdb/%s/wdttest.pdb", work,
 		 key);
 	assert_string_equal(path, want);
@@ -203,8 +201,8 @@ static void test_download_then_cache_hit(void **state)
 		char *t = log_text(), exp[256];
 
 		/* no "//" although the URL had a trailing slash */
-		snprintf(exp, sizeof(exp), "GET /store/wdttest.pdb/%s/wdttest.pdb\n",
-			 key);
+		snprintf(exp, sizeof(exp),
+			 "GET /store/wdttest.pdb/%s/wdttest.pdb\n", key);
 		assert_non_null(strstr(t, exp));
 		free(t);
 	}
@@ -215,24 +213,22 @@ static void test_download_then_cache_hit(void **state)
 		assert_int_equal(count_files(dir), 1); /* no temp files */
 	}
 	/* second run: a cache hit, no request */
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
-					   &err),
-			 0);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path, &err), 0);
 	assert_string_equal(path, want);
 	free(path);
 	assert_int_equal(log_lines(), before + 1);
 	/* offline also finds the cached copy */
 	o.offline = true;
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
-					   &err),
-			 0);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path, &err), 0);
 	free(path);
 	assert_int_equal(log_lines(), before + 1);
 }
 
 static void test_404_names_url_and_cache(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_symopts o;
 	char sp[16384], k[WDT_SYMSTORE_KEY_MAX], url[512], cache[16384];
 	char *path = NULL;
@@ -240,17 +236,16 @@ static void test_404_names_url_and_cache(void **state)
 
 	(void)state;
 	opts_for(&o, sp, sizeof(sp), "c2", "store");
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", OTHER, 3, &path,
-					   &err),
-			 -1);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", OTHER, 3, &path, &err), -1);
 	assert_null(path);
 	assert_int_equal(err.status, WDT_NOT_FOUND);
 	wdt_symstore_key(OTHER, 3, k);
 	snprintf(url, sizeof(url),
 		 "http://127.0.0.1:%d/store/wdttest.pdb/%s/wdttest.pdb", port,
 		 k);
-	snprintf(cache, sizeof(cache), "%s/c2/wdttest.pdb/%s/wdttest.pdb",
-		 work, k);
+	snprintf(cache, sizeof(cache), "%s/c2/wdttest.pdb/%s/wdttest.pdb", work,
+		 k);
 	if (!strstr(err.msg, url) || !strstr(err.msg, cache))
 		fail_msg("message lacks URL or cache path: %s", err.msg);
 	assert_non_null(strstr(err.msg, "HTTP 404"));
@@ -262,16 +257,15 @@ static void test_404_names_url_and_cache(void **state)
 
 static void test_redirect_followed(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_symopts o;
 	char sp[16384], *path = NULL;
 	int before = log_lines();
 
 	(void)state;
 	opts_for(&o, sp, sizeof(sp), "c3", "redirect");
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
-					   &err),
-			 0);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path, &err), 0);
 	assert_non_null(strstr(path, "/c3/wdttest.pdb/"));
 	free(path);
 	assert_int_equal(log_lines(), before + 2); /* 302, then the file */
@@ -279,16 +273,15 @@ static void test_redirect_followed(void **state)
 
 static void test_wrong_guid_rejected(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_symopts o;
 	char sp[16384], dir[16384], *path = NULL;
 
 	(void)state;
 	opts_for(&o, sp, sizeof(sp), "c4", "store");
 	o.force = true; /* force never lets a wrong download into the cache */
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", WRONG, 1, &path,
-					   &err),
-			 -1);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", WRONG, 1, &path, &err), -1);
 	assert_non_null(strstr(err.msg, "does not match the image"));
 	assert_non_null(strstr(err.msg, "rejected the download"));
 	snprintf(dir, sizeof(dir), "%s/c4", work);
@@ -297,7 +290,7 @@ static void test_wrong_guid_rejected(void **state)
 
 static void test_stall_rejected(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_symopts o;
 	char sp[16384], dir[16384], *path = NULL;
 	time_t t0 = time(NULL);
@@ -307,9 +300,8 @@ static void test_stall_rejected(void **state)
 	o.low_speed_time_s = 1;
 	o.low_speed_bytes = 25000;
 	o.retries = 0;
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
-					   &err),
-			 -1);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path, &err), -1);
 	assert_true(time(NULL) - t0 < 15);
 	assert_non_null(strstr(err.msg, "/stall/wdttest.pdb/"));
 	snprintf(dir, sizeof(dir), "%s/c5", work);
@@ -318,7 +310,7 @@ static void test_stall_rejected(void **state)
 
 static void test_503_retried(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_symopts o;
 	char sp[16384], *path = NULL;
 	int before = log_lines();
@@ -326,9 +318,8 @@ static void test_503_retried(void **state)
 	(void)state;
 	opts_for(&o, sp, sizeof(sp), "c6", "flaky");
 	o.retries = 2;
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
-					   &err),
-			 0);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path, &err), 0);
 	free(path);
 	assert_int_equal(log_lines(), before + 2);
 	/* without retries a 503 is a failure */
@@ -337,7 +328,7 @@ static void test_503_retried(void **state)
 
 static void test_offline_cold_cache(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_symopts o;
 	char sp[16384], *path = NULL;
 	int before = log_lines();
@@ -345,9 +336,8 @@ static void test_offline_cold_cache(void **state)
 	(void)state;
 	opts_for(&o, sp, sizeof(sp), "c7", "store");
 	o.offline = true;
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
-					   &err),
-			 -1);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path, &err), -1);
 	assert_non_null(strstr(err.msg, "offline"));
 	assert_non_null(strstr(err.msg, "/store/wdttest.pdb/"));
 	assert_non_null(strstr(err.msg, "/c7/wdttest.pdb/"));
@@ -358,7 +348,7 @@ static void test_offline_cold_cache(void **state)
  * `wdt symbols --add` files it). */
 static void test_lookup_miss(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_symstore_miss m;
 	struct wdt_symopts o;
 	char sp[16384], want[16384], k[WDT_SYMSTORE_KEY_MAX], *path = NULL;
@@ -368,36 +358,39 @@ static void test_lookup_miss(void **state)
 	/* a plain directory first: still the server's cache, as --add */
 	wdt_symopts_init(&o);
 	o.offline = true;
-	snprintf(sp, sizeof(sp), "%s/nowhere;srv*%s/c8*http://127.0.0.1:%d/store",
-		 work, work, port);
+	snprintf(sp, sizeof(sp),
+		 "%s/nowhere;srv*%s/c8*http://127.0.0.1:%d/store", work, work,
+		 port);
 	o.symbol_path = sp;
-	assert_int_equal(wdt_symstore_lookup(&o, "wdttest.pdb", OTHER, 3, &path,
-					     &m, &err),
-			 -1);
+	assert_int_equal(
+	    wdt_symstore_lookup(&o, "wdttest.pdb", OTHER, 3, &path, &m, &err),
+	    -1);
 	assert_int_equal(err.status, WDT_NOT_FOUND);
 	assert_string_equal(m.why, "offline, so nothing was downloaded");
 	snprintf(want, sizeof(want),
-		 "http://127.0.0.1:%d/store/wdttest.pdb/%s/wdttest.pdb", port, k);
+		 "http://127.0.0.1:%d/store/wdttest.pdb/%s/wdttest.pdb", port,
+		 k);
 	assert_string_equal(m.url, want);
-	snprintf(want, sizeof(want), "%s/c8/wdttest.pdb/%s/wdttest.pdb", work, k);
+	snprintf(want, sizeof(want), "%s/c8/wdttest.pdb/%s/wdttest.pdb", work,
+		 k);
 	assert_string_equal(m.save_as, want);
 	wdt_symstore_miss_free(&m);
 	assert_null(m.why);
 	/* no server at all: Microsoft's URL */
 	snprintf(sp, sizeof(sp), "%s/nowhere", work);
-	assert_int_equal(wdt_symstore_lookup(&o, "wdttest.pdb", OTHER, 3, &path,
-					     &m, &err),
-			 -1);
-	snprintf(want, sizeof(want), WDT_SYMSTORE_MSDL "/wdttest.pdb/%s/wdttest.pdb",
-		 k);
+	assert_int_equal(
+	    wdt_symstore_lookup(&o, "wdttest.pdb", OTHER, 3, &path, &m, &err),
+	    -1);
+	snprintf(want, sizeof(want),
+		 WDT_SYMSTORE_MSDL "/wdttest.pdb/%s/wdttest.pdb", k);
 	assert_string_equal(m.url, want);
 	assert_string_equal(m.why, "not in any store of the symbol path");
 	wdt_symstore_miss_free(&m);
 	/* found: the miss stays empty */
 	opts_for(&o, sp, sizeof(sp), "c1", "store/");
-	assert_int_equal(wdt_symstore_lookup(&o, "wdttest.pdb", guid, age, &path,
-					     &m, &err),
-			 0);
+	assert_int_equal(
+	    wdt_symstore_lookup(&o, "wdttest.pdb", guid, age, &path, &m, &err),
+	    0);
 	assert_null(m.why);
 	assert_null(m.url);
 	assert_null(m.save_as);
@@ -407,16 +400,16 @@ static void test_lookup_miss(void **state)
 static void test_miss_note(void **state)
 {
 	static char longp[4200];
-	struct wdt_symstore_miss m = { .why = "offline",
-				       .url = "https://h/x.pdb/K/x.pdb",
-				       .save_as = "/c/x.pdb/K/x.pdb" };
+	struct wdt_symstore_miss m = {.why = "offline",
+				      .url = "https://h/x.pdb/K/x.pdb",
+				      .save_as = "/c/x.pdb/K/x.pdb"};
 	char *s, *want;
 	size_t n;
 
 	(void)state;
 	static const char *const words[WDT_REMEDY_COUNT] = {
-		[WDT_REMEDY_PDB_FILE] = ", or pass --pdb FILE",
-		[WDT_REMEDY_PDB_FILE_OR_SERVER] = "; pass --pdb FILE",
+	    [WDT_REMEDY_PDB_FILE] = ", or pass --pdb FILE",
+	    [WDT_REMEDY_PDB_FILE_OR_SERVER] = "; pass --pdb FILE",
 	};
 
 	s = wdt_symstore_miss_note("x.pdb", OTHER, 3, &m, ": going on", words);
@@ -429,8 +422,9 @@ static void test_miss_note(void **state)
 	/* without a place to save it */
 	m.save_as = NULL;
 	s = wdt_symstore_miss_note("x.pdb", OTHER, 3, &m, NULL, words);
-	assert_non_null(strstr(s, "(offline); to use it, download "
-				  "https://h/x.pdb/K/x.pdb, or pass --pdb FILE"));
+	assert_non_null(strstr(s,
+			       "(offline); to use it, download "
+			       "https://h/x.pdb/K/x.pdb, or pass --pdb FILE"));
 	free(s);
 	/* no URL either; and without the caller's words no remedy at all */
 	m.url = NULL;
@@ -459,7 +453,7 @@ static void test_miss_note(void **state)
 
 static void test_local_stores(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_symopts o;
 	char sp[16384], *path = NULL;
 
@@ -471,33 +465,28 @@ static void test_local_stores(void **state)
 	   td_path("wdttest.pdb"), work);
 	snprintf(sp, sizeof(sp), "%s/nonexistent;%s/flat", work, work);
 	o.symbol_path = sp;
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
-					   &err),
-			 0);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path, &err), 0);
 	assert_non_null(strstr(path, "/flat/wdttest.pdb"));
 	free(path);
 	/* same flat file asked with another GUID: mismatch noted */
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", OTHER, 1, &path,
-					   &err),
-			 -1);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", OTHER, 1, &path, &err), -1);
 	assert_non_null(strstr(err.msg, "does not match"));
 	assert_non_null(strstr(err.msg, "no server"));
 	/* symstore layout + .pd_ refusal + file.ptr */
 	sh("mkdir -p '%s/st/wdttest.pdb/%s' && cp '%s' '%s/real.pdb' && "
 	   "printf 'PATH:%s/real.pdb\\n' > '%s/st/wdttest.pdb/%s/file.ptr' && "
 	   "printf 'MSCF' > '%s/st/wdttest.pdb/%s/wdttest.pd_'",
-	   work, key, td_path("wdttest.pdb"), work, work, work, key, work,
-	   key);
+	   work, key, td_path("wdttest.pdb"), work, work, work, key, work, key);
 	snprintf(sp, sizeof(sp), "srv*%s/st", work);
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
-					   &err),
-			 0);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path, &err), 0);
 	assert_non_null(strstr(path, "/real.pdb"));
 	free(path);
 	sh("rm '%s/st/wdttest.pdb/%s/file.ptr'", work, key);
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
-					   &err),
-			 -1);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path, &err), -1);
 	/* "MSCF" alone: a broken cabinet, said so, nothing left behind */
 	assert_non_null(strstr(err.msg, "expanding the CAB-compressed PDB: "));
 	assert_non_null(strstr(err.msg, "/wdttest.pd_: "));
@@ -523,7 +512,7 @@ static int same_file(const char *a, const char *b)
 /* A local .pd_ (real cabinets from gcab) is expanded into the cache. */
 static void test_local_cab(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_symopts o;
 	char sp[16384], want[16384], k2[WDT_SYMSTORE_KEY_MAX], *path = NULL;
 
@@ -532,14 +521,14 @@ static void test_local_cab(void **state)
 	o.offline = true;
 	o.symbol_path = sp;
 	/* srv*CACHE*STORE: the .pd_ in the store, expanded into the cache */
-	sh("mkdir -p '%s/cs/wdttest.pdb/%s' && cp '%s' '%s/cs/wdttest.pdb/%s/' && "
+	sh("mkdir -p '%s/cs/wdttest.pdb/%s' && cp '%s' '%s/cs/wdttest.pdb/%s/' "
+	   "&& "
 	   "cd '%s/cs/wdttest.pdb/%s' && gcab -c -z wdttest.pd_ wdttest.pdb && "
 	   "rm wdttest.pdb",
 	   work, key, td_path("wdttest.pdb"), work, key, work, key);
 	snprintf(sp, sizeof(sp), "srv*%s/cc*%s/cs", work, work);
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
-					   &err),
-			 0);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path, &err), 0);
 	snprintf(want, sizeof(want), "%s/cc/wdttest.pdb/%s/wdttest.pdb", work,
 		 key);
 	assert_string_equal(path, want);
@@ -553,22 +542,21 @@ static void test_local_cab(void **state)
 	}
 	/* an uncompressed cabinet in a plain directory (store layout):
 	 * expanded into the default cache, found there the next time */
-	sh("mkdir -p '%s/pd/wdttest.pdb/%s' && cp '%s' '%s/pd/wdttest.pdb/%s/' && "
+	sh("mkdir -p '%s/pd/wdttest.pdb/%s' && cp '%s' '%s/pd/wdttest.pdb/%s/' "
+	   "&& "
 	   "cd '%s/pd/wdttest.pdb/%s' && gcab -c wdttest.pd_ wdttest.pdb && "
 	   "rm wdttest.pdb",
 	   work, key, td_path("wdttest.pdb"), work, key, work, key);
 	snprintf(sp, sizeof(sp), "%s/pd", work);
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
-					   &err),
-			 0);
-	snprintf(want, sizeof(want), "%s/wdt/symbols/wdttest.pdb/%s/wdttest.pdb",
-		 xdg, key);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path, &err), 0);
+	snprintf(want, sizeof(want),
+		 "%s/wdt/symbols/wdttest.pdb/%s/wdttest.pdb", xdg, key);
 	assert_string_equal(path, want);
 	assert_true(same_file(path, td_path("wdttest.pdb")));
 	free(path);
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
-					   &err),
-			 0);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path, &err), 0);
 	assert_string_equal(path, want);
 	free(path);
 	sh("rm -rf '%s/wdt'", xdg);
@@ -579,9 +567,8 @@ static void test_local_cab(void **state)
 	   "wdttest.pd_' '%s/wg/wdttest.pdb/%s/'",
 	   work, k2, work, key, work, k2);
 	snprintf(sp, sizeof(sp), "srv*%s/wc*%s/wg", work, work);
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", OTHER, 1, &path,
-					   &err),
-			 -1);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", OTHER, 1, &path, &err), -1);
 	assert_non_null(strstr(err.msg, "does not match"));
 	assert_non_null(strstr(err.msg, "rejected the PDB expanded from"));
 	{
@@ -596,25 +583,24 @@ static void test_local_cab(void **state)
 	   "b.txt",
 	   work, key, work, key);
 	snprintf(sp, sizeof(sp), "srv*%s/oc*%s/ot", work, work);
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
-					   &err),
-			 -1);
-	assert_non_null(strstr(err.msg, "holds 2 files, none named wdttest.pdb"));
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path, &err), -1);
+	assert_non_null(
+	    strstr(err.msg, "holds 2 files, none named wdttest.pdb"));
 }
 
 /* A server that has only the .pd_: asked after the .pdb's 404. */
 static void test_server_cab_only(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_symopts o;
 	char sp[16384], want[16384], *path = NULL;
 	int before = log_lines();
 
 	(void)state;
 	opts_for(&o, sp, sizeof(sp), "c8", "cabonly");
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
-					   &err),
-			 0);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path, &err), 0);
 	snprintf(want, sizeof(want), "%s/c8/wdttest.pdb/%s/wdttest.pdb", work,
 		 key);
 	assert_string_equal(path, want);
@@ -636,47 +622,43 @@ static void test_server_cab_only(void **state)
 		assert_int_equal(count_files(dir), 1); /* no .pd_, no temp */
 	}
 	/* the next run is a cache hit */
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
-					   &err),
-			 0);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path, &err), 0);
 	free(path);
 	assert_int_equal(log_lines(), before + 2);
 }
 
 static void test_pdb_option(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_symopts o;
 	char *path = NULL;
 
 	(void)state;
 	wdt_symopts_init(&o);
 	o.pdb_file = td_path("wdttest.pdb");
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
-					   &err),
-			 0);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path, &err), 0);
 	free(path);
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", OTHER, age,
-					   &path, &err),
-			 -1);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", OTHER, age, &path, &err), -1);
 	assert_non_null(strstr(err.msg, "given PDB file: "));
 	assert_int_equal(err.remedy, WDT_REMEDY_FORCE_PDB);
-	assert_non_null(strstr(err.msg, "{EFBEADDE-0201-0403-0506-0708090A0B0C}"));
+	assert_non_null(
+	    strstr(err.msg, "{EFBEADDE-0201-0403-0506-0708090A0B0C}"));
 	o.force = true;
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", OTHER, age,
-					   &path, &err),
-			 0);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", OTHER, age, &path, &err), 0);
 	free(path);
 	o.pdb_file = "/nonexistent/x.pdb";
-	assert_int_equal(wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path,
-					   &err),
-			 -1);
+	assert_int_equal(
+	    wdt_symstore_find(&o, "wdttest.pdb", guid, age, &path, &err), -1);
 	assert_non_null(strstr(err.msg, "/nonexistent/x.pdb"));
 }
 
 static void test_effective_path_order(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_symopts o;
 	const char *origin, *home = getenv("HOME");
 	char *p, *saved = home ? strdup(home) : NULL;
@@ -687,7 +669,8 @@ static void test_effective_path_order(void **state)
 	assert_int_equal(wdt_symstore_effective_path(&o, &p, &origin, &err), 0);
 	assert_string_equal(origin, "default");
 	assert_string_equal(
-		p, "srv*/xdg/wdt/symbols*https://msdl.microsoft.com/download/symbols");
+	    p,
+	    "srv*/xdg/wdt/symbols*https://msdl.microsoft.com/download/symbols");
 	free(p);
 	unsetenv("XDG_CACHE_HOME");
 	setenv("HOME", "/home/u", 1);
@@ -741,16 +724,16 @@ static void test_effective_path_order(void **state)
 
 static void test_sympath_parse(void **state)
 {
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_sympath sp;
 
 	(void)state;
 	assert_int_equal(
-		wdt_sympath_parse(" /a/b ; SRV*/c*https://x/sym/ ;srv*https://y;"
-				  "cache*/k;srv**http://z;symsrv*symsrv.dll*/d*"
-				  "https://w;;srv*/l1*/l2",
-				  "/def", &sp, &err),
-		0);
+	    wdt_sympath_parse(" /a/b ; SRV*/c*https://x/sym/ ;srv*https://y;"
+			      "cache*/k;srv**http://z;symsrv*symsrv.dll*/d*"
+			      "https://w;;srv*/l1*/l2",
+			      "/def", &sp, &err),
+	    0);
 	assert_int_equal(sp.n, 6);
 	assert_int_equal(sp.v[0].kind, WDT_SYMPATH_DIR);
 	assert_string_equal(sp.v[0].stores[0], "/a/b");
@@ -766,15 +749,15 @@ static void test_sympath_parse(void **state)
 	assert_int_equal(sp.v[5].nstores, 2);
 	assert_null(sp.v[5].url);
 	assert_string_equal(sp.v[0].cache, "/def");
-	for (size_t i = 1; i < sp.n; i++) /* a SRV entry's cache: its first store */
+	for (size_t i = 1; i < sp.n;
+	     i++) /* a SRV entry's cache: its first store */
 		assert_string_equal(sp.v[i].cache, sp.v[i].stores[0]);
 	wdt_sympath_free(&sp);
 	assert_int_equal(wdt_sympath_parse("symsrv*", "/def", &sp, &err), -1);
 	assert_int_equal(err.status, WDT_USAGE);
 	assert_non_null(strstr(err.msg, "lacks the server DLL"));
-	assert_int_equal(wdt_sympath_parse("symsrv**/c*http://x", "/def", &sp,
-					   &err),
-			 -1);
+	assert_int_equal(
+	    wdt_sympath_parse("symsrv**/c*http://x", "/def", &sp, &err), -1);
 	assert_non_null(strstr(err.msg, "\"symsrv**/c*http://x\""));
 }
 
@@ -786,30 +769,30 @@ static void test_sympath_srv_forms(void **state)
 		const char *stores; /* ','-joined */
 		const char *url;    /* NULL: no server */
 	} cases[] = {
-		/* .symfix writes "srv*": cache plus Microsoft's server */
-		{ "srv*", "/def", WDT_SYMSTORE_MSDL },
-		{ "SRV*", "/def", WDT_SYMSTORE_MSDL },
-		{ "srv", "/def", WDT_SYMSTORE_MSDL },
-		{ "srv**", "/def", WDT_SYMSTORE_MSDL },
-		{ "srv*/c*", "/c", WDT_SYMSTORE_MSDL },
-		{ "srv*/c", "/c", NULL },
-		{ "srv*/a*/b", "/a,/b", NULL },
-		{ "srv*/a*/b*", "/a,/b", WDT_SYMSTORE_MSDL },
-		{ "srv*http://h/s", "/def", "http://h/s" },
-		{ "srv**http://h/s", "/def", "http://h/s" },
-		{ "srv*/a**http://h/s", "/a,/def", "http://h/s" },
-		{ "symsrv*symsrv.dll", "/def", WDT_SYMSTORE_MSDL },
-		{ "symsrv*symsrv.dll*", "/def", WDT_SYMSTORE_MSDL },
-		{ "symsrv*symsrv.dll*/c", "/c", NULL },
-		{ "symsrv*symsrv.dll*/c*", "/c", WDT_SYMSTORE_MSDL },
-		{ "symsrv*symsrv.dll**https://h", "/def", "https://h" },
-		{ "symsrv*symsrv.dll*/c*https://h/", "/c", "https://h" },
-		{ "cache*/k;srv*", "/k", WDT_SYMSTORE_MSDL },
-		{ "cache*/k;srv*/c", "/c", NULL },
-		{ "cache*/k;cache*;srv*", "/def", WDT_SYMSTORE_MSDL },
-		{ "cache*/k;cache;srv*", "/def", WDT_SYMSTORE_MSDL },
+	    /* .symfix writes "srv*": cache plus Microsoft's server */
+	    {"srv*", "/def", WDT_SYMSTORE_MSDL},
+	    {"SRV*", "/def", WDT_SYMSTORE_MSDL},
+	    {"srv", "/def", WDT_SYMSTORE_MSDL},
+	    {"srv**", "/def", WDT_SYMSTORE_MSDL},
+	    {"srv*/c*", "/c", WDT_SYMSTORE_MSDL},
+	    {"srv*/c", "/c", NULL},
+	    {"srv*/a*/b", "/a,/b", NULL},
+	    {"srv*/a*/b*", "/a,/b", WDT_SYMSTORE_MSDL},
+	    {"srv*http://h/s", "/def", "http://h/s"},
+	    {"srv**http://h/s", "/def", "http://h/s"},
+	    {"srv*/a**http://h/s", "/a,/def", "http://h/s"},
+	    {"symsrv*symsrv.dll", "/def", WDT_SYMSTORE_MSDL},
+	    {"symsrv*symsrv.dll*", "/def", WDT_SYMSTORE_MSDL},
+	    {"symsrv*symsrv.dll*/c", "/c", NULL},
+	    {"symsrv*symsrv.dll*/c*", "/c", WDT_SYMSTORE_MSDL},
+	    {"symsrv*symsrv.dll**https://h", "/def", "https://h"},
+	    {"symsrv*symsrv.dll*/c*https://h/", "/c", "https://h"},
+	    {"cache*/k;srv*", "/k", WDT_SYMSTORE_MSDL},
+	    {"cache*/k;srv*/c", "/c", NULL},
+	    {"cache*/k;cache*;srv*", "/def", WDT_SYMSTORE_MSDL},
+	    {"cache*/k;cache;srv*", "/def", WDT_SYMSTORE_MSDL},
 	};
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_sympath sp;
 
 	(void)state;
@@ -848,30 +831,29 @@ static void test_sympath_windows_paths(void **state)
 	static const struct {
 		const char *path, *entry, *part;
 	} cases[] = {
-		{ "srv*C:\\cache*https://msdl.microsoft.com/download/symbols",
-		  "srv*C:\\cache*https://msdl.microsoft.com/download/symbols",
-		  "C:\\cache" },
-		{ "/ok;c:/syms", "c:/syms", "c:/syms" },
-		{ "D:", "D:", "D:" },
-		{ "srv*\\\\server\\share", "srv*\\\\server\\share",
-		  "\\\\server\\share" },
-		{ "srv*/c*\\\\server\\share*https://h",
-		  "srv*/c*\\\\server\\share*https://h", "\\\\server\\share" },
-		{ "symsrv*symsrv.dll*e:\\s*https://h",
-		  "symsrv*symsrv.dll*e:\\s*https://h", "e:\\s" },
-		{ "cache*C:\\k;srv*", "cache*C:\\k", "C:\\k" },
-		{ "\\\\srv\\syms", "\\\\srv\\syms", "\\\\srv\\syms" },
+	    {"srv*C:\\cache*https://msdl.microsoft.com/download/symbols",
+	     "srv*C:\\cache*https://msdl.microsoft.com/download/symbols",
+	     "C:\\cache"},
+	    {"/ok;c:/syms", "c:/syms", "c:/syms"},
+	    {"D:", "D:", "D:"},
+	    {"srv*\\\\server\\share", "srv*\\\\server\\share",
+	     "\\\\server\\share"},
+	    {"srv*/c*\\\\server\\share*https://h",
+	     "srv*/c*\\\\server\\share*https://h", "\\\\server\\share"},
+	    {"symsrv*symsrv.dll*e:\\s*https://h",
+	     "symsrv*symsrv.dll*e:\\s*https://h", "e:\\s"},
+	    {"cache*C:\\k;srv*", "cache*C:\\k", "C:\\k"},
+	    {"\\\\srv\\syms", "\\\\srv\\syms", "\\\\srv\\syms"},
 	};
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	struct wdt_sympath sp;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char want[512];
 
-		assert_int_equal(wdt_sympath_parse(cases[i].path, "/def", &sp,
-						   &err),
-				 -1);
+		assert_int_equal(
+		    wdt_sympath_parse(cases[i].path, "/def", &sp, &err), -1);
 		assert_int_equal(err.status, WDT_USAGE);
 		assert_int_equal(sp.n, 0);
 		snprintf(want, sizeof(want),
@@ -881,22 +863,22 @@ static void test_sympath_windows_paths(void **state)
 			fail_msg("%s: message %s", cases[i].path, err.msg);
 	}
 	/* a POSIX relative path with a colon later on is fine */
-	assert_int_equal(wdt_sympath_parse("srv*ab:c*http://h", "/def", &sp,
-					   &err),
-			 0);
+	assert_int_equal(
+	    wdt_sympath_parse("srv*ab:c*http://h", "/def", &sp, &err), 0);
 	wdt_sympath_free(&sp);
 }
 
 static void test_names_and_keys(void **state)
 {
 	static const char *const bad[] = {
-		"", "../x.pdb", "a/b.pdb", "a\\b.pdb", ".hidden", "x..pdb",
-		"a\x01.pdb", "a;rm.pdb", "a b.pdb", "a$(x).pdb", "c:x.pdb", "\xc3\xa9.pdb",
+	    "",	       "../x.pdb",  "a/b.pdb",	 "a\\b.pdb",
+	    ".hidden", "x..pdb",    "a\x01.pdb", "a;rm.pdb",
+	    "a b.pdb", "a$(x).pdb", "c:x.pdb",	 "\xc3\xa9.pdb",
 	};
-	struct wdt_err err = { 0 };
+	struct wdt_err err = {0};
 	char k[WDT_SYMSTORE_KEY_MAX], longname[300];
-	const uint8_t g[16] = { 0x7b, 0xc3, 0x8b, 0x16, 0xeb, 0x40, 0xd8, 0xc0,
-				0x15, 0x26, 0x21, 0xee, 0x55, 0x2a, 0x78, 0x23 };
+	const uint8_t g[16] = {0x7b, 0xc3, 0x8b, 0x16, 0xeb, 0x40, 0xd8, 0xc0,
+			       0x15, 0x26, 0x21, 0xee, 0x55, 0x2a, 0x78, 0x23};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -932,24 +914,24 @@ static void test_names_and_keys(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names_and_keys),
-		cmocka_unit_test(test_sympath_parse),
-		cmocka_unit_test(test_sympath_srv_forms),
-		cmocka_unit_test(test_sympath_windows_paths),
-		cmocka_unit_test(test_effective_path_order),
-		cmocka_unit_test(test_pdb_option),
-		cmocka_unit_test(test_local_stores),
-		cmocka_unit_test(test_local_cab),
-		cmocka_unit_test(test_download_then_cache_hit),
-		cmocka_unit_test(test_404_names_url_and_cache),
-		cmocka_unit_test(test_redirect_followed),
-		cmocka_unit_test(test_wrong_guid_rejected),
-		cmocka_unit_test(test_stall_rejected),
-		cmocka_unit_test(test_503_retried),
-		cmocka_unit_test(test_offline_cold_cache),
-		cmocka_unit_test(test_server_cab_only),
-		cmocka_unit_test(test_lookup_miss),
-		cmocka_unit_test(test_miss_note),
+	    cmocka_unit_test(test_names_and_keys),
+	    cmocka_unit_test(test_sympath_parse),
+	    cmocka_unit_test(test_sympath_srv_forms),
+	    cmocka_unit_test(test_sympath_windows_paths),
+	    cmocka_unit_test(test_effective_path_order),
+	    cmocka_unit_test(test_pdb_option),
+	    cmocka_unit_test(test_local_stores),
+	    cmocka_unit_test(test_local_cab),
+	    cmocka_unit_test(test_download_then_cache_hit),
+	    cmocka_unit_test(test_404_names_url_and_cache),
+	    cmocka_unit_test(test_redirect_followed),
+	    cmocka_unit_test(test_wrong_guid_rejected),
+	    cmocka_unit_test(test_stall_rejected),
+	    cmocka_unit_test(test_503_retried),
+	    cmocka_unit_test(test_offline_cold_cache),
+	    cmocka_unit_test(test_server_cab_only),
+	    cmocka_unit_test(test_lookup_miss),
+	    cmocka_unit_test(test_miss_note),
 	};
 
 	(void)argc;

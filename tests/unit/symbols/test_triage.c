@@ -13,8 +13,8 @@
 #include "formats/dmp_layout.h"
 #include "symbols/bugcheck.h"
 #include "symbols/triage.h"
-#include "testutil.h"
 #include "testdata.h"
+#include "testutil.h"
 
 #include "guest.h"
 
@@ -77,7 +77,7 @@ static void done(void)
 
 static void find(struct wdt_bugcheck *b)
 {
-	struct wdt_err e = { 0 };
+	struct wdt_err e = {0};
 
 	if (wdt_bugcheck_find(&g.k, &g.d, NULL, b, &e) < 0)
 		fail_msg("%s", e.msg);
@@ -154,11 +154,11 @@ static void test_ties_and_misses(void **state)
 static void run_triage(uint32_t code, struct wdt_triage *t,
 		       struct wdt_bugcheck *b, struct wdt_modules *mods)
 {
-	struct wdt_ntoffsets off = { .prcb_current_thread = 8,
-				     .kthread_process = 0xB8,
-				     .eprocess_name = 0x5A8,
-				     .eprocess_pid = 0x440 };
-	struct wdt_err e = { 0 };
+	struct wdt_ntoffsets off = {.prcb_current_thread = 8,
+				    .kthread_process = 0xB8,
+				    .eprocess_name = 0x5A8,
+				    .eprocess_pid = 0x440};
+	struct wdt_err e = {0};
 
 	crash_on(1, code);
 	find(b);
@@ -213,15 +213,18 @@ static void test_triage(void **state)
 static void test_helpers(void **state)
 {
 	(void)state;
-	static const uint8_t e8[7] = { 0, 0, 0xE8, 1, 2, 3, 4 };
-	static const uint8_t ind[7] = { 0, 0xFF, 0x15, 1, 2, 3, 4 };
-	static const uint8_t reg[7] = { 0, 0, 0, 0, 0x41, 0xFF, 0xD3 };
-	static const uint8_t d8[7] = { 0, 0, 0, 0, 0xFF, 0x53, 0x10 };
-	static const uint8_t none[7] = { 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
-					 0xC3 };
-	struct wdt_module mod = { .base = 0x1000, .size = 0x100 };
-	struct wdt_where w = { .va = 0x1010, .mod = &mod, .offset = 0x10,
-			       .symbol = "Fn", .sym_offset = 4 };
+	static const uint8_t e8[7] = {0, 0, 0xE8, 1, 2, 3, 4};
+	static const uint8_t ind[7] = {0, 0xFF, 0x15, 1, 2, 3, 4};
+	static const uint8_t reg[7] = {0, 0, 0, 0, 0x41, 0xFF, 0xD3};
+	static const uint8_t d8[7] = {0, 0, 0, 0, 0xFF, 0x53, 0x10};
+	static const uint8_t none[7] = {0x90, 0x90, 0x90, 0x90,
+					0x90, 0x90, 0xC3};
+	struct wdt_module mod = {.base = 0x1000, .size = 0x100};
+	struct wdt_where w = {.va = 0x1010,
+			      .mod = &mod,
+			      .offset = 0x10,
+			      .symbol = "Fn",
+			      .sym_offset = 4};
 	const char *basis;
 	char buf[64];
 	uint32_t pid, name;
@@ -260,11 +263,11 @@ static void test_helpers(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_live),
-		cmocka_unit_test(test_saved_context),
-		cmocka_unit_test(test_ties_and_misses),
-		cmocka_unit_test(test_triage),
-		cmocka_unit_test(test_helpers),
+	    cmocka_unit_test(test_live),
+	    cmocka_unit_test(test_saved_context),
+	    cmocka_unit_test(test_ties_and_misses),
+	    cmocka_unit_test(test_triage),
+	    cmocka_unit_test(test_helpers),
 	};
 
 	(void)argc;

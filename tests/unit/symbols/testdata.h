@@ -72,7 +72,6 @@ static inline unsigned char *td_slurp(const char *path, size_t *len)
 	return buf;
 }
 
-
 /* GUID and age of the test PDB, as tools/mkpdb-test.sh recorded them. */
 static inline void td_read_rsds(uint8_t guid[16], uint32_t *age)
 {
