@@ -178,6 +178,7 @@ check-can-fail: deps-check
 # make check builds with -Werror (WERROR=1) unless told otherwise.
 CHECK_WERROR ?= 1
 check: deps
+	@$(MAKE) --no-print-directory style-check
 	@$(MAKE) --no-print-directory WERROR=$(CHECK_WERROR) all
 	@$(MAKE) --no-print-directory WERROR=$(CHECK_WERROR) unit
 	@$(MAKE) --no-print-directory WERROR=$(CHECK_WERROR) fuzz-replay
