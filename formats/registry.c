@@ -8,12 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/bytes.h"
 #include "formats/compressed.h"
 #include "formats/dmp.h"
 #include "formats/elf.h"
 #include "formats/kdump.h"
 #include "formats/raw.h"
+#include "core/bytes.h"
 
 /* Formats with a magic first; "raw" (no magic) last. */
 const struct wdt_format *const wdt_formats[] = {

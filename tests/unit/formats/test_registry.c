@@ -2,10 +2,10 @@
 /* formats/registry.c: files that are not memory images, named. */
 #include "testutil.h"
 
-#include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>

@@ -12,11 +12,11 @@
 
 #include "core/bytes.h"
 #include "formats/dmp_layout.h"
-#include "guest.h"
 #include "symbols/bugcheck.h"
 #include "symbols/crashhdr.h"
-#include "testdata.h"
 #include "testutil.h"
+#include "testdata.h"
+#include "guest.h"
 
 #define CODE 0xD1u
 

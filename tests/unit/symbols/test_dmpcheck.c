@@ -20,14 +20,14 @@
 
 #include "core/bytes.h"
 #include "formats/dmp_layout.h"
-#include "guest.h"
 #include "symbols/bugcheck.h"
 #include "symbols/crashhdr.h"
 #include "symbols/dmpcheck.h"
 #include "symbols/kdbg.h"
 #include "symbols/kernel.h"
-#include "testdata.h"
 #include "testutil.h"
+#include "testdata.h"
+#include "guest.h"
 
 #define MEM (2u << 20)
 #define NPAGES (MEM / 4096)

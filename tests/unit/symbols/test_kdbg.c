@@ -11,11 +11,11 @@
 #include <stdlib.h>
 
 #include "core/bytes.h"
-#include "guest.h"
 #include "symbols/kdbg.h"
 #include "symbols/pe.h"
-#include "testdata.h"
 #include "testutil.h"
+#include "testdata.h"
+#include "guest.h"
 
 static const char *argv0;
 static struct wdt_test_guest g;

@@ -12,9 +12,9 @@
 #include <cmocka.h>
 
 #include "core/bytes.h"
-#include "msfbuild.h"
 #include "symbols/pdb.h"
 #include "symbols/pe.h"
+#include "msfbuild.h"
 #include "testdata.h"
 
 static const char *argv0;

@@ -13,8 +13,8 @@
 #include "formats/dmp_layout.h"
 #include "symbols/bugcheck.h"
 #include "symbols/triage.h"
-#include "testdata.h"
 #include "testutil.h"
+#include "testdata.h"
 
 #include "guest.h"
 
