@@ -13,6 +13,7 @@
 
 /* The x86-64 base page: guest frames, dump bodies, page-table walks. */
 #define WDT_PAGE_SIZE 4096u
+#define WDT_PAGE_MASK ((uint64_t)WDT_PAGE_SIZE - 1) /* offset in a page */
 
 /* True when [off, off+n) lies inside a buffer of len bytes (no overflow). */
 static inline bool wdt_in_bounds(uint64_t len, uint64_t off, uint64_t n)

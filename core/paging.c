@@ -71,7 +71,7 @@ int wdt_vtop(const struct wdt_vas *vas, uint64_t va, uint64_t *pa,
 		}
 		table = e & WDT_PTE_ADDR_MASK;
 	}
-	*pa = table | (va & (WDT_PAGE_SIZE - 1));
+	*pa = table | (va & WDT_PAGE_MASK);
 	if (page_size)
 		*page_size = WDT_PAGE_SIZE;
 	return 0;
@@ -84,7 +84,7 @@ int wdt_read_virt(const struct wdt_vas *vas, uint64_t va, void *buf, size_t len,
 
 	while (len > 0) {
 		uint64_t pa;
-		size_t n = WDT_PAGE_SIZE - (size_t)(va & (WDT_PAGE_SIZE - 1));
+		size_t n = WDT_PAGE_SIZE - (size_t)(va & WDT_PAGE_MASK);
 		if (n > len)
 			n = len;
 		if (wdt_vtop(vas, va, &pa, NULL, err) < 0)

@@ -45,7 +45,7 @@ int wdt_dmpw_spans(const struct wdt_image *img, struct wdt_span **spans,
 		return wdt_err_nomem(err);
 	for (size_t i = 0; i < img->nruns; i++) {
 		const struct wdt_run *r = &img->runs[i];
-		uint64_t lo = r->pa & ~(uint64_t)(WDT_PAGE_SIZE - 1), end;
+		uint64_t lo = r->pa & ~WDT_PAGE_MASK, end;
 		if (!wdt_add_ok(r->pa, r->len, &end) ||
 		    end > UINT64_MAX - WDT_PAGE_SIZE) {
 			free(s);
@@ -55,8 +55,7 @@ int wdt_dmpw_spans(const struct wdt_image *img, struct wdt_span **spans,
 					   "space",
 					   r->pa);
 		}
-		uint64_t hi =
-		    (end + WDT_PAGE_SIZE - 1) & ~(uint64_t)(WDT_PAGE_SIZE - 1);
+		uint64_t hi = (end + WDT_PAGE_SIZE - 1) & ~WDT_PAGE_MASK;
 		if (k > 0 && lo <= s[k - 1].pa + s[k - 1].len) {
 			if (hi > s[k - 1].pa + s[k - 1].len)
 				s[k - 1].len = hi - s[k - 1].pa;
@@ -460,7 +459,7 @@ static int layout_and_write(struct wdt_image *img, uint8_t *hdr,
 			wdt_put_le32(hdr + WDT_DMP64_PMB + i, WDT_DMP_SIG_PAGE);
 		body = (WDT_DMP64_HDR_SIZE + WDT_BMP_BITMAP + bits / 8 +
 			WDT_PAGE_SIZE - 1) &
-		       ~(uint64_t)(WDT_PAGE_SIZE - 1);
+		       ~WDT_PAGE_MASK;
 	}
 	for (size_t i = 0, at = 0; i < n; at += s[i].len, i++)
 		s[i].off = body + at;

@@ -233,7 +233,7 @@ int wdt_elf_write(struct wdt_image *img, const struct wdt_dmp_patch *p,
 				   n);
 	}
 	head = EHDR_SIZE + (uint64_t)(n + 1) * PHDR_SIZE + SHDR_SIZE + nlen;
-	head = (head + WDT_PAGE_SIZE - 1) & ~(uint64_t)(WDT_PAGE_SIZE - 1);
+	head = (head + WDT_PAGE_SIZE - 1) & ~WDT_PAGE_MASK;
 	for (size_t i = 0, at = 0; i < n; at += s[i].len, i++)
 		s[i].off = head + at;
 	rc = put_elf_head(&j, s, n, notes, nlen, head, err);

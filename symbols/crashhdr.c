@@ -120,7 +120,7 @@ static int add_virt_patch(struct wdt_crash *c, const struct wdt_kernel *k,
 {
 	while (len) {
 		uint64_t pa, ps;
-		uint32_t n = (uint32_t)(WDT_PAGE_SIZE - (va & 0xFFF));
+		uint32_t n = (uint32_t)(WDT_PAGE_SIZE - (va & WDT_PAGE_MASK));
 		if (n > len)
 			n = len;
 		if (wdt_vtop(&k->vas, va, &pa, &ps, err) < 0)

@@ -408,7 +408,7 @@ static bool check_dtb(struct check *v)
 	struct wdt_err e;
 	uint64_t pa;
 
-	if (v->h.dtb & 0xFFF)
+	if (v->h.dtb & WDT_PAGE_MASK)
 		add(v, WDT_DC_DTB,
 		    "DirectoryTableBase 0x%" PRIx64 " is not page aligned: "
 		    "debuggers may use the wrong page tables",

@@ -494,8 +494,8 @@ static int load_data(struct wdt_kernel *k, struct kdata *kd,
 		uint64_t end = (uint64_t)s[i].rva + s[i].vsize;
 		if (end > kd->size)
 			end = kd->size;
-		for (uint64_t p = s[i].rva & ~(uint64_t)(WDT_PAGE_SIZE - 1);
-		     p < end; p += WDT_PAGE_SIZE) {
+		for (uint64_t p = s[i].rva & ~WDT_PAGE_MASK; p < end;
+		     p += WDT_PAGE_SIZE) {
 			struct wdt_err e;
 			size_t len =
 			    end - p < WDT_PAGE_SIZE ? end - p : WDT_PAGE_SIZE;
@@ -786,8 +786,8 @@ static void find_version(struct wdt_kernel *k, struct wdt_pdb *pdb,
 		uint64_t end = (uint64_t)s[i].rva + s[i].vsize;
 		if (end > k->size_of_image)
 			end = k->size_of_image;
-		for (uint64_t p = s[i].rva & ~(uint64_t)(WDT_PAGE_SIZE - 1);
-		     p < end; p += WDT_PAGE_SIZE) {
+		for (uint64_t p = s[i].rva & ~WDT_PAGE_MASK; p < end;
+		     p += WDT_PAGE_SIZE) {
 			memset(page, 0, sizeof(page));
 			if (wdt_kernel_read(k, k->base_va + p, page,
 					    WDT_PAGE_SIZE, &e) < 0)

@@ -274,7 +274,7 @@ static bool dtb_candidate_kpcr(struct wdt_kernel *k, uint64_t cand,
 	struct wdt_err e;
 	char why[160];
 
-	if (!cand || (cand & 0xFFF & ~0x3ull) || cand >= k->max_pa ||
+	if (!cand || (cand & WDT_PAGE_MASK & ~0x3ull) || cand >= k->max_pa ||
 	    !wdt_kernel_dtb_ok(k->img, cand, why, sizeof(why)))
 		return false;
 	if (read_virt(k->img, cr3_base(cand), kpcr + 0x18, self, 8, &e) < 0 ||
@@ -399,8 +399,10 @@ static bool dtb_from_pml4_scan(struct wdt_kernel *k)
 		return false;
 	}
 	for (size_t r = 0; r < img->nruns; r++) {
-		uint64_t start = (img->runs[r].pa + 0xFFF) & ~0xFFFull;
-		uint64_t end = (img->runs[r].pa + img->runs[r].len) & ~0xFFFull;
+		uint64_t start =
+		    (img->runs[r].pa + WDT_PAGE_MASK) & ~WDT_PAGE_MASK;
+		uint64_t end =
+		    (img->runs[r].pa + img->runs[r].len) & ~WDT_PAGE_MASK;
 		for (uint64_t pa = start;
 		     pa < end && cands < PML4_MAX_CANDIDATES; pa += CHUNK) {
 			size_t n =
@@ -683,7 +685,7 @@ static bool base_from_idt(struct wdt_kernel *k)
 		}
 		walked[nwalked++] = h;
 		/* Walk down page by page to the image's MZ (≤ 64 MiB). */
-		uint64_t va = h & ~0xFFFull;
+		uint64_t va = h & ~WDT_PAGE_MASK;
 		unsigned mz = 0;
 		for (unsigned n = 0; n < 0x4000 && va >= WDT_KUSER_VA &&
 				     mz_total < WDT_KERNEL_SCAN_MAX_MZ;

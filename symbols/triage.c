@@ -360,7 +360,7 @@ static bool stack_blame(const struct wdt_kernel *k, const struct wdt_modules *m,
 	struct wdt_err e;
 
 	for (uint64_t p = rsp & ~7ull; p < rsp + WDT_TRIAGE_STACK_SCAN;) {
-		uint64_t end = (p | (WDT_PAGE_SIZE - 1)) + 1;
+		uint64_t end = (p | WDT_PAGE_MASK) + 1;
 		size_t n = (size_t)(end - p);
 		if (wdt_kernel_read(k, p, page, n, &e) < 0)
 			return false;
