@@ -54,7 +54,8 @@ struct kdump {
 
 	pthread_mutex_t lock; /* cache */
 	uint64_t *ckey;	      /* data offset + 1 per slot; 0 = empty */
-	uint8_t *cdata;	      /* CACHE_SLOTS pages */
+	uint8_t *cdata;	      /* nslots pages */
+	uint64_t nslots;      /* CACHE_SLOTS, fewer for a small file */
 	uint8_t *cbuf;	      /* compressed data (under lock) */
 	struct dctx dc;	      /* under lock */
 };
@@ -416,12 +417,12 @@ static int add_runs(struct wdt_image *img, struct kdump *kd,
 
 /* ---- one page ---- */
 
+/* zlib's state is small and common; zstd's (~96 KiB) is made on first use. */
 static int dctx_init(struct dctx *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->z_ok = inflateInit(&c->z) == Z_OK;
-	c->zd = ZSTD_createDCtx();
-	return c->z_ok && c->zd ? 0 : -1;
+	return c->z_ok ? 0 : -1;
 }
 
 static void dctx_free(struct dctx *c)
@@ -489,6 +490,10 @@ static int decode(struct dctx *c, uint32_t method, const uint8_t *in,
 		return 0;
 	}
 	case WDT_KDUMP_ZSTD: {
+		if (!c->zd && !(c->zd = ZSTD_createDCtx())) {
+			*why = "out of memory for a zstd context";
+			return -1;
+		}
 		size_t r = ZSTD_decompressDCtx(c->zd, out, bs, in, n);
 		if (ZSTD_isError(r)) {
 			*why = ZSTD_getErrorName(r);
@@ -616,9 +621,31 @@ static const uint8_t *cached_page(struct wdt_image *img, struct kdump *kd,
 {
 	struct desc d;
 
+	/* The cache is made on the first read: opening stays cheap. */
+	if (!kd->cdata) {
+		/* a page per block of file at most: small files (fuzzing,
+		 * tests) get a small cache */
+		kd->nslots = img->src->size / kd->bs;
+		if (kd->nslots > CACHE_SLOTS)
+			kd->nslots = CACHE_SLOTS;
+		if (kd->nslots == 0)
+			kd->nslots = 1;
+		kd->ckey = calloc(kd->nslots, sizeof(*kd->ckey));
+		kd->cdata = malloc((size_t)kd->nslots * kd->bs);
+		kd->cbuf = malloc(kd->bs);
+		if (!kd->ckey || !kd->cdata || !kd->cbuf) {
+			free(kd->ckey);
+			free(kd->cdata);
+			free(kd->cbuf);
+			kd->ckey = NULL;
+			kd->cdata = kd->cbuf = NULL;
+			wdt_err_nomem(err);
+			return NULL;
+		}
+	}
 	if (read_desc(img, kd, pfn, k, &d, err) < 0)
 		return NULL;
-	uint64_t slot = (d.off / 8 * 0x9E3779B97F4A7C15ull >> 32) % CACHE_SLOTS;
+	uint64_t slot = (d.off / 8 * 0x9E3779B97F4A7C15ull >> 32) % kd->nslots;
 	uint8_t *page = kd->cdata + slot * kd->bs;
 	if (kd->ckey[slot] == d.off + 1)
 		return page;
@@ -676,7 +703,8 @@ struct reader {
 	struct wdt_image *img;
 	struct kdump *kd;
 	uint8_t *desc; /* UNIT descriptors */
-	uint8_t *win;  /* UNIT blocks of file data */
+	uint8_t *win;  /* UNIT blocks of file data (win_cap bytes) */
+	size_t win_cap;
 	uint64_t win_off, win_len;
 	uint64_t back_key[BACK]; /* data offset + 1 */
 	uint8_t *back;		 /* BACK decoded pages */
@@ -714,7 +742,11 @@ static void *kdump_reader_new(struct wdt_image *img, struct wdt_err *err)
 	if (kd->bs != WDT_PAGE_SIZE)
 		return r; /* wdt_image_read_pages needs nothing */
 	r->desc = malloc(UNIT * WDT_KPD_LEN);
-	r->win = malloc((size_t)UNIT * kd->bs);
+	/* window_at never reads more than the file holds */
+	r->win_cap = (size_t)UNIT * kd->bs;
+	if (r->win_cap > img->src->size)
+		r->win_cap = img->src->size ? (size_t)img->src->size : 1;
+	r->win = malloc(r->win_cap);
 	r->back = malloc((size_t)BACK * kd->bs);
 	r->cbuf = malloc(kd->bs);
 	if (dctx_init(&r->dc) < 0 || !r->desc || !r->win || !r->back ||
@@ -741,6 +773,8 @@ static const uint8_t *window_at(struct reader *r, const struct desc *d,
 	uint64_t len = left * r->kd->bs;
 	if (len > src->size - d->off)
 		len = src->size - d->off;
+	if (len > r->win_cap)
+		len = r->win_cap;
 	if (wdt_source_read(src, r->win, (size_t)len, d->off, err) < 0)
 		return NULL;
 	r->win_off = d->off;
@@ -979,10 +1013,7 @@ static int kdump_open(struct wdt_image *img, struct wdt_err *err)
 			    kd->ndesc, kd->h.desc_off, img->src->size);
 		goto fail;
 	}
-	kd->ckey = calloc(CACHE_SLOTS, sizeof(*kd->ckey));
-	kd->cdata = malloc((size_t)CACHE_SLOTS * kd->bs);
-	kd->cbuf = malloc(kd->bs);
-	if (!kd->ckey || !kd->cdata || !kd->cbuf || dctx_init(&kd->dc) < 0) {
+	if (dctx_init(&kd->dc) < 0) {
 		wdt_err_nomem(err);
 		goto fail;
 	}

@@ -388,10 +388,19 @@ enum { PML4_MAX_CANDIDATES = 1024 };
 
 static bool dtb_from_pml4_scan(struct wdt_kernel *k)
 {
-	enum { CHUNK = 1u << 20 };
-	uint8_t *buf = malloc(CHUNK);
-	unsigned cands = 0;
 	struct wdt_image *img = k->img;
+	size_t chunk = 1u << 20;
+	uint64_t most = 0;
+	unsigned cands = 0;
+
+	/* No bigger than the largest run: small images (fuzzing) stay cheap. */
+	for (size_t r = 0; r < img->nruns; r++)
+		if (img->runs[r].len > most)
+			most = img->runs[r].len;
+	if (most < chunk)
+		chunk = most ? (size_t)((most + WDT_PAGE_MASK) & ~WDT_PAGE_MASK)
+			     : WDT_PAGE_SIZE;
+	uint8_t *buf = malloc(chunk);
 
 	if (!buf) {
 		wdt_attempt_add(&k->log, "dtb", "pml4-scan", false,
@@ -404,9 +413,9 @@ static bool dtb_from_pml4_scan(struct wdt_kernel *k)
 		uint64_t end =
 		    (img->runs[r].pa + img->runs[r].len) & ~WDT_PAGE_MASK;
 		for (uint64_t pa = start;
-		     pa < end && cands < PML4_MAX_CANDIDATES; pa += CHUNK) {
+		     pa < end && cands < PML4_MAX_CANDIDATES; pa += chunk) {
 			size_t n =
-			    end - pa < CHUNK ? (size_t)(end - pa) : CHUNK;
+			    end - pa < chunk ? (size_t)(end - pa) : chunk;
 			struct wdt_err e;
 			if (wdt_image_read_phys(img, pa, buf, n, &e) < 0)
 				continue;
