@@ -15,8 +15,7 @@
  * derives from layouts.json, the same table it lays the guest out with.
  */
 #ifndef WDT_BUILD
-#error                                                                         \
-    "build with tools/mkguest --kernel-only (needs -DWDT_BUILD=... and the layout macros)"
+#error "build with tools/mkguest --kernel-only (needs -DWDT_BUILD=... and the layout macros)"
 #endif
 
 typedef unsigned char UCHAR;
@@ -324,8 +323,7 @@ typedef struct _KDESCRIPTOR {
 /* windows-kernel.md §6; 0xE0 bytes up to Win8.1, 0xF0 on Win10. */
 typedef struct _KSPECIAL_REGISTERS {
 	ULONG64 Cr0, Cr2, Cr3, Cr4;
-	ULONG64 KernelDr0, KernelDr1, KernelDr2, KernelDr3, KernelDr6,
-	    KernelDr7;
+	ULONG64 KernelDr0, KernelDr1, KernelDr2, KernelDr3, KernelDr6, KernelDr7;
 	KDESCRIPTOR Gdtr;
 	KDESCRIPTOR Idtr;
 	USHORT Tr;
@@ -354,8 +352,7 @@ CHECK_OFF(KSPECIAL_REGISTERS, Gdtr, 0x50);
 CHECK_OFF(KSPECIAL_REGISTERS, Tr, 0x70);
 CHECK_OFF(KSPECIAL_REGISTERS, MsrGsBase, 0xA8);
 CHECK_OFF(KSPECIAL_REGISTERS, MsrGsSwap, 0xB0);
-_Static_assert(sizeof(KSPECIAL_REGISTERS) == WDT_SPECREGS_SIZE,
-	       "KSPECIAL_REGISTERS size");
+_Static_assert(sizeof(KSPECIAL_REGISTERS) == WDT_SPECREGS_SIZE, "KSPECIAL_REGISTERS size");
 
 typedef struct _KPROCESSOR_STATE {
 	KSPECIAL_REGISTERS SpecialRegisters;
@@ -452,8 +449,7 @@ typedef struct _KSYSTEM_TIME {
 	int High2Time;
 } KSYSTEM_TIME;
 
-/* windows-kernel.md §4 (only the fields the toolkit reads, at their offsets).
- */
+/* windows-kernel.md §4 (only the fields the toolkit reads, at their offsets). */
 typedef struct _KUSER_SHARED_DATA {
 	ULONG TickCountLowDeprecated;
 	ULONG TickCountMultiplier;
@@ -547,16 +543,14 @@ typedef struct _KPROCESS {
 CHECK_OFF(KPROCESS, DirectoryTableBase, 0x28);
 
 /* UniqueProcessId sits right before ActiveProcessLinks in every build. */
-_Static_assert(WDT_EPROC_PID + 8 == WDT_EPROC_LINKS,
-	       "EPROCESS UniqueProcessId/links");
+_Static_assert(WDT_EPROC_PID + 8 == WDT_EPROC_LINKS, "EPROCESS UniqueProcessId/links");
 
 typedef struct _EPROCESS {
 	KPROCESS Pcb;
 	UCHAR EprocessPad00[WDT_EPROC_PID - sizeof(KPROCESS)];
 	void *UniqueProcessId;
 	LIST_ENTRY ActiveProcessLinks;
-	UCHAR EprocessPad01[WDT_EPROC_IMAGE_NAME - WDT_EPROC_LINKS -
-			    sizeof(LIST_ENTRY)];
+	UCHAR EprocessPad01[WDT_EPROC_IMAGE_NAME - WDT_EPROC_LINKS - sizeof(LIST_ENTRY)];
 	UCHAR ImageFileName[15];
 	UCHAR PriorityClass;
 	UCHAR EprocessPad02[WDT_EPROC_SIZE - WDT_EPROC_IMAGE_NAME - 16];
@@ -617,8 +611,7 @@ _Static_assert(sizeof(KTHREAD) == 0x600, "KTHREAD size");
 
 KDDEBUGGER_DATA64 KdDebuggerDataBlock = {.Header.OwnerTag = 0};
 LIST_ENTRY64 KdpDebuggerDataListHead;
-DBGKD_GET_VERSION64 KdVersionBlock = {.MajorVersion = 0xF,
-				      .MinorVersion = WDT_BUILD};
+DBGKD_GET_VERSION64 KdVersionBlock = {.MajorVersion = 0xF, .MinorVersion = WDT_BUILD};
 UCHAR KdpDataBlockEncoded;
 ULONG64 KiWaitNever;
 ULONG64 KiWaitAlways;
@@ -634,8 +627,7 @@ EXPORT UCHAR KdDebuggerEnabled;
 KPCR *KiInitialPcr;
 LDR_DATA_TABLE_ENTRY *KiKernelLdrEntry;
 EPROCESS *KiSystemProcess;
-KUSER_SHARED_DATA *const KiSharedUserData =
-    (KUSER_SHARED_DATA *)0xFFFFF78000000000ull;
+KUSER_SHARED_DATA *const KiSharedUserData = (KUSER_SHARED_DATA *)0xFFFFF78000000000ull;
 CONTEXT KiBugcheckContext;
 ULONG KiIdleReadyCount;
 /* (KPRCB Number << 4) | 3 while a bugcheck runs (KeIsBugCheckActive). */
@@ -644,27 +636,25 @@ ULONG KiBugCheckActive;
 /* Enough initialised data that .data spans several pages. */
 UCHAR KiDataArena[3 * 4096] = {1};
 
-SECTION(".rdata")
-const char NtBuildLab[] =
+SECTION(".rdata") const char NtBuildLab[] =
 #if WDT_BUILD == 7601
-    "7601.24545.amd64fre.win7sp1_ldr_escrow.200102-1707";
+	"7601.24545.amd64fre.win7sp1_ldr_escrow.200102-1707";
 #elif WDT_BUILD == 9600
-    "9600.19913.amd64fre.winblue_ltsb_escrow.201208-1800";
+	"9600.19913.amd64fre.winblue_ltsb_escrow.201208-1800";
 #elif WDT_BUILD == 17763
-    "17763.1.amd64fre.rs5_release.180914-1434";
+	"17763.1.amd64fre.rs5_release.180914-1434";
 #elif WDT_BUILD == 19041
-    "19041.1.amd64fre.vb_release.191206-1406";
+	"19041.1.amd64fre.vb_release.191206-1406";
 #else
-    "22621.1.amd64fre.ni_release.220506-1250";
+	"22621.1.amd64fre.ni_release.220506-1250";
 #endif
 
 /* A few pages of read-only text, like the kernel's message and name tables. */
-SECTION(".rdata")
-const char KiBugCheckMessages[] =
-    "IRQL_NOT_LESS_OR_EQUAL\0KMODE_EXCEPTION_NOT_HANDLED\0"
-    "PAGE_FAULT_IN_NONPAGED_AREA\0SYSTEM_SERVICE_EXCEPTION\0"
-    "CRITICAL_PROCESS_DIED\0MANUALLY_INITIATED_CRASH\0"
-    "DRIVER_IRQL_NOT_LESS_OR_EQUAL\0SYSTEM_THREAD_EXCEPTION_NOT_HANDLED\0";
+SECTION(".rdata") const char KiBugCheckMessages[] =
+	"IRQL_NOT_LESS_OR_EQUAL\0KMODE_EXCEPTION_NOT_HANDLED\0"
+	"PAGE_FAULT_IN_NONPAGED_AREA\0SYSTEM_SERVICE_EXCEPTION\0"
+	"CRITICAL_PROCESS_DIED\0MANUALLY_INITIATED_CRASH\0"
+	"DRIVER_IRQL_NOT_LESS_OR_EQUAL\0SYSTEM_THREAD_EXCEPTION_NOT_HANDLED\0";
 SECTION(".rdata") const UCHAR KiRdataArena[2 * 4096] = {0x52, 0x44};
 
 /*
@@ -675,40 +665,41 @@ SECTION(".rdata") const UCHAR KiRdataArena[2 * 4096] = {0x52, 0x44};
  */
 __attribute__((naked)) void KiIdleEntry(void)
 {
-	__asm__ volatile("movq (%rsp), %rax\n\t"
-			 "movq %rax, %cr3\n\t"
-			 "movq 8(%rsp), %rax\n\t"
-			 "leaq 16(%rsp), %rsp\n\t"
-			 ".globl KiIdleLoop\n"
-			 "KiIdleLoop:\n\t"
-			 "hlt\n\t"
-			 ".globl KiIdleResume\n"
-			 "KiIdleResume:\n\t"
-			 "jmp KiIdleLoop\n\t");
+	__asm__ volatile(
+		"movq (%rsp), %rax\n\t"
+		"movq %rax, %cr3\n\t"
+		"movq 8(%rsp), %rax\n\t"
+		"leaq 16(%rsp), %rsp\n\t"
+		".globl KiIdleLoop\n"
+		"KiIdleLoop:\n\t"
+		"hlt\n\t"
+		".globl KiIdleResume\n"
+		"KiIdleResume:\n\t"
+		"jmp KiIdleLoop\n\t");
 }
 
 /* The KVA-shadow return to user mode lives in KVASCODE, which the user
  * directory maps (windows-kernel.md §6). */
 __attribute__((naked, section("KVASCODE"))) void KiKernelExit(void)
 {
-	__asm__ volatile("movq (%rsp), %rax\n\t"
-			 "movq %rax, %cr3\n\t"
-			 "movq 8(%rsp), %rax\n\t"
-			 "leaq 16(%rsp), %rsp\n\t"
-			 "iretq\n\t");
+	__asm__ volatile(
+		"movq (%rsp), %rax\n\t"
+		"movq %rax, %cr3\n\t"
+		"movq 8(%rsp), %rax\n\t"
+		"leaq 16(%rsp), %rsp\n\t"
+		"iretq\n\t");
 }
 
 /* Interrupt handlers: distinct bodies so identical-code folding keeps
  * them apart; never executed (interrupts stay disabled). */
-#define HANDLER(name, n)                                                       \
-	__attribute__((naked)) void name(void)                                 \
-	{                                                                      \
-		__asm__ volatile("pushq $" #n "\n\t1: hlt\n\tjmp 1b\n\t");     \
-	}                                                                      \
-	__attribute__((naked, section("KVASCODE"))) void name##Shadow(void)    \
-	{                                                                      \
-		__asm__ volatile("pushq $" #n                                  \
-				 "\n\tswapgs\n\t1: hlt\n\tjmp 1b\n\t");        \
+#define HANDLER(name, n) \
+	__attribute__((naked)) void name(void) \
+	{ \
+		__asm__ volatile("pushq $" #n "\n\t1: hlt\n\tjmp 1b\n\t"); \
+	} \
+	__attribute__((naked, section("KVASCODE"))) void name##Shadow(void) \
+	{ \
+		__asm__ volatile("pushq $" #n "\n\tswapgs\n\t1: hlt\n\tjmp 1b\n\t"); \
 	}
 
 HANDLER(KiDivideErrorFault, 0)
@@ -749,38 +740,34 @@ typedef struct _KIDT_INIT {
 	void (*ShadowRoutine)(void);
 } KIDT_INIT;
 
-#define IDT_INIT(v, dpl, ist, name)                                            \
-	{                                                                      \
-		v, dpl, ist, {0}, name, name##Shadow                           \
-	}
-SECTION(".rdata")
-const KIDT_INIT KiInterruptInitTable[] = {
-    IDT_INIT(0, 0, 0, KiDivideErrorFault),
-    IDT_INIT(1, 0, 0, KiDebugTrapOrFault),
-    IDT_INIT(2, 0, 3, KiNmiInterrupt),
-    IDT_INIT(3, 3, 0, KiBreakpointTrap),
-    IDT_INIT(4, 3, 0, KiOverflowTrap),
-    IDT_INIT(5, 0, 0, KiBoundFault),
-    IDT_INIT(6, 0, 0, KiInvalidOpcodeFault),
-    IDT_INIT(7, 0, 0, KiNpxNotAvailableFault),
-    IDT_INIT(8, 0, 1, KiDoubleFaultAbort),
-    IDT_INIT(9, 0, 0, KiNpxSegmentOverrunAbort),
-    IDT_INIT(10, 0, 0, KiInvalidTssFault),
-    IDT_INIT(11, 0, 0, KiSegmentNotPresentFault),
-    IDT_INIT(12, 0, 0, KiStackFault),
-    IDT_INIT(13, 0, 0, KiGeneralProtectionFault),
-    IDT_INIT(14, 0, 0, KiPageFault),
-    IDT_INIT(16, 0, 0, KiFloatingErrorFault),
-    IDT_INIT(17, 0, 0, KiAlignmentFault),
-    IDT_INIT(18, 0, 4, KiMcheckAbort),
-    IDT_INIT(19, 0, 0, KiXmmException),
-    IDT_INIT(31, 0, 0, KiApcInterrupt),
-    IDT_INIT(41, 3, 0, KiRaiseSecurityCheckFailure),
-    IDT_INIT(44, 3, 0, KiRaiseAssertion),
-    IDT_INIT(45, 3, 0, KiDebugServiceTrap),
-    IDT_INIT(47, 0, 0, KiDpcInterrupt),
-    IDT_INIT(225, 0, 0, KiIpiInterrupt),
-    {0, 0, 0, {0}, 0, 0},
+#define IDT_INIT(v, dpl, ist, name) {v, dpl, ist, {0}, name, name##Shadow}
+SECTION(".rdata") const KIDT_INIT KiInterruptInitTable[] = {
+	IDT_INIT(0, 0, 0, KiDivideErrorFault),
+	IDT_INIT(1, 0, 0, KiDebugTrapOrFault),
+	IDT_INIT(2, 0, 3, KiNmiInterrupt),
+	IDT_INIT(3, 3, 0, KiBreakpointTrap),
+	IDT_INIT(4, 3, 0, KiOverflowTrap),
+	IDT_INIT(5, 0, 0, KiBoundFault),
+	IDT_INIT(6, 0, 0, KiInvalidOpcodeFault),
+	IDT_INIT(7, 0, 0, KiNpxNotAvailableFault),
+	IDT_INIT(8, 0, 1, KiDoubleFaultAbort),
+	IDT_INIT(9, 0, 0, KiNpxSegmentOverrunAbort),
+	IDT_INIT(10, 0, 0, KiInvalidTssFault),
+	IDT_INIT(11, 0, 0, KiSegmentNotPresentFault),
+	IDT_INIT(12, 0, 0, KiStackFault),
+	IDT_INIT(13, 0, 0, KiGeneralProtectionFault),
+	IDT_INIT(14, 0, 0, KiPageFault),
+	IDT_INIT(16, 0, 0, KiFloatingErrorFault),
+	IDT_INIT(17, 0, 0, KiAlignmentFault),
+	IDT_INIT(18, 0, 4, KiMcheckAbort),
+	IDT_INIT(19, 0, 0, KiXmmException),
+	IDT_INIT(31, 0, 0, KiApcInterrupt),
+	IDT_INIT(41, 3, 0, KiRaiseSecurityCheckFailure),
+	IDT_INIT(44, 3, 0, KiRaiseAssertion),
+	IDT_INIT(45, 3, 0, KiDebugServiceTrap),
+	IDT_INIT(47, 0, 0, KiDpcInterrupt),
+	IDT_INIT(225, 0, 0, KiIpiInterrupt),
+	{0, 0, 0, {0}, 0, 0},
 };
 
 /* The entry point (PROCESSOR_START_BLOCK.LmTarget points here). */
@@ -801,16 +788,12 @@ static ULONG64 rol64(ULONG64 v, unsigned n)
  */
 SECTION("INITKDBG") void KdCopyDataBlock(ULONG64 *out)
 {
-	const volatile ULONG64 *in =
-	    (const volatile ULONG64 *)&KdDebuggerDataBlock;
+	const volatile ULONG64 *in = (const volatile ULONG64 *)&KdDebuggerDataBlock;
 	ULONG n = KdDebuggerDataBlock.Header.Size / 8;
 	if (KdpDataBlockEncoded) {
-		for (ULONG i = 0; i < n && i < sizeof(KDDEBUGGER_DATA64) / 8;
-		     i++) {
-			ULONG64 t =
-			    rol64(in[i] ^ KiWaitNever, (unsigned)KiWaitNever);
-			t = __builtin_bswap64(t ^
-					      (ULONG64)&KdpDataBlockEncoded);
+		for (ULONG i = 0; i < n && i < sizeof(KDDEBUGGER_DATA64) / 8; i++) {
+			ULONG64 t = rol64(in[i] ^ KiWaitNever, (unsigned)KiWaitNever);
+			t = __builtin_bswap64(t ^ (ULONG64)&KdpDataBlockEncoded);
 			out[i] = t ^ KiWaitAlways;
 		}
 	} else {
@@ -819,9 +802,8 @@ SECTION("INITKDBG") void KdCopyDataBlock(ULONG64 *out)
 	}
 }
 
-EXPORT ULONG KeCapturePersistentThreadState(CONTEXT *ctx, void *thread,
-					    ULONG code, ULONG64 p1, ULONG64 p2,
-					    ULONG64 p3, ULONG64 p4, void *page)
+EXPORT ULONG KeCapturePersistentThreadState(CONTEXT *ctx, void *thread, ULONG code,
+	ULONG64 p1, ULONG64 p2, ULONG64 p3, ULONG64 p4, void *page)
 {
 	(void)ctx;
 	(void)thread;
@@ -834,8 +816,8 @@ EXPORT ULONG KeCapturePersistentThreadState(CONTEXT *ctx, void *thread,
 	return 0x2000;
 }
 
-EXPORT __attribute__((noreturn)) void
-KeBugCheckEx(ULONG code, ULONG64 p1, ULONG64 p2, ULONG64 p3, ULONG64 p4)
+EXPORT __attribute__((noreturn)) void KeBugCheckEx(ULONG code, ULONG64 p1, ULONG64 p2,
+	ULONG64 p3, ULONG64 p4)
 {
 	volatile ULONG64 *d = KiBugcheckData;
 	d[0] = code;
@@ -874,45 +856,48 @@ EXPORT ULONG64 MmGetPhysicalAddress(void *va)
  */
 __attribute__((naked)) void KiBugCheckHaltEntry(void)
 {
-	__asm__ volatile("movq (%rsp), %rax\n\t"
-			 "movq %rax, %cr3\n\t"
-			 "movq 8(%rsp), %rax\n\t"
-			 "leaq 16(%rsp), %rsp\n\t"
-			 ".globl KeBugCheck2Loop\n"
-			 "KeBugCheck2Loop:\n\t"
-			 "hlt\n\t"
-			 ".globl KeBugCheck2Resume\n"
-			 "KeBugCheck2Resume:\n\t"
-			 "jmp KeBugCheck2Loop\n\t");
+	__asm__ volatile(
+		"movq (%rsp), %rax\n\t"
+		"movq %rax, %cr3\n\t"
+		"movq 8(%rsp), %rax\n\t"
+		"leaq 16(%rsp), %rsp\n\t"
+		".globl KeBugCheck2Loop\n"
+		"KeBugCheck2Loop:\n\t"
+		"hlt\n\t"
+		".globl KeBugCheck2Resume\n"
+		"KeBugCheck2Resume:\n\t"
+		"jmp KeBugCheck2Loop\n\t");
 }
 
 /* nt!KiBugCheckDispatch(code, p1, p2, p3, p4 in r10): what the trap
  * handlers call for 0xD1, 0x50 and the like. */
 __attribute__((naked)) void KiBugCheckDispatch(void)
 {
-	__asm__ volatile("subq $0x38, %rsp\n\t"
-			 "movq %r10, 0x20(%rsp)\n\t"
-			 "call KeBugCheckEx\n\t"
-			 ".globl KiBugCheckDispatchReturn\n"
-			 "KiBugCheckDispatchReturn:\n\t"
-			 "nop\n\t"
-			 "int3\n\t");
+	__asm__ volatile(
+		"subq $0x38, %rsp\n\t"
+		"movq %r10, 0x20(%rsp)\n\t"
+		"call KeBugCheckEx\n\t"
+		".globl KiBugCheckDispatchReturn\n"
+		"KiBugCheckDispatchReturn:\n\t"
+		"nop\n\t"
+		"int3\n\t");
 }
 
 /* hal!HalHandleNMI: an NMI nobody claimed is NMI_HARDWARE_FAILURE. */
 __attribute__((naked)) void HalHandleNMI(void)
 {
-	__asm__ volatile("subq $0x38, %rsp\n\t"
-			 "movl $0x80, %ecx\n\t"
-			 "movl $0x4F4454, %edx\n\t"
-			 "xorl %r8d, %r8d\n\t"
-			 "xorl %r9d, %r9d\n\t"
-			 "movq $0, 0x20(%rsp)\n\t"
-			 "call KeBugCheckEx\n\t"
-			 ".globl HalHandleNMIReturn\n"
-			 "HalHandleNMIReturn:\n\t"
-			 "nop\n\t"
-			 "int3\n\t");
+	__asm__ volatile(
+		"subq $0x38, %rsp\n\t"
+		"movl $0x80, %ecx\n\t"
+		"movl $0x4F4454, %edx\n\t"
+		"xorl %r8d, %r8d\n\t"
+		"xorl %r9d, %r9d\n\t"
+		"movq $0, 0x20(%rsp)\n\t"
+		"call KeBugCheckEx\n\t"
+		".globl HalHandleNMIReturn\n"
+		"HalHandleNMIReturn:\n\t"
+		"nop\n\t"
+		"int3\n\t");
 }
 
 /* The clock tick that finds a DPC running too long: DPC_WATCHDOG_VIOLATION
@@ -920,44 +905,47 @@ __attribute__((naked)) void HalHandleNMI(void)
  * address at the bugcheck RSP + 0x48. */
 __attribute__((naked)) void KeAccumulateTicks(void)
 {
-	__asm__ volatile("subq $0x40, %rsp\n\t"
-			 "movl $0x133, %ecx\n\t"
-			 "xorl %edx, %edx\n\t"
-			 "movl $0x501, %r8d\n\t"
-			 "movl $0x500, %r9d\n\t"
-			 "movq $0, 0x20(%rsp)\n\t"
-			 "call KeBugCheckEx\n\t"
-			 ".globl KeAccumulateTicksReturn\n"
-			 "KeAccumulateTicksReturn:\n\t"
-			 "nop\n\t"
-			 "int3\n\t");
+	__asm__ volatile(
+		"subq $0x40, %rsp\n\t"
+		"movl $0x133, %ecx\n\t"
+		"xorl %edx, %edx\n\t"
+		"movl $0x501, %r8d\n\t"
+		"movl $0x500, %r9d\n\t"
+		"movq $0, 0x20(%rsp)\n\t"
+		"call KeBugCheckEx\n\t"
+		".globl KeAccumulateTicksReturn\n"
+		"KeAccumulateTicksReturn:\n\t"
+		"nop\n\t"
+		"int3\n\t");
 }
 
 /* Runs one DPC: rcx = KDPC, routine at +0x18, context at +0x20. */
 __attribute__((naked)) void KiExecuteDpc(void)
 {
-	__asm__ volatile("movq 0x18(%rcx), %rax\n\t"
-			 "movq 0x20(%rcx), %rdx\n\t"
-			 "jmpq *%rax\n\t");
+	__asm__ volatile(
+		"movq 0x18(%rcx), %rax\n\t"
+		"movq 0x20(%rcx), %rdx\n\t"
+		"jmpq *%rax\n\t");
 }
 
 __attribute__((naked)) void KiRetireDpcList(void)
 {
-	__asm__ volatile("pushq %rbx\n\t"
-			 "subq $0x20, %rsp\n\t"
-			 "movq %rcx, %rbx\n\t"
-			 "1:\n\t"
-			 "movq (%rbx), %rcx\n\t"
-			 "testq %rcx, %rcx\n\t"
-			 "jz 2f\n\t"
-			 "movq (%rcx), %rax\n\t"
-			 "movq %rax, (%rbx)\n\t"
-			 "call KiExecuteDpc\n\t"
-			 ".globl KiRetireDpcListReturn\n"
-			 "KiRetireDpcListReturn:\n\t"
-			 "jmp 1b\n\t"
-			 "2:\n\t"
-			 "addq $0x20, %rsp\n\t"
-			 "popq %rbx\n\t"
-			 "ret\n\t");
+	__asm__ volatile(
+		"pushq %rbx\n\t"
+		"subq $0x20, %rsp\n\t"
+		"movq %rcx, %rbx\n\t"
+		"1:\n\t"
+		"movq (%rbx), %rcx\n\t"
+		"testq %rcx, %rcx\n\t"
+		"jz 2f\n\t"
+		"movq (%rcx), %rax\n\t"
+		"movq %rax, (%rbx)\n\t"
+		"call KiExecuteDpc\n\t"
+		".globl KiRetireDpcListReturn\n"
+		"KiRetireDpcListReturn:\n\t"
+		"jmp 1b\n\t"
+		"2:\n\t"
+		"addq $0x20, %rsp\n\t"
+		"popq %rbx\n\t"
+		"ret\n\t");
 }
