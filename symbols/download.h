@@ -17,10 +17,10 @@
 
 /*
  * The protocols a redirect from url may lead to (CURLOPT_REDIR_PROTOCOLS_STR):
- * "https" when url's scheme is https (any case, "https:" however many
- * slashes follow, as curl reads it), so a download never drops from https
- * to plain http; "http,https" for anything else (an http URL may be sent
- * on to https; CURLOPT_PROTOCOLS_STR refuses other schemes). Pure: looks
+ * "https" when url's scheme is https (any case; "https:" with any
+ * number of slashes counts: the safe side), so a download never drops
+ * from https to plain http; "http,https" for anything else (an http URL may be
+ * sent on to https; CURLOPT_PROTOCOLS_STR refuses other schemes). Pure: looks
  * at the scheme only.
  */
 const char *wdt_download_redirect_protocols(const char *url);
