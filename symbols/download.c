@@ -109,6 +109,12 @@ static void sleep_ms(long ms)
 		;
 }
 
+const char *wdt_download_redirect_protocols(const char *url)
+{
+	/* Never from https down to plain http. */
+	return strncasecmp(url, "https:", 6) == 0 ? "https" : "http,https";
+}
+
 static CURL *make_handle(const struct wdt_symopts *o, const char *url,
 			 struct xfer *x, int64_t left_ms, char *errbuf)
 {
@@ -121,10 +127,8 @@ static CURL *make_handle(const struct wdt_symopts *o, const char *url,
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	/* Never from https down to plain http. */
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR,
-			 strncasecmp(url, "https://", 8) == 0 ? "https"
-							      : "http,https");
+			 wdt_download_redirect_protocols(url));
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_s);

@@ -16,6 +16,16 @@
 #include "symbols/symstore.h"
 
 /*
+ * The protocols a redirect from url may lead to (CURLOPT_REDIR_PROTOCOLS_STR):
+ * "https" when url's scheme is https (any case; "https:" with any
+ * number of slashes counts: the safe side), so a download never drops
+ * from https to plain http; "http,https" for anything else (an http URL may be
+ * sent on to https; CURLOPT_PROTOCOLS_STR refuses other schemes). Pure: looks
+ * at the scheme only.
+ */
+const char *wdt_download_redirect_protocols(const char *url);
+
+/*
  * GET url into fd (truncated first and before each retry). Returns 0 on
  * HTTP 200; -1 otherwise: status NOT_FOUND for 404/410 (message "URL:
  * HTTP 404 ..."), NETWORK for anything else, the message naming the URL

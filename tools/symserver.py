@@ -11,6 +11,8 @@ Serves the tree under --root. The first path segment picks a behaviour:
   /hang/...      reads the request and never answers (bounded by
                  --hang-seconds), as a server that accepts and stalls
   /trickle/...   the file at --trickle-rate bytes a second
+  /redirect-to/... 302 to --redirect-to BASE + "/" + the rest of the path
+                 (an absolute URL: another server, another port)
 Every request is logged as "METHOD PATH" to --log; the port is written to
 --port-file once the socket listens. Python standard library only.
 """
@@ -32,6 +34,7 @@ def main():
     ap.add_argument("--stall-seconds", type=float, default=20.0)
     ap.add_argument("--hang-seconds", type=float, default=60.0)
     ap.add_argument("--trickle-rate", type=int, default=32768)
+    ap.add_argument("--redirect-to", default=None)
     args = ap.parse_args()
     root = os.path.realpath(args.root)
     lock = threading.Lock()
@@ -76,6 +79,10 @@ def main():
                 return
             if mode == "redirect":
                 self.send_body(302, b"", extra={"Location": "/store/" + rest})
+                return
+            if mode == "redirect-to" and args.redirect_to:
+                self.send_body(302, b"", extra={
+                    "Location": args.redirect_to.rstrip("/") + "/" + rest})
                 return
             if mode == "flaky":
                 with lock:
