@@ -163,7 +163,7 @@ static void out_windows(struct wdt_out *o, struct wdt_image *img)
 
 	if (wdt_kernel_find(img, &ko, &k, &e) < 0) {
 		wdt_out_bool(o, "found", "Kernel found", false);
-		wdt_out_str(o, "why", "Why not", e.msg);
+		wdt_out_str(o, "why", "Why not", wdt_cmd_explain(&e));
 		wdt_out_obj_end(o);
 		wdt_kernel_free(&k);
 		return;
@@ -198,7 +198,7 @@ static void out_windows(struct wdt_out *o, struct wdt_image *img)
 	} else {
 		wdt_out_obj_begin(o, "crash", "Crash");
 		wdt_out_null(o, "crashed", "Crashed");
-		wdt_out_str(o, "why", "Unknown because", e.msg);
+		wdt_out_str(o, "why", "Unknown because", wdt_cmd_explain(&e));
 		wdt_out_obj_end(o);
 	}
 	wdt_bugcheck_free(&bc);

@@ -188,7 +188,7 @@ static int image_run(struct wdt_ctx *ctx, const struct wdt_symopts *so,
 	if (r == 1)
 		wdt_out_null(ctx->out, "note", "Note");
 	else
-		wdt_out_str(ctx->out, "note", "Note", e.msg);
+		wdt_out_str(ctx->out, "note", "Note", wdt_cmd_explain(&e));
 	rc = 0;
 out:
 	free(path);
