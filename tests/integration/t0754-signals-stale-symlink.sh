@@ -5,8 +5,8 @@
 # refused before any work. tools/writetest drives core/outfile.
 . "$(dirname "$0")/lib.sh"
 : "${BUILD:?BUILD must point at the build directory}"
-WT=$BUILD/tools/writetest
-[ -x "$WT" ] || skip_all "$WT not built (make writetest)"
+WT=${WRITETEST:-$BUILD/tools/writetest}
+[ -x "$WT" ] || { not_ok "$WT built (make writetest)"; exit 1; }
 
 head -c 8M /dev/urandom >"$TMP/in.raw"
 mkdir "$TMP/o"
