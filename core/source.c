@@ -278,3 +278,59 @@ struct wdt_source *wdt_source_open_mem(const void *buf, size_t len,
 {
 	return wdt_source_new(&mem_ops, (void *)(uintptr_t)buf, len, name, err);
 }
+
+/* ---- window: bytes [off, off + size) of another source ---- */
+
+struct window {
+	struct wdt_source *inner;
+	uint64_t off;
+};
+
+static int window_pread(struct wdt_source *src, void *buf, size_t len,
+			uint64_t off, size_t *got, struct wdt_err *err)
+{
+	struct window *w = src->priv;
+	return wdt_source_pread(w->inner, buf, len, w->off + off, got, err);
+}
+
+static void window_close(struct wdt_source *src)
+{
+	struct window *w = src->priv;
+	wdt_source_close(w->inner);
+	free(w);
+}
+
+static const struct wdt_source_ops window_ops = {
+    .pread = window_pread,
+    .close = window_close,
+};
+
+struct wdt_source *wdt_source_open_window(struct wdt_source *inner,
+					  uint64_t off, struct wdt_err *err)
+{
+	struct window *w = malloc(sizeof(*w));
+	struct wdt_source *src;
+
+	if (!w) {
+		wdt_err_nomem(err);
+		return NULL;
+	}
+	if (off > inner->size) {
+		free(w);
+		wdt_err_set(err, WDT_TRUNCATED,
+			    "offset 0x%" PRIx64 " is past the end of %s "
+			    "(0x%" PRIx64 " bytes)",
+			    off, inner->name, inner->size);
+		return NULL;
+	}
+	w->inner = inner;
+	w->off = off;
+	src =
+	    wdt_source_new(&window_ops, w, inner->size - off, inner->name, err);
+	if (!src) {
+		free(w);
+		return NULL;
+	}
+	src->serial = inner->serial;
+	return src;
+}

@@ -76,6 +76,14 @@ struct wdt_source *wdt_source_new(const struct wdt_source_ops *ops, void *priv,
 				  uint64_t size, const char *name,
 				  struct wdt_err *err);
 
+/*
+ * The bytes of inner from off to its end, as a source of their own (a
+ * container's payload: a libvirt save image's migration stream). On
+ * success the window owns inner; on failure inner stays the caller's.
+ */
+struct wdt_source *wdt_source_open_window(struct wdt_source *inner,
+					  uint64_t off, struct wdt_err *err);
+
 void wdt_source_close(struct wdt_source *src);
 
 /*

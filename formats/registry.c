@@ -12,18 +12,16 @@
 #include "formats/dmp.h"
 #include "formats/elf.h"
 #include "formats/kdump.h"
+#include "formats/qevm.h"
 #include "formats/raw.h"
 #include "core/bytes.h"
 
 /* Formats with a magic first; "raw" (no magic) last. */
 const struct wdt_format *const wdt_formats[] = {
-    &wdt_format_elf,
-    &wdt_format_kdump,
-    &wdt_format_raw_gzip,
-    &wdt_format_raw_lz4,
-    &wdt_format_dmp,
-    &wdt_format_raw,
-    NULL,
+    &wdt_format_elf,	  &wdt_format_kdump,
+    &wdt_format_raw_gzip, &wdt_format_raw_lz4,
+    &wdt_format_qevm,	  &wdt_format_dmp,
+    &wdt_format_raw,	  NULL,
 };
 
 /* ---- files that are not memory images, recognised to say what to do ---- */
@@ -105,10 +103,6 @@ static const struct {
 	const char *what;
 	const char *todo;
 } not_images[] = {
-    {0, "QEVM", 4, NULL,
-     "a QEMU migration stream (virsh save / managedsave / migrate to "
-     "file, or a Proxmox vmstate file)",
-     "not a memory dump; " TAKE_DUMP},
     {0, "LibvirtQemudSave", 16, NULL,
      "a libvirt save image (virsh save / managedsave, or virsh dump "
      "without --memory-only)",

@@ -83,8 +83,8 @@ for f in "$ELF elf" "$KD kdump" "$dir/dump.raw raw"; do
 	expect_exit 3 "a pipe on stdin ($2) is refused" bash -c 'head -c 65536 "$1" | "$0" info -' "$WDT" "$1"
 	check "  ... names the format and what to do" grep -qF "wdt: -: standard input is a pipe; $2 needs random access: save it to a file first (cat > FILE) and give FILE" <<<"$ERR"
 done
-expect_exit 3 "a QEMU migration stream on a pipe: the hint" bash -c 'printf "QEVM\0\0\0\3" | "$0" info -' "$WDT"
-check "  ... says what it is" grep -q "standard input is a pipe: a QEMU migration stream" <<<"$ERR"
+expect_exit 3 "a QEMU migration stream on a pipe: refused, saying why" bash -c 'printf "QEVM\0\0\0\3" | "$0" info -' "$WDT"
+check "  ... names the format and what to do" grep -q "standard input is a pipe; qevm needs random access: save it to a file first" <<<"$ERR"
 expect_exit 3 "verify - on a pipe" bash -c 'printf PAGEDU64 | "$0" verify -' "$WDT"
 check "  ... refused, saying why" grep -q "standard input is a pipe; wdt reads images at random offsets: save it to a file first" <<<"$ERR"
 done_testing

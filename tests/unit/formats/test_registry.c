@@ -48,9 +48,6 @@ static void refuse_one(const void *magic, size_t mlen, const char *needle,
 static void migration_streams_and_save_images(void **state)
 {
 	(void)state;
-	refuse_one("QEVM\0\0\0\3", 8, "a QEMU migration stream",
-		   "virsh dump --memory-only DOMAIN FILE");
-	refuse_one("QEVM", 4, "Proxmox vmstate", "dump-guest-memory");
 	refuse_one("LibvirtQemudSave", 16, "a libvirt save image",
 		   "virsh dump --memory-only DOMAIN FILE");
 	refuse_one("LibvirtQemudPart", 16, "an unfinished libvirt save image",
@@ -131,9 +128,9 @@ static void memory_images_pass(void **state)
 	(void)state;
 	assert_int_equal(wdt_format_refuse(m, 4096, &e), 0);
 	assert_int_equal(wdt_format_refuse(m, 0, &e), 0);
-	memcpy(m, "QEV", 3); /* a near miss */
+	memcpy(m, "MDM", 3); /* a near miss */
 	assert_int_equal(wdt_format_refuse(m, 4096, &e), 0);
-	memcpy(m, "QEVM", 4); /* magic beyond len */
+	memcpy(m, "MDMP", 4); /* magic beyond len */
 	assert_int_equal(wdt_format_refuse(m, 3, &e), 0);
 	free(m);
 }
@@ -192,9 +189,9 @@ static void stdin_pipe_refused_by_name(void **state)
 	assert_int_equal(
 	    stdin_child(m, 4096, "nope", WDT_USAGE, "unknown format 'nope'"),
 	    0);
-	assert_int_equal(stdin_child("QEVM", 4, NULL, WDT_UNSUPPORTED,
-				     "standard input is a pipe: a QEMU "
-				     "migration stream"),
+	assert_int_equal(stdin_child("QEVM\0\0\0\3", 8, NULL, WDT_UNSUPPORTED,
+				     "standard input is a pipe; qevm needs "
+				     "random access"),
 			 0);
 	assert_int_equal(stdin_child("hi\n", 3, NULL, WDT_UNSUPPORTED,
 				     "pipe and not a memory image wdt knows"),
