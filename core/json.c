@@ -14,8 +14,8 @@ struct jdoc;
 struct wdt_json {
 	const struct jdoc *doc;
 	uint32_t type;
-	uint32_t str;  /* pool offset: string value, number text */
-	uint32_t key;  /* pool offset of the member name, or NONE */
+	uint32_t str; /* pool offset: string value, number text */
+	uint32_t key; /* pool offset of the member name, or NONE */
 	uint32_t nkids;
 	uint32_t kids; /* first entry in doc->kids */
 };
@@ -298,8 +298,7 @@ static long container(struct jdoc *d, int depth, bool obj)
 				return -1;
 			ws(d);
 			if (d->pos >= d->len || d->t[d->pos] != ':')
-				return fail(d,
-					    "expected ':' after object key");
+				return fail(d, "expected ':' after object key");
 			d->pos++;
 		}
 		long v = value(d, depth + 1);
@@ -371,8 +370,8 @@ static void doc_free(struct jdoc *d)
 	free(d);
 }
 
-struct wdt_json *wdt_json_parse(const char *text, size_t len,
-				size_t max_nodes, struct wdt_err *err)
+struct wdt_json *wdt_json_parse(const char *text, size_t len, size_t max_nodes,
+				struct wdt_err *err)
 {
 	struct jdoc *d = calloc(1, sizeof(*d));
 
@@ -435,8 +434,7 @@ const char *wdt_json_key(const struct wdt_json *obj, size_t i)
 	return v ? v->doc->pool + v->key : NULL;
 }
 
-const struct wdt_json *wdt_json_get(const struct wdt_json *obj,
-				    const char *key)
+const struct wdt_json *wdt_json_get(const struct wdt_json *obj, const char *key)
 {
 	if (wdt_json_type(obj) != WDT_JSON_OBJECT)
 		return NULL;

@@ -33,8 +33,8 @@ struct wdt_json;
  * byte offset: CORRUPT for bad syntax, a string holding \u0000, depth
  * beyond WDT_JSON_MAX_DEPTH; UNSUPPORTED beyond max_nodes (0: default).
  */
-struct wdt_json *wdt_json_parse(const char *text, size_t len,
-				size_t max_nodes, struct wdt_err *err);
+struct wdt_json *wdt_json_parse(const char *text, size_t len, size_t max_nodes,
+				struct wdt_err *err);
 void wdt_json_free(struct wdt_json *j); /* NULL is fine */
 
 /* Accessors: NULL or the wrong type give NULL / 0 / false. */

@@ -43,16 +43,17 @@ enum {
 #define RF_MASK 0xFFFu
 
 #define QV_MAX_BLOCKS 256u
-#define QV_TAIL_SCAN (16u << 20) /* where the JSON description is looked for */
+#define QV_TAIL_SCAN (16u << 20) /* where the JSON description is looked for   \
+				  */
 #define QV_JSON_MAX (16u << 20)
 #define QV_BUF (1u << 20)
 #define ISA_BIOS_MAX 0x20000u
 #define GIB4 0x100000000ull
 
 struct extent {
-	uint64_t first; /* page index inside the block */
-	uint64_t n;	/* pages */
-	uint64_t data;	/* file offset of the first page's bytes (PAGE) */
+	uint64_t first;	 /* page index inside the block */
+	uint64_t n;	 /* pages */
+	uint64_t data;	 /* file offset of the first page's bytes (PAGE) */
 	uint32_t stride; /* bytes between pages' data (PAGE, n > 1) */
 	uint8_t zero;	 /* 1: ZERO record, fill below */
 	uint8_t fill;
@@ -63,8 +64,8 @@ struct block {
 	uint64_t len; /* used_length */
 	struct extent *ext;
 	size_t n, cap;
-	uint64_t next;	/* one past the highest page seen */
-	bool resent;	/* a page came again: resolve by arrival */
+	uint64_t next; /* one past the highest page seen */
+	bool resent;   /* a page came again: resolve by arrival */
 	uint64_t pages, zero_pages, resent_pages;
 };
 
@@ -194,7 +195,8 @@ static int rd_idstr(struct rd *r, char dst[256], struct wdt_err *err)
 		return -1;
 	dst[n] = '\0';
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)dst[i] < 0x20 || (unsigned char)dst[i] > 0x7e)
+		if ((unsigned char)dst[i] < 0x20 ||
+		    (unsigned char)dst[i] > 0x7e)
 			dst[i] = '?';
 	return 0;
 }
@@ -209,8 +211,8 @@ static struct block *find_block(struct qevm *q, const char *id)
 	return NULL;
 }
 
-static int add_page(struct qevm *q, struct block *b, uint64_t page,
-		    bool zero, uint8_t fill, uint64_t data, struct wdt_err *err)
+static int add_page(struct qevm *q, struct block *b, uint64_t page, bool zero,
+		    uint8_t fill, uint64_t data, struct wdt_err *err)
 {
 	if (page < b->next) {
 		b->resent = true;
@@ -243,10 +245,11 @@ static int add_page(struct qevm *q, struct block *b, uint64_t page,
 		}
 	}
 	if (q->nextents >= WDT_QEVM_MAX_EXTENTS)
-		return wdt_err_set(err, WDT_UNSUPPORTED,
-				   "more than %zu runs of page records: the "
-				   "stream is fragmented beyond what wdt indexes",
-				   q->nextents);
+		return wdt_err_set(
+		    err, WDT_UNSUPPORTED,
+		    "more than %zu runs of page records: the "
+		    "stream is fragmented beyond what wdt indexes",
+		    q->nextents);
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? 2 * b->cap : 64;
 		struct extent *n = realloc(b->ext, cap * sizeof(*n));
@@ -281,8 +284,8 @@ static struct extent cut(const struct extent *e, uint64_t from, uint64_t to)
 	return r;
 }
 
-static int push_ext(struct extent **v, size_t *n, size_t *cap,
-		    struct extent e, struct wdt_err *err)
+static int push_ext(struct extent **v, size_t *n, size_t *cap, struct extent e,
+		    struct wdt_err *err)
 {
 	if (*n == *cap) {
 		size_t c = *cap ? 2 * *cap : 64;
@@ -318,8 +321,8 @@ static int resolve_resent(struct block *b, struct wdt_err *err)
 		uint64_t at = lo;
 		for (; k < ncov && cov[k].first < hi; k++) {
 			if (cov[k].first > at &&
-			    push_ext(&out, &nout, &cout, cut(e, at, cov[k].first),
-				     err) < 0)
+			    push_ext(&out, &nout, &cout,
+				     cut(e, at, cov[k].first), err) < 0)
 				goto fail;
 			if (cov[k].first + cov[k].n > at)
 				at = cov[k].first + cov[k].n;
@@ -400,9 +403,9 @@ static int ram_mem_size(struct qevm *q, struct rd *r, uint64_t total,
 	uint64_t sum = 0;
 
 	if (q->nblocks)
-		return wdt_err_set(err, WDT_CORRUPT,
-				   "a second RAM block list at offset 0x%" PRIx64,
-				   rd_tell(r));
+		return wdt_err_set(
+		    err, WDT_CORRUPT,
+		    "a second RAM block list at offset 0x%" PRIx64, rd_tell(r));
 	while (sum < total) {
 		if (q->nblocks == QV_MAX_BLOCKS)
 			return wdt_err_set(err, WDT_UNSUPPORTED,
@@ -553,10 +556,9 @@ static int config_section(struct qevm *q, struct rd *r, struct wdt_err *err)
 			if (rd_be32(r, &n, err) < 0)
 				return -1;
 			if (n > 256)
-				return wdt_err_set(err, WDT_CORRUPT,
-						   "%" PRIu32
-						   " migration capabilities",
-						   n);
+				return wdt_err_set(
+				    err, WDT_CORRUPT,
+				    "%" PRIu32 " migration capabilities", n);
 			for (uint32_t i = 0; i < n; i++)
 				if (rd_idstr(r, name, err) < 0)
 					return -1;
@@ -710,8 +712,7 @@ out:
 
 /* ---- the JSON description and device sections ---- */
 
-static int find_json(struct wdt_image *img, struct qevm *q,
-		     struct wdt_err *err)
+static int find_json(struct wdt_image *img, struct qevm *q, struct wdt_err *err)
 {
 	uint64_t size = img->src->size;
 	uint64_t from = size > QV_TAIL_SCAN ? size - QV_TAIL_SCAN : 0;
@@ -778,36 +779,21 @@ static const struct {
 	const char *name;
 	uint32_t size, count;
 } cpu_layout[] = {
-    {"env.regs", 8, 16},
-    {"env.eip", 8, 1},
-    {"env.eflags", 8, 1},
-    {"env.hflags", 4, 1},
-    {"env.fpuc", 2, 1},
-    {"env.fpus_vmstate", 2, 1},
-    {"env.fptag_vmstate", 2, 1},
-    {"env.fpregs_format_vmstate", 2, 1},
-    {"env.fpregs", 10, 8},
-    {"env.segs", 20, 6},
-    {"env.ldt", 20, 1},
-    {"env.tr", 20, 1},
-    {"env.gdt", 20, 1},
-    {"env.idt", 20, 1},
-    {"env.sysenter_cs", 4, 1},
-    {"env.sysenter_esp", 8, 1},
-    {"env.sysenter_eip", 8, 1},
-    {"env.cr[0]", 8, 1},
-    {"env.cr[2]", 8, 1},
-    {"env.cr[3]", 8, 1},
-    {"env.cr[4]", 8, 1},
-    {"env.dr", 8, 8},
-    {"env.a20_mask", 4, 1},
-    {"env.mxcsr", 4, 1},
-    {"env.xmm_regs[0]", 16, 16},
-    {"env.efer", 8, 1},
-    {"env.star", 8, 1},
-    {"env.lstar", 8, 1},
-    {"env.cstar", 8, 1},
-    {"env.fmask", 8, 1},
+    {"env.regs", 8, 16},	 {"env.eip", 8, 1},
+    {"env.eflags", 8, 1},	 {"env.hflags", 4, 1},
+    {"env.fpuc", 2, 1},		 {"env.fpus_vmstate", 2, 1},
+    {"env.fptag_vmstate", 2, 1}, {"env.fpregs_format_vmstate", 2, 1},
+    {"env.fpregs", 10, 8},	 {"env.segs", 20, 6},
+    {"env.ldt", 20, 1},		 {"env.tr", 20, 1},
+    {"env.gdt", 20, 1},		 {"env.idt", 20, 1},
+    {"env.sysenter_cs", 4, 1},	 {"env.sysenter_esp", 8, 1},
+    {"env.sysenter_eip", 8, 1},	 {"env.cr[0]", 8, 1},
+    {"env.cr[2]", 8, 1},	 {"env.cr[3]", 8, 1},
+    {"env.cr[4]", 8, 1},	 {"env.dr", 8, 8},
+    {"env.a20_mask", 4, 1},	 {"env.mxcsr", 4, 1},
+    {"env.xmm_regs[0]", 16, 16}, {"env.efer", 8, 1},
+    {"env.star", 8, 1},		 {"env.lstar", 8, 1},
+    {"env.cstar", 8, 1},	 {"env.fmask", 8, 1},
     {"env.kernelgsbase", 8, 1},
 };
 
@@ -886,7 +872,8 @@ static int decode_cpu(struct wdt_image *img, struct qevm *q,
 		      struct wdt_err *err)
 {
 	struct cpu_fields cf = {.d = d, .n = n};
-	const struct wdt_json *dev = desc ? json_device(desc, "cpu", inst) : NULL;
+	const struct wdt_json *dev =
+	    desc ? json_device(desc, "cpu", inst) : NULL;
 	if (dev)
 		cf.json = wdt_json_get(dev, "fields");
 	q->cpu_layout = cf.json ? "the stream's JSON description"
@@ -919,8 +906,7 @@ static int decode_cpu(struct wdt_image *img, struct qevm *q,
 	c.kernel_gs_base = cpu_u64(&cf, "env.kernelgsbase", 0);
 	if (cf.bad)
 		return wdt_err_set(err, WDT_CORRUPT,
-				   "CPU %" PRIu32
-				   " state at offset 0x%" PRIx64
+				   "CPU %" PRIu32 " state at offset 0x%" PRIx64
 				   " does not match %s",
 				   inst, at, q->cpu_layout);
 	c.fs_base = c.segs[WDT_FS].base;
@@ -944,8 +930,8 @@ static int cpu_cmp(const void *a, const void *b)
  * for headers needs no length of the sections before them, so a stream
  * without the description still gives its CPUs.
  */
-static int read_devices(struct wdt_image *img, struct qevm *q,
-			uint8_t pam[7], bool *have_pam, struct wdt_err *err)
+static int read_devices(struct wdt_image *img, struct qevm *q, uint8_t pam[7],
+			bool *have_pam, struct wdt_err *err)
 {
 	uint64_t end = q->have_json ? q->json_off - 5 : img->src->size;
 	struct wdt_json *desc = NULL;
@@ -955,11 +941,11 @@ static int read_devices(struct wdt_image *img, struct qevm *q,
 		end = q->dev_off;
 	q->dev_len = end - q->dev_off;
 	if (q->dev_len > WDT_QEVM_MAX_DEVSTATE)
-		return wdt_err_set(err, WDT_UNSUPPORTED,
-				   "%" PRIu64
-				   " bytes of device state after RAM (wdt reads "
-				   "at most %u)",
-				   q->dev_len, WDT_QEVM_MAX_DEVSTATE);
+		return wdt_err_set(
+		    err, WDT_UNSUPPORTED,
+		    "%" PRIu64 " bytes of device state after RAM (wdt reads "
+		    "at most %u)",
+		    q->dev_len, WDT_QEVM_MAX_DEVSTATE);
 	uint8_t *d = malloc(q->dev_len + 1);
 	if (!d)
 		return wdt_err_nomem(err);
@@ -998,8 +984,8 @@ static int read_devices(struct wdt_image *img, struct qevm *q,
 				       q->dev_len - data, q->dev_off + i,
 				       err) < 0)
 				goto out;
-		} else if ((nl > 7 && memcmp(name + nl - 7, "/I440FX", 7) ==
-					  0) ||
+		} else if ((nl > 7 &&
+			    memcmp(name + nl - 7, "/I440FX", 7) == 0) ||
 			   (nl > 4 && memcmp(name + nl - 4, "/mch", 4) == 0)) {
 			/* vmstate PCIDevice comes first: int32 version_id,
 			 * then the 256-byte config space; PAM registers at
@@ -1105,9 +1091,8 @@ static int map_ram(struct wdt_image *img, struct qevm *q, const uint8_t pam[7],
 			vga = true;
 	size_t irom = rom ? (size_t)(rom - q->blocks) : 0;
 	size_t ibios = bios ? (size_t)(bios - q->blocks) : 0;
-	uint64_t isa = bios ? (bios->len < ISA_BIOS_MAX ? bios->len
-							: ISA_BIOS_MAX)
-			    : 0;
+	uint64_t isa =
+	    bios ? (bios->len < ISA_BIOS_MAX ? bios->len : ISA_BIOS_MAX) : 0;
 	int rc = 0;
 
 	rc |= add_seg(img, 0, below < 0xA0000 ? below : 0xA0000, m, 0, err);
@@ -1170,8 +1155,8 @@ static const struct extent *find_extent(const struct block *b, uint64_t page)
 	return NULL;
 }
 
-int wdt_qevm_read(struct wdt_image *img, const struct wdt_run *run,
-		  uint64_t pa, void *buf, size_t len, struct wdt_err *err)
+int wdt_qevm_read(struct wdt_image *img, const struct wdt_run *run, uint64_t pa,
+		  void *buf, size_t len, struct wdt_err *err)
 {
 	const struct qevm *q = img->priv;
 	size_t bi = (size_t)(run->file_off >> 48);
@@ -1228,10 +1213,11 @@ int wdt_qevm_open_stream(struct wdt_image *img, struct wdt_err *err)
 	    read_devices(img, q, pam, &have_pam, err) < 0)
 		return -1;
 	if (!img->ncpus)
-		return wdt_err_set(err, WDT_CORRUPT,
-				   "no x86 CPU state section ('cpu') after RAM: "
-				   "not an x86 guest, or the stream is "
-				   "truncated");
+		return wdt_err_set(
+		    err, WDT_CORRUPT,
+		    "no x86 CPU state section ('cpu') after RAM: "
+		    "not an x86 guest, or the stream is "
+		    "truncated");
 	if (map_ram(img, q, pam, have_pam, err) < 0)
 		return -1;
 	snprintf(img->variant, sizeof(img->variant),

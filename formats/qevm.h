@@ -35,8 +35,8 @@
 int wdt_qevm_open_stream(struct wdt_image *img, struct wdt_err *err);
 void wdt_qevm_close(struct wdt_image *img);
 void wdt_qevm_describe(struct wdt_image *img, struct wdt_out *out);
-int wdt_qevm_read(struct wdt_image *img, const struct wdt_run *run,
-		  uint64_t pa, void *buf, size_t len, struct wdt_err *err);
+int wdt_qevm_read(struct wdt_image *img, const struct wdt_run *run, uint64_t pa,
+		  void *buf, size_t len, struct wdt_err *err);
 
 /*
  * Guest-physical bytes below 4 GiB for a main RAM block of ram bytes on
