@@ -43,8 +43,9 @@ enum {
 #define RF_MASK 0xFFFu
 
 #define QV_MAX_BLOCKS 256u
-#define QV_TAIL_SCAN (16u << 20) /* where the JSON description is looked for   \
-				  */
+#define QV_TAIL_SCAN                                                           \
+	(16u << 20) /* where the JSON description is looked for                \
+		     */
 #define QV_JSON_MAX (16u << 20)
 #define QV_BUF (1u << 20)
 #define ISA_BIOS_MAX 0x20000u
@@ -100,6 +101,7 @@ struct rd {
 	uint8_t *buf;
 	size_t have, pos;
 	uint64_t base; /* file offset of buf[0] */
+	size_t cap;
 };
 
 static uint64_t rd_tell(const struct rd *r)
@@ -116,7 +118,12 @@ static int rd_fill(struct rd *r, size_t need, struct wdt_err *err)
 	r->base += r->pos;
 	r->pos = 0;
 	r->have = keep;
-	if (wdt_source_pread(r->src, r->buf + keep, QV_BUF - keep,
+	if (need > r->cap)
+		return wdt_err_set(err, WDT_TRUNCATED,
+				   "the stream ends at offset 0x%" PRIx64
+				   " inside a record: the file is truncated",
+				   r->src->size);
+	if (wdt_source_pread(r->src, r->buf + keep, r->cap - keep,
 			     r->base + keep, &got, err) < 0)
 		return -1;
 	r->have += got;
@@ -586,7 +593,10 @@ static int parse_records(struct wdt_image *img, struct qevm *q,
 	bool ram_done = false;
 	int rc = -1;
 
-	r.buf = malloc(QV_BUF);
+	/* Small streams (fuzz inputs, tests) need no 1 MiB buffer. */
+	r.cap =
+	    img->src->size + 16 < QV_BUF ? (size_t)img->src->size + 16 : QV_BUF;
+	r.buf = malloc(r.cap);
 	if (!r.buf)
 		return wdt_err_nomem(err);
 	uint32_t magic, version;

@@ -104,17 +104,17 @@ static void finish(struct sb *s, bool json, size_t extra)
 	static const struct {
 		const char *name;
 		unsigned size, count;
-	} f[] = {{"env.regs", 8, 16},	   {"env.eip", 8, 1},
-		 {"env.eflags", 8, 1},	   {"env.hflags", 4, 1},
-		 {"env.fpu", 8, 1},	   {"env.fpregs", 10, 8},
-		 {"env.segs", 20, 6},	   {"env.ldt", 20, 1},
-		 {"env.tr", 20, 1},	   {"env.gdt", 20, 1},
-		 {"env.idt", 20, 1},	   {"env.sysenter", 20, 1},
-		 {"env.cr[0]", 8, 1},	   {"env.cr[2]", 8, 1},
-		 {"env.cr[3]", 8, 1},	   {"env.cr[4]", 8, 1},
-		 {"env.dr", 8, 8},	   {"env.a20_mask", 4, 1},
-		 {"env.mxcsr", 4, 1},	   {"env.xmm_regs[0]", 16, 16},
-		 {"env.efer", 8, 1},	   {"env.star", 8, 5},
+	} f[] = {{"env.regs", 8, 16},	     {"env.eip", 8, 1},
+		 {"env.eflags", 8, 1},	     {"env.hflags", 4, 1},
+		 {"env.fpu", 8, 1},	     {"env.fpregs", 10, 8},
+		 {"env.segs", 20, 6},	     {"env.ldt", 20, 1},
+		 {"env.tr", 20, 1},	     {"env.gdt", 20, 1},
+		 {"env.idt", 20, 1},	     {"env.sysenter", 20, 1},
+		 {"env.cr[0]", 8, 1},	     {"env.cr[2]", 8, 1},
+		 {"env.cr[3]", 8, 1},	     {"env.cr[4]", 8, 1},
+		 {"env.dr", 8, 8},	     {"env.a20_mask", 4, 1},
+		 {"env.mxcsr", 4, 1},	     {"env.xmm_regs[0]", 16, 16},
+		 {"env.efer", 8, 1},	     {"env.star", 8, 5},
 		 {"env.kernelgsbase", 8, 1}, {"rest", 64, 1}};
 	char js[4096];
 	size_t jn = (size_t)snprintf(
@@ -254,8 +254,7 @@ static void q35_split(void **state)
 			 0xAFFFF000ull);
 	assert_int_equal(wdt_qevm_below_4g("pc-i440fx-7.2", 0xE0000000ull),
 			 0xC0000000ull);
-	assert_int_equal(wdt_qevm_below_4g("pc", 0xDFFFF000ull),
-			 0xDFFFF000ull);
+	assert_int_equal(wdt_qevm_below_4g("pc", 0xDFFFF000ull), 0xDFFFF000ull);
 	assert_int_equal(wdt_qevm_below_4g("virt-9.0", 1ull << 30), 0);
 }
 
