@@ -92,6 +92,7 @@ struct qevm {
 	unsigned ncpu_sections, ndevices;
 	const char *cpu_layout; /* static string */
 	struct block *cur;	/* last block named: CONTINUE spans sections */
+	struct wdt_qevm_outer outer; /* a container's facts (libvirt) */
 };
 
 /* ---- sequential reader over the source ---- */
@@ -1237,11 +1238,20 @@ int wdt_qevm_open_stream(struct wdt_image *img, struct wdt_err *err)
 	return 0;
 }
 
+void wdt_qevm_set_outer(struct wdt_image *img,
+			const struct wdt_qevm_outer *outer)
+{
+	struct qevm *q = img->priv;
+	q->outer = *outer;
+}
+
 void wdt_qevm_close(struct wdt_image *img)
 {
 	struct qevm *q = img->priv;
 	if (!q)
 		return;
+	if (q->outer.free)
+		q->outer.free(q->outer.priv);
 	for (size_t i = 0; i < q->nblocks; i++)
 		free(q->blocks[i].ext);
 	free(q->blocks);
@@ -1253,6 +1263,8 @@ void wdt_qevm_describe(struct wdt_image *img, struct wdt_out *o)
 {
 	const struct qevm *q = img->priv;
 
+	if (q->outer.describe)
+		q->outer.describe(q->outer.priv, o);
 	wdt_out_obj_begin(o, "migration_stream", "Migration stream");
 	wdt_out_u64(o, "version", "Version", q->version);
 	wdt_out_str(o, "machine", "Machine type", q->machine);

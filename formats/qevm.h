@@ -34,6 +34,19 @@
  */
 int wdt_qevm_open_stream(struct wdt_image *img, struct wdt_err *err);
 void wdt_qevm_close(struct wdt_image *img);
+
+/*
+ * A container around the stream (a libvirt save image) keeps its own facts
+ * here after wdt_qevm_open_stream: describe() runs before the stream's
+ * own description, free() at close. img->priv stays the stream's.
+ */
+struct wdt_qevm_outer {
+	void *priv;
+	void (*describe)(void *priv, struct wdt_out *out);
+	void (*free)(void *priv);
+};
+void wdt_qevm_set_outer(struct wdt_image *img,
+			const struct wdt_qevm_outer *outer);
 void wdt_qevm_describe(struct wdt_image *img, struct wdt_out *out);
 int wdt_qevm_read(struct wdt_image *img, const struct wdt_run *run, uint64_t pa,
 		  void *buf, size_t len, struct wdt_err *err);

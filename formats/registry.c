@@ -12,16 +12,16 @@
 #include "formats/dmp.h"
 #include "formats/elf.h"
 #include "formats/kdump.h"
+#include "formats/libvirt.h"
 #include "formats/qevm.h"
 #include "formats/raw.h"
 #include "core/bytes.h"
 
 /* Formats with a magic first; "raw" (no magic) last. */
 const struct wdt_format *const wdt_formats[] = {
-    &wdt_format_elf,	  &wdt_format_kdump,
-    &wdt_format_raw_gzip, &wdt_format_raw_lz4,
-    &wdt_format_qevm,	  &wdt_format_dmp,
-    &wdt_format_raw,	  NULL,
+    &wdt_format_elf,	 &wdt_format_kdump, &wdt_format_raw_gzip,
+    &wdt_format_raw_lz4, &wdt_format_qevm,  &wdt_format_libvirt,
+    &wdt_format_dmp,	 &wdt_format_raw,   NULL,
 };
 
 /* ---- files that are not memory images, recognised to say what to do ---- */
@@ -103,13 +103,6 @@ static const struct {
 	const char *what;
 	const char *todo;
 } not_images[] = {
-    {0, "LibvirtQemudSave", 16, NULL,
-     "a libvirt save image (virsh save / managedsave, or virsh dump "
-     "without --memory-only)",
-     "not a memory dump; " TAKE_DUMP},
-    {0, "LibvirtQemudPart", 16, NULL,
-     "an unfinished libvirt save image (the save did not complete)",
-     "not a memory dump; " TAKE_DUMP},
     {0, "MDMP", 4, NULL,
      "a Windows user-mode minidump (MDMP): one process, not the "
      "machine's memory",

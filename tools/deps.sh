@@ -10,7 +10,7 @@ libcmocka-dev gcab
 qemu-system-x86 qemu-utils
 clang lld llvm libclang-rt-14-dev clang-format
 python3 mandoc makedumpfile python3-libkdumpfile zsh
-lz4 gzip xxd"
+lz4 gzip xxd bzip2 xz-utils lzop zstd"
 
 missing=""
 for p in $PKGS; do

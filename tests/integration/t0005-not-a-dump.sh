@@ -1,6 +1,5 @@
 #!/bin/bash
-# Files often taken for memory dumps (libvirt save images, Windows
-# minidumps, ELF cores and kdumps of other architectures): one line saying what the file is and what to do, exit 3,
+# Files often taken for memory dumps (Windows minidumps, ELF cores and kdumps of other architectures): one line saying what the file is and what to do, exit 3,
 # from info and convert alike; nothing written. Samples are made here: the
 # magic (and a few header bytes) is all detection looks at.
 . "$(dirname "$0")/lib.sh"
@@ -9,8 +8,6 @@ need python3
 mk() { # mk FILE PYTHON-BYTES-EXPR: write the bytes padded to 8 KiB
 	python3 -c 'import sys; b = eval(sys.argv[2]); open(sys.argv[1], "wb").write(b + bytes(8192 - len(b)))' "$1" "$2"
 }
-mk "$TMP/vm.save" "b'LibvirtQemudSave' + (2).to_bytes(4, 'little')"
-mk "$TMP/vm.part" "b'LibvirtQemudPart' + (2).to_bytes(4, 'little')"
 mk "$TMP/app.dmp" "b'MDMP' + (0xa793).to_bytes(4, 'little')"
 mk "$TMP/arm.elf" "b'\x7fELF\x02\x01\x01' + bytes(9) + (4).to_bytes(2, 'little') + (183).to_bytes(2, 'little')"
 mk "$TMP/arm.kdump" "b'KDUMP   ' + (6).to_bytes(4, 'little') + bytes(0x110 - 12) + b'aarch64'"
@@ -31,21 +28,17 @@ hint() { # hint FILE NEEDLE...
 	done
 }
 TAKE="take one with 'virsh dump --memory-only DOMAIN FILE' or QMP dump-guest-memory"
-hint "$TMP/vm.save" "a libvirt save image (virsh save / managedsave, or virsh dump without --memory-only): not a memory dump" "$TAKE"
-hint "$TMP/vm.part" "an unfinished libvirt save image" "$TAKE"
 hint "$TMP/app.dmp" "a Windows user-mode minidump (MDMP)" "open it in WinDbg as it is"
 hint "$TMP/arm.elf" "an ELF core for AArch64 (e_machine 183)" "wdt reads dumps of x86 (x86-64 or i386) guests only"
 hint "$TMP/arm.kdump" "a kdump file of another architecture (machine 'aarch64')" "x86"
 
 expect_exit 3 "verify on a minidump" "$WDT" verify "$TMP/app.dmp"
 check "  ... says what it is" grep -qF "wdt: $TMP/app.dmp: not a readable DMP: a Windows user-mode minidump (MDMP)" <<<"$ERR"
-expect_exit 3 "verify on a libvirt save image" "$WDT" verify "$TMP/vm.save"
-check "  ... says what it is" grep -qF "not a readable DMP: a libvirt save image" <<<"$ERR"
-expect_exit 3 "--json: the hint is the error object" "$WDT" info --json "$TMP/vm.save"
+expect_exit 3 "--json: the hint is the error object" "$WDT" info --json "$TMP/app.dmp"
 check "  ... status unsupported, exit_code 3, the message" python3 -c '
 import json, sys; e = json.loads(sys.argv[1])["error"]
 assert e["status"] == "unsupported" and e["exit_code"] == 3, e
-assert e["message"].startswith("a libvirt save image"), e' "$OUT"
+assert e["message"].startswith("a Windows user-mode minidump"), e' "$OUT"
 # --format is the user's word: read as told, no hint.
-expect_exit 0 "--format=raw reads it anyway" "$WDT" info --format=raw "$TMP/vm.save"
+expect_exit 0 "--format=raw reads it anyway" "$WDT" info --format=raw "$TMP/app.dmp"
 done_testing

@@ -45,15 +45,6 @@ static void refuse_one(const void *magic, size_t mlen, const char *needle,
 	free(m);
 }
 
-static void migration_streams_and_save_images(void **state)
-{
-	(void)state;
-	refuse_one("LibvirtQemudSave", 16, "a libvirt save image",
-		   "virsh dump --memory-only DOMAIN FILE");
-	refuse_one("LibvirtQemudPart", 16, "an unfinished libvirt save image",
-		   "not a memory dump");
-}
-
 static void minidump(void **state)
 {
 	(void)state;
@@ -237,7 +228,6 @@ static void stdin_file_is_read(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(migration_streams_and_save_images),
 	    cmocka_unit_test(minidump),
 	    cmocka_unit_test(foreign_elf),
 	    cmocka_unit_test(foreign_kdump),
