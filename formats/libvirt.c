@@ -18,7 +18,7 @@
 #define MAGIC_PART "LibvirtQemudPart"
 #define MAGIC_LEN 16
 
-static const char *const comp_names[] = {"raw", "gzip", "bzip2", "xz",
+static const char *const comp_names[] = {"raw",	 "gzip", "bzip2", "xz",
 					 "lzop", "zstd", "sparse"};
 
 const char *wdt_libvirt_comp_name(uint32_t format)
@@ -48,8 +48,8 @@ static void text_copy(char *dst, size_t cap, const char *s, size_t n)
 
 	while (n && (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r'))
 		s++, n--;
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\n' ||
-		     s[n - 1] == '\t' || s[n - 1] == '\r'))
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\t' ||
+		     s[n - 1] == '\r'))
 		n--;
 	for (size_t i = 0; i < n && k + 1 < cap; i++) {
 		char c = s[i];
@@ -114,8 +114,8 @@ static void attr(const char *a, size_t n, const char *name, char *dst,
 		    memcmp(a + i, name, nl) == 0 && a[i + nl] == '=' &&
 		    (a[i + nl + 1] == '\'' || a[i + nl + 1] == '"')) {
 			const char *v = a + i + nl + 2;
-			const char *e = memchr(v, a[i + nl + 1],
-					       n - (size_t)(v - a));
+			const char *e =
+			    memchr(v, a[i + nl + 1], n - (size_t)(v - a));
 			if (e)
 				text_copy(dst, cap, v, (size_t)(e - v));
 			return;
@@ -132,12 +132,18 @@ static uint64_t memory_kib(const char *xml, const char *tag)
 	static const struct {
 		const char *u;
 		uint64_t mul, div;
-	} units[] = {{"b", 1, 1024},	      {"bytes", 1, 1024},
-		     {"KB", 1000, 1024},      {"k", 1, 1},
-		     {"KiB", 1, 1},	      {"MB", 1000000, 1024},
-		     {"M", 1024, 1},	      {"MiB", 1024, 1},
-		     {"GB", 1000000000, 1024}, {"G", 1048576, 1},
-		     {"GiB", 1048576, 1},     {"T", 1073741824, 1},
+	} units[] = {{"b", 1, 1024},
+		     {"bytes", 1, 1024},
+		     {"KB", 1000, 1024},
+		     {"k", 1, 1},
+		     {"KiB", 1, 1},
+		     {"MB", 1000000, 1024},
+		     {"M", 1024, 1},
+		     {"MiB", 1024, 1},
+		     {"GB", 1000000000, 1024},
+		     {"G", 1048576, 1},
+		     {"GiB", 1048576, 1},
+		     {"T", 1073741824, 1},
 		     {"TiB", 1073741824, 1}};
 
 	if (!element(xml, tag, &a, &an, &t, &tn))
@@ -248,7 +254,8 @@ int wdt_libvirt_read_header(struct wdt_source *src, struct wdt_libvirt_hdr *h,
 		free(xml);
 		return wdt_err_set(err, WDT_CORRUPT,
 				   "libvirt save image: the domain XML is not "
-				   "NUL-terminated inside its %" PRIu32 " bytes",
+				   "NUL-terminated inside its %" PRIu32
+				   " bytes",
 				   h->data_len);
 	}
 	read_xml(h, xml);
@@ -322,9 +329,8 @@ static int lv_open(struct wdt_image *img, struct wdt_err *err)
 	}
 	if (wdt_qevm_open_stream(img, err) < 0) {
 		if (h->partial)
-			wdt_err_prefix(err,
-				       "an unfinished save image (libvirt "
-				       "was still writing it)");
+			wdt_err_prefix(err, "an unfinished save image (libvirt "
+					    "was still writing it)");
 		goto fail;
 	}
 	wdt_qevm_set_outer(img, &(struct wdt_qevm_outer){
