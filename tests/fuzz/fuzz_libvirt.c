@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Fuzz target: the libvirt save-image reader (header, XML, stream) over an in-memory
- * source: open, read the ends of every run, read the first pages through
- * a page reader with and without zero flags. */
+/* Fuzz target: the libvirt save-image reader (header, XML, stream) over an
+ * in-memory source: open, read the ends of every run, read the first pages
+ * through a page reader with and without zero flags. */
 #include <stdlib.h>
 
 #include "fuzz_image.h"
